@@ -1,0 +1,206 @@
+//! A stack of recurrent spiking layers with a linear readout, over time-major input.
+//!
+//! ```text
+//! x [T, B, n_in] ──► layer 1 ──z¹──► layer 2 ──z²──► … ──zᴸ──► logits_t = zᴸ_t·W_out + b_out
+//! ```
+//!
+//! Every layer receives the spikes of the layer below at the same step. The readout is applied
+//! to the last layer's spikes at every step, giving logits `[T, B, C]`; the paper's
+//! classification loss is the cross-entropy of their time average.
+
+use burn::Tensor;
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::tensor::Device;
+
+use crate::init::weights::{WeightInit, rng};
+use crate::neuron::{Layer, NeuronConfig, NeuronError};
+use crate::spike::{Implementation, SpikeFn};
+use crate::surrogate::Surrogate;
+
+/// Architecture and initialisation of a [`Network`].
+#[derive(Config, Debug, PartialEq)]
+pub struct NetworkConfig {
+    /// Input channels n_in.
+    pub input_size: usize,
+    /// Widths of the recurrent layers, bottom to top.
+    pub hidden_sizes: Vec<usize>,
+    /// Readout size C (classes).
+    pub output_size: usize,
+    /// The neuron model of every layer.
+    #[config(default = "NeuronConfig::default()")]
+    pub neuron: NeuronConfig,
+    /// The surrogate gradient of every layer.
+    #[config(default = "Surrogate::default()")]
+    pub surrogate: Surrogate,
+    /// How the surrogate gradient is attached.
+    #[config(default = "Implementation::CustomBackward")]
+    pub spike_implementation: Implementation,
+    /// Initialiser of the readout weights `[n_L, C]`.
+    #[config(default = "WeightInit::GlorotUniform")]
+    pub readout_init: WeightInit,
+    /// Whether the readout has a (zero-initialised) bias.
+    #[config(default = true)]
+    pub readout_bias: bool,
+    /// Seed of every random draw of the initialisation.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+/// Errors of network construction and use.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NetworkError {
+    /// A layer's configuration is invalid.
+    #[error("layer {layer}: {source}")]
+    Neuron {
+        /// Index of the layer, from 0 at the bottom.
+        layer: usize,
+        /// What is wrong.
+        source: NeuronError,
+    },
+    /// The network needs at least one recurrent layer.
+    #[error("`hidden_sizes` must list at least one layer width, got an empty list")]
+    NoHiddenLayer,
+    /// A size is zero.
+    #[error("`{field}` must be at least 1, got 0")]
+    EmptySize {
+        /// The field's name.
+        field: &'static str,
+    },
+    /// The input tensor does not have the shape the network expects.
+    #[error("input must be time-major [T, B, {expected_channels}] with T ≥ 1 and B ≥ 1, got {got:?}")]
+    InputShape {
+        /// The network's input size.
+        expected_channels: usize,
+        /// The shape given.
+        got: [usize; 3],
+    },
+}
+
+/// A stack of recurrent spiking layers and a linear readout.
+#[derive(Module, Debug)]
+pub struct Network {
+    /// The recurrent layers, bottom to top.
+    pub layers: Vec<Layer>,
+    /// Readout weights `[n_L, C]`.
+    pub readout_weight: Param<Tensor<2>>,
+    /// Readout bias `[C]`.
+    pub readout_bias: Option<Param<Tensor<1>>>,
+}
+
+/// What a forward pass produced.
+#[derive(Debug, Clone)]
+pub struct NetworkOutput {
+    /// Readout logits at every step `[T, B, C]`.
+    pub logits: Tensor<3>,
+    /// Each layer's spikes `[T, B, n_l]`, bottom to top.
+    pub spikes: Vec<Tensor<3>>,
+    /// Each layer's voltages `[T, B, n_l]`, when requested.
+    pub voltages: Option<Vec<Tensor<3>>>,
+}
+
+impl NetworkConfig {
+    /// Builds the network with the configured built-in surrogate.
+    pub fn init(&self, device: &Device) -> Result<Network, NetworkError> {
+        let spike_fn = SpikeFn::new(self.surrogate).with_implementation(self.spike_implementation);
+        self.init_with_spike_fn(spike_fn, device)
+    }
+
+    /// Builds the network with any spike function, e.g. a user-defined surrogate or a smooth
+    /// forward; `surrogate` and `spike_implementation` are then ignored.
+    pub fn init_with_spike_fn(&self, spike_fn: SpikeFn, device: &Device) -> Result<Network, NetworkError> {
+        if self.hidden_sizes.is_empty() {
+            return Err(NetworkError::NoHiddenLayer);
+        }
+        if self.input_size == 0 {
+            return Err(NetworkError::EmptySize { field: "input_size" });
+        }
+        if self.output_size == 0 {
+            return Err(NetworkError::EmptySize { field: "output_size" });
+        }
+        let mut layers = Vec::with_capacity(self.hidden_sizes.len());
+        let mut fan_in = self.input_size;
+        for (l, &width) in self.hidden_sizes.iter().enumerate() {
+            let layer_seed = rng_seed(self.seed, l as u64 + 1);
+            let layer = self
+                .neuron
+                .init(fan_in, width, spike_fn.clone(), layer_seed, device)
+                .map_err(|source| NetworkError::Neuron { layer: l, source })?;
+            layers.push(layer);
+            fan_in = width;
+        }
+        let readout = self
+            .readout_init
+            .tensor(fan_in, self.output_size, &mut rng(self.seed, 0), device);
+        Ok(Network {
+            layers,
+            readout_weight: Param::from_tensor(readout),
+            readout_bias: self
+                .readout_bias
+                .then(|| Param::from_tensor(Tensor::zeros([self.output_size], device))),
+        })
+    }
+}
+
+/// A per-layer seed derived from the network seed (layer streams never coincide with the readout's).
+fn rng_seed(seed: u64, layer: u64) -> u64 {
+    use rand::Rng;
+    rng(seed, layer).next_u64()
+}
+
+impl Network {
+    /// Number of input channels.
+    pub fn input_size(&self) -> usize {
+        self.layers[0].lif().input_size()
+    }
+
+    /// Number of readout units.
+    pub fn output_size(&self) -> usize {
+        self.readout_weight.dims()[1]
+    }
+
+    /// Runs the network over `x` `[T, B, n_in]`; returns logits and every layer's spikes.
+    pub fn forward(&self, x: Tensor<3>) -> Result<NetworkOutput, NetworkError> {
+        self.run(x, false)
+    }
+
+    /// As [`Network::forward`], also returning every layer's voltages.
+    pub fn forward_with_voltages(&self, x: Tensor<3>) -> Result<NetworkOutput, NetworkError> {
+        self.run(x, true)
+    }
+
+    fn run(&self, x: Tensor<3>, record_voltages: bool) -> Result<NetworkOutput, NetworkError> {
+        let [steps, batch, channels] = x.dims();
+        if steps == 0 || batch == 0 || channels != self.input_size() {
+            return Err(NetworkError::InputShape {
+                expected_channels: self.input_size(),
+                got: [steps, batch, channels],
+            });
+        }
+        let mut inputs: Vec<Tensor<2>> = x.iter_dim(0).map(|xt| xt.squeeze_dim(0)).collect();
+        let mut spikes = Vec::with_capacity(self.layers.len());
+        let mut voltages = record_voltages.then(Vec::new);
+        for layer in &self.layers {
+            let trace = layer.run(inputs, record_voltages);
+            if let (Some(all), Some(v)) = (voltages.as_mut(), trace.voltages) {
+                all.push(Tensor::stack(v, 0));
+            }
+            inputs = trace.spikes;
+            spikes.push(Tensor::stack(inputs.clone(), 0));
+        }
+        let top: &Tensor<3> = spikes.last().expect("at least one layer");
+        let [_, _, width] = top.dims();
+        let mut logits = top
+            .clone()
+            .reshape([steps * batch, width])
+            .matmul(self.readout_weight.val());
+        if let Some(b) = &self.readout_bias {
+            logits = logits + b.val().unsqueeze_dim(0);
+        }
+        Ok(NetworkOutput {
+            logits: logits.reshape([steps, batch, self.output_size()]),
+            spikes,
+            voltages,
+        })
+    }
+}

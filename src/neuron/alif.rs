@@ -1,0 +1,151 @@
+//! The adaptive LIF layer (ALIF, Bellec et al. 2018, as in the paper's official code).
+//!
+//! A LIF layer ([`super::lif`]) whose threshold rises after each spike and relaxes back:
+//!
+//! ```text
+//! a_t = ρ ⊙ a_{t−1} + (1 − ρ) ⊙ z_{t−1}              ρ = exp(−1/τ_a), a_0 = 0
+//! ϑ_t = ϑ + β_a ⊙ a_t
+//! v_t = LIF voltage update with ϑ_t in the reset by subtraction
+//! z_t = H(v_t − ϑ_t)
+//! ```
+
+use burn::Tensor;
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::tensor::Device;
+
+use super::lif::{Lif, LifCell, LifConfig, LifState};
+use super::{NeuronError, per_neuron};
+use crate::init::weights::rng;
+use crate::spike::SpikeFn;
+
+/// Settings of an ALIF layer.
+#[derive(Config, Debug, PartialEq)]
+pub struct AlifConfig {
+    /// The underlying LIF settings.
+    #[config(default = "LifConfig::new()")]
+    pub lif: LifConfig,
+    /// Adaptation time constant τ_a in time steps; ρ = exp(−1/τ_a).
+    #[config(default = 100.0)]
+    pub tau_adaptation: f64,
+    /// Adaptation strength β_a (the paper's default 1.8).
+    #[config(default = 1.8)]
+    pub beta_adaptation: f64,
+    /// Relative per-neuron spread of τ_a and β_a (normal truncated at ±2 std).
+    #[config(default = 0.0)]
+    pub adaptation_spread: f64,
+    /// Whether τ_a and β_a are trained.
+    #[config(default = false)]
+    pub learn_adaptation: bool,
+}
+
+/// An ALIF layer's parameters.
+#[derive(Module, Debug)]
+pub struct Alif {
+    /// The LIF part.
+    pub lif: Lif,
+    /// Adaptation time constants τ_a `[n]`.
+    pub tau_adaptation: Param<Tensor<1>>,
+    /// Adaptation strengths β_a `[n]`.
+    pub beta_adaptation: Param<Tensor<1>>,
+}
+
+/// The state of an ALIF layer between steps.
+#[derive(Debug, Clone)]
+pub struct AlifState {
+    /// Voltage and spikes.
+    pub lif: LifState,
+    /// Adaptation variable a_t `[B, n]`.
+    pub a: Tensor<2>,
+}
+
+/// An ALIF layer unrolled for one sequence.
+#[derive(Debug, Clone)]
+pub struct AlifCell {
+    lif: LifCell,
+    rho: Tensor<2>,
+    beta: Tensor<2>,
+}
+
+impl AlifConfig {
+    /// Checks every field; the error names the field and the accepted range.
+    pub fn validate(&self) -> Result<(), NeuronError> {
+        self.lif.validate()?;
+        super::check_positive("tau_adaptation", self.tau_adaptation)?;
+        super::check_finite("beta_adaptation", self.beta_adaptation)?;
+        super::check_spread("adaptation_spread", self.adaptation_spread)
+    }
+
+    /// A layer of `hidden_size` neurons fed by `input_size` inputs, drawn from `seed`.
+    pub fn init(
+        &self,
+        input_size: usize,
+        hidden_size: usize,
+        spike_fn: SpikeFn,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Alif, NeuronError> {
+        self.validate()?;
+        let lif = self.lif.init(input_size, hidden_size, spike_fn, seed, device)?;
+        let tau_a = per_neuron(
+            self.tau_adaptation,
+            self.adaptation_spread,
+            hidden_size,
+            &mut rng(seed, 4),
+            device,
+        );
+        let beta_a = per_neuron(
+            self.beta_adaptation,
+            self.adaptation_spread,
+            hidden_size,
+            &mut rng(seed, 5),
+            device,
+        );
+        Ok(Alif {
+            lif,
+            tau_adaptation: Param::from_tensor(tau_a).set_require_grad(self.learn_adaptation),
+            beta_adaptation: Param::from_tensor(beta_a).set_require_grad(self.learn_adaptation),
+        })
+    }
+}
+
+impl Alif {
+    /// The per-sequence coefficients.
+    pub fn cell(&self) -> AlifCell {
+        AlifCell {
+            lif: self.lif.cell(),
+            rho: self
+                .tau_adaptation
+                .val()
+                .recip()
+                .neg()
+                .exp()
+                .unsqueeze_dim(0),
+            beta: self.beta_adaptation.val().unsqueeze_dim(0),
+        }
+    }
+}
+
+impl AlifCell {
+    /// v_0 = z_0 = a_0 = 0 for a batch of `batch` sequences.
+    pub fn initial_state(&self, batch: usize) -> AlifState {
+        let lif = self.lif.initial_state(batch);
+        AlifState {
+            a: lif.v.zeros_like(),
+            lif,
+        }
+    }
+
+    /// One step: `x` `[B, n_in]` and the previous state give the next state.
+    pub fn step(&self, x: Tensor<2>, state: &AlifState) -> AlifState {
+        let a = state.a.clone() * self.rho.clone()
+            + state.lif.z.clone() * (self.rho.clone().neg() + 1.0);
+        let threshold = self.lif.threshold().clone() + a.clone() * self.beta.clone();
+        let v = self.lif.membrane(x, &state.lif, &threshold);
+        let z = self.lif.spike(v.clone() - threshold);
+        AlifState {
+            lif: LifState { v, z },
+            a,
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The recurrent leaky integrate-and-fire layer (Herranz-Celotti & Rouat, §3.1 of the official
+//! code's LIF cell).
+//!
+//! For a layer of n neurons with input x_t ∈ ℝ^{B×n_in}, spikes z_t ∈ {0,1}^{B×n} and voltage
+//! v_t ∈ ℝ^{B×n}, one time step is
+//!
+//! ```text
+//! I_t = x_t·W_in + z_{t−1}·(M ⊙ W_rec) + b          M = 11ᵀ − I masks self-connections
+//! v_t = α ⊙ v_{t−1} + I_t − ϑ ⊙ z_{t−1}              reset by subtraction (default)
+//! v_t = (α ⊙ v_{t−1} + I_t) ⊙ (1 − z_{t−1})          multreset1
+//! v_t = α ⊙ v_{t−1} ⊙ (1 − z_{t−1}) + I_t            multreset2
+//! z_t = H(v_t − ϑ)                                    with a surrogate gradient (crate::spike)
+//! ```
+//!
+//! with the per-neuron decay α = exp(−1/τ) (τ in time steps) and threshold ϑ, both vectors that
+//! are learnable or fixed. State starts at v_0 = z_0 = 0. With `detach_reset` the reset term
+//! (ϑ ⊙ z_{t−1}, or the factor 1 − z_{t−1}) carries no gradient, as in the paper's official code;
+//! by default it does.
+
+use burn::Tensor;
+use burn::config::Config;
+use burn::module::{Module, Param};
+use burn::tensor::Device;
+
+use super::{NeuronError, Reset, per_neuron};
+use crate::init::weights::{WeightInit, rng};
+use crate::spike::SpikeFn;
+
+/// Settings of a LIF layer (sizes and surrogate are given to [`LifConfig::init`]).
+#[derive(Config, Debug, PartialEq)]
+pub struct LifConfig {
+    /// How a spike resets the voltage.
+    #[config(default = "Reset::Subtract")]
+    pub reset: Reset,
+    /// Membrane time constant τ in time steps; α = exp(−1/τ).
+    #[config(default = 20.0)]
+    pub tau: f64,
+    /// Per-neuron heterogeneity of τ: relative std of a normal truncated at ±2 std
+    /// (the paper uses 3/7); 0 gives every neuron the same τ.
+    #[config(default = 0.0)]
+    pub tau_spread: f64,
+    /// Firing threshold ϑ.
+    #[config(default = 1.0)]
+    pub threshold: f64,
+    /// Per-neuron heterogeneity of ϑ, as `tau_spread`.
+    #[config(default = 0.0)]
+    pub threshold_spread: f64,
+    /// Whether τ is trained.
+    #[config(default = false)]
+    pub learn_tau: bool,
+    /// Whether ϑ is trained.
+    #[config(default = false)]
+    pub learn_threshold: bool,
+    /// Whether the layer has a (trainable, zero-initialised) bias current b.
+    #[config(default = true)]
+    pub bias: bool,
+    /// Whether self-connections of W_rec are masked to zero.
+    #[config(default = true)]
+    pub mask_diagonal: bool,
+    /// Whether the reset term is excluded from the gradient.
+    #[config(default = false)]
+    pub detach_reset: bool,
+    /// Initialiser of W_in `[n_in, n]`.
+    #[config(default = "WeightInit::GlorotUniform")]
+    pub input_init: WeightInit,
+    /// Initialiser of W_rec `[n, n]`.
+    #[config(default = "WeightInit::GlorotUniform")]
+    pub recurrent_init: WeightInit,
+}
+
+/// A recurrent LIF layer's parameters.
+#[derive(Module, Debug)]
+pub struct Lif {
+    /// Input weights `[n_in, n]`.
+    pub w_in: Param<Tensor<2>>,
+    /// Recurrent weights `[n, n]` (row = presynaptic); the diagonal is masked at use when
+    /// `mask_diagonal` is set.
+    pub w_rec: Param<Tensor<2>>,
+    /// Bias current `[n]`.
+    pub bias: Option<Param<Tensor<1>>>,
+    /// Membrane time constants τ `[n]`.
+    pub tau: Param<Tensor<1>>,
+    /// Thresholds ϑ `[n]`.
+    pub threshold: Param<Tensor<1>>,
+    /// The reset rule.
+    #[module(skip)]
+    pub reset: Reset,
+    /// Whether self-connections are masked.
+    #[module(skip)]
+    pub mask_diagonal: bool,
+    /// Whether the reset term is excluded from the gradient.
+    #[module(skip)]
+    pub detach_reset: bool,
+    /// The spike nonlinearity and its surrogate gradient.
+    #[module(skip)]
+    pub spike_fn: SpikeFn,
+}
+
+/// The state of a LIF layer between steps.
+#[derive(Debug, Clone)]
+pub struct LifState {
+    /// Membrane voltage v_t `[B, n]`.
+    pub v: Tensor<2>,
+    /// Spikes z_t `[B, n]`.
+    pub z: Tensor<2>,
+}
+
+/// A LIF layer unrolled for one sequence: the per-step coefficients computed once.
+#[derive(Debug, Clone)]
+pub struct LifCell {
+    w_in: Tensor<2>,
+    w_rec: Tensor<2>,
+    bias: Option<Tensor<2>>,
+    alpha: Tensor<2>,
+    threshold: Tensor<2>,
+    reset: Reset,
+    detach_reset: bool,
+    spike_fn: SpikeFn,
+}
+
+impl LifConfig {
+    /// Checks every field; the error names the field and the accepted range.
+    pub fn validate(&self) -> Result<(), NeuronError> {
+        super::check_positive("tau", self.tau)?;
+        super::check_spread("tau_spread", self.tau_spread)?;
+        super::check_positive("threshold", self.threshold)?;
+        super::check_spread("threshold_spread", self.threshold_spread)
+    }
+
+    /// A layer of `hidden_size` neurons fed by `input_size` inputs, drawn from `seed`.
+    pub fn init(
+        &self,
+        input_size: usize,
+        hidden_size: usize,
+        spike_fn: SpikeFn,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Lif, NeuronError> {
+        self.validate()?;
+        super::check_size("input_size", input_size)?;
+        super::check_size("hidden_size", hidden_size)?;
+        let w_in = self
+            .input_init
+            .tensor(input_size, hidden_size, &mut rng(seed, 0), device);
+        let w_rec = self
+            .recurrent_init
+            .tensor(hidden_size, hidden_size, &mut rng(seed, 1), device);
+        let tau = per_neuron(self.tau, self.tau_spread, hidden_size, &mut rng(seed, 2), device);
+        let threshold = per_neuron(
+            self.threshold,
+            self.threshold_spread,
+            hidden_size,
+            &mut rng(seed, 3),
+            device,
+        );
+        Ok(Lif {
+            w_in: Param::from_tensor(w_in),
+            w_rec: Param::from_tensor(w_rec),
+            bias: self
+                .bias
+                .then(|| Param::from_tensor(Tensor::zeros([hidden_size], device))),
+            tau: Param::from_tensor(tau).set_require_grad(self.learn_tau),
+            threshold: Param::from_tensor(threshold).set_require_grad(self.learn_threshold),
+            reset: self.reset,
+            mask_diagonal: self.mask_diagonal,
+            detach_reset: self.detach_reset,
+            spike_fn,
+        })
+    }
+}
+
+impl Lif {
+    /// Number of neurons n.
+    pub fn hidden_size(&self) -> usize {
+        self.w_rec.dims()[0]
+    }
+
+    /// Number of inputs n_in.
+    pub fn input_size(&self) -> usize {
+        self.w_in.dims()[0]
+    }
+
+    /// The per-sequence coefficients: α = exp(−1/τ), ϑ, the masked W_rec and b as `[1, n]` rows.
+    pub fn cell(&self) -> LifCell {
+        let n = self.hidden_size();
+        let w_rec = self.w_rec.val();
+        let w_rec = if self.mask_diagonal {
+            let device = w_rec.device();
+            let mask = Tensor::<2>::ones([n, n], &device) - Tensor::<2>::eye(n, &device);
+            w_rec * mask
+        } else {
+            w_rec
+        };
+        LifCell {
+            w_in: self.w_in.val(),
+            w_rec,
+            bias: self.bias.as_ref().map(|b| b.val().unsqueeze_dim(0)),
+            alpha: self.tau.val().recip().neg().exp().unsqueeze_dim(0),
+            threshold: self.threshold.val().unsqueeze_dim(0),
+            reset: self.reset,
+            detach_reset: self.detach_reset,
+            spike_fn: self.spike_fn.clone(),
+        }
+    }
+}
+
+impl LifCell {
+    /// v_0 = z_0 = 0 for a batch of `batch` sequences.
+    pub fn initial_state(&self, batch: usize) -> LifState {
+        let n = self.alpha.dims()[1];
+        let device = self.alpha.device();
+        LifState {
+            v: Tensor::zeros([batch, n], &device),
+            z: Tensor::zeros([batch, n], &device),
+        }
+    }
+
+    /// The threshold ϑ as a `[1, n]` row.
+    pub fn threshold(&self) -> &Tensor<2> {
+        &self.threshold
+    }
+
+    /// One step: `x` `[B, n_in]` and the previous state give the next state (v_t, z_t).
+    pub fn step(&self, x: Tensor<2>, state: &LifState) -> LifState {
+        let v = self.membrane(x, state, &self.threshold);
+        let z = self.spike(v.clone() - self.threshold.clone());
+        LifState { v, z }
+    }
+
+    /// z = H(x) with the layer's surrogate gradient, x = v − ϑ.
+    pub(crate) fn spike(&self, x: Tensor<2>) -> Tensor<2> {
+        self.spike_fn.apply(x)
+    }
+
+    /// v_t from the input current and the reset rule, with `threshold` the threshold the reset by
+    /// subtraction removes (ϑ for LIF, the adaptive ϑ_t for ALIF).
+    pub(crate) fn membrane(&self, x: Tensor<2>, state: &LifState, threshold: &Tensor<2>) -> Tensor<2> {
+        let mut current = x.matmul(self.w_in.clone()) + state.z.clone().matmul(self.w_rec.clone());
+        if let Some(b) = &self.bias {
+            current = current + b.clone();
+        }
+        let leak = state.v.clone() * self.alpha.clone();
+        let z_reset = if self.detach_reset {
+            state.z.clone().detach()
+        } else {
+            state.z.clone()
+        };
+        match self.reset {
+            Reset::Subtract => {
+                let reset = if self.detach_reset {
+                    (threshold.clone() * z_reset).detach()
+                } else {
+                    threshold.clone() * z_reset
+                };
+                leak + current - reset
+            }
+            Reset::MultReset1 => (leak + current) * (z_reset.neg() + 1.0),
+            Reset::MultReset2 => leak * (z_reset.neg() + 1.0) + current,
+        }
+    }
+}

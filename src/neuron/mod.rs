@@ -1,0 +1,232 @@
+//! Spiking neuron layers: configuration, parameters, explicit state and pure step functions.
+//!
+//! Each model follows one pattern: `XConfig` (serialisable, validated) → `init(...)` → the
+//! module `X` holding only parameters → `X::cell()` computes the per-sequence coefficients once →
+//! `XCell::step(input, &state) -> state` is a pure function of its arguments. [`Layer`] runs a
+//! cell over a whole sequence.
+
+pub mod alif;
+pub mod lif;
+
+pub use alif::{Alif, AlifCell, AlifConfig, AlifState};
+pub use lif::{Lif, LifCell, LifConfig, LifState};
+
+use burn::Tensor;
+use burn::module::Module;
+use burn::tensor::Device;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use crate::init::weights::{truncated_normal, vector};
+use crate::spike::SpikeFn;
+
+/// How a spike resets the membrane voltage (see [`lif`] for the equations).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reset {
+    /// v_t = α v_{t−1} + I_t − ϑ z_{t−1}.
+    #[default]
+    Subtract,
+    /// v_t = (α v_{t−1} + I_t)(1 − z_{t−1}).
+    #[serde(rename = "multreset1")]
+    MultReset1,
+    /// v_t = α v_{t−1}(1 − z_{t−1}) + I_t.
+    #[serde(rename = "multreset2")]
+    MultReset2,
+}
+
+/// Errors of neuron configuration.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NeuronError {
+    /// A field must be a finite number > 0.
+    #[error("neuron field `{field}` must be finite and > 0, got {value}")]
+    NotPositive {
+        /// The field's name.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A field must be finite.
+    #[error("neuron field `{field}` must be finite, got {value}")]
+    NotFinite {
+        /// The field's name.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A relative spread must lie in [0, 0.5) so that the ±2 std truncation keeps values > 0.
+    #[error("neuron field `{field}` (relative spread) must lie in [0, 0.5), got {value}")]
+    Spread {
+        /// The field's name.
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A layer size must be at least 1.
+    #[error("`{field}` must be at least 1, got 0")]
+    EmptySize {
+        /// The field's name.
+        field: &'static str,
+    },
+}
+
+fn check_positive(field: &'static str, value: f64) -> Result<(), NeuronError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(NeuronError::NotPositive { field, value })
+    }
+}
+
+fn check_finite(field: &'static str, value: f64) -> Result<(), NeuronError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(NeuronError::NotFinite { field, value })
+    }
+}
+
+fn check_spread(field: &'static str, value: f64) -> Result<(), NeuronError> {
+    if value.is_finite() && (0.0..0.5).contains(&value) {
+        Ok(())
+    } else {
+        Err(NeuronError::Spread { field, value })
+    }
+}
+
+fn check_size(field: &'static str, value: usize) -> Result<(), NeuronError> {
+    if value == 0 {
+        Err(NeuronError::EmptySize { field })
+    } else {
+        Ok(())
+    }
+}
+
+/// A per-neuron parameter vector: `mean` for every neuron, or a normal of std `spread·mean`
+/// truncated at ±2 std.
+fn per_neuron(mean: f64, spread: f64, n: usize, rng: &mut StdRng, device: &Device) -> Tensor<1> {
+    let values = if spread == 0.0 {
+        vec![mean; n]
+    } else {
+        truncated_normal(n, mean, spread * mean, rng)
+    };
+    vector(values, device)
+}
+
+/// The neuron model of a layer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "model")]
+pub enum NeuronConfig {
+    /// Leaky integrate-and-fire.
+    Lif(LifConfig),
+    /// Adaptive leaky integrate-and-fire.
+    Alif(AlifConfig),
+}
+
+impl Default for NeuronConfig {
+    fn default() -> Self {
+        NeuronConfig::Lif(LifConfig::new())
+    }
+}
+
+impl NeuronConfig {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<(), NeuronError> {
+        match self {
+            NeuronConfig::Lif(c) => c.validate(),
+            NeuronConfig::Alif(c) => c.validate(),
+        }
+    }
+
+    /// A layer of this model.
+    pub fn init(
+        &self,
+        input_size: usize,
+        hidden_size: usize,
+        spike_fn: SpikeFn,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Layer, NeuronError> {
+        Ok(match self {
+            NeuronConfig::Lif(c) => Layer::Lif(c.init(input_size, hidden_size, spike_fn, seed, device)?),
+            NeuronConfig::Alif(c) => {
+                Layer::Alif(c.init(input_size, hidden_size, spike_fn, seed, device)?)
+            }
+        })
+    }
+}
+
+/// One recurrent spiking layer of any model.
+#[derive(Module, Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum Layer {
+    /// A LIF layer.
+    Lif(Lif),
+    /// An ALIF layer.
+    Alif(Alif),
+}
+
+/// What a layer produced over a sequence, one `[B, n]` tensor per time step.
+#[derive(Debug, Clone)]
+pub struct LayerTrace {
+    /// Spikes z_t.
+    pub spikes: Vec<Tensor<2>>,
+    /// Voltages v_t, when requested.
+    pub voltages: Option<Vec<Tensor<2>>>,
+}
+
+impl Layer {
+    /// The LIF part of the layer (all of it for LIF).
+    pub fn lif(&self) -> &Lif {
+        match self {
+            Layer::Lif(l) => l,
+            Layer::Alif(a) => &a.lif,
+        }
+    }
+
+    /// Number of neurons.
+    pub fn hidden_size(&self) -> usize {
+        self.lif().hidden_size()
+    }
+
+    /// Runs the layer over `inputs` (one `[B, n_in]` tensor per step) from the zero state.
+    ///
+    /// Each step does its own input matmul, so the backward pass is linear in the number of
+    /// steps (slicing one tracked `[T, …]` tensor per step would make it quadratic).
+    pub fn run(&self, inputs: impl IntoIterator<Item = Tensor<2>>, record_voltages: bool) -> LayerTrace {
+        let mut spikes = Vec::new();
+        let mut voltages = record_voltages.then(Vec::new);
+        let mut record = |state: &LifState| {
+            spikes.push(state.z.clone());
+            if let Some(v) = voltages.as_mut() {
+                v.push(state.v.clone());
+            }
+        };
+        let mut inputs = inputs.into_iter().peekable();
+        let Some(batch) = inputs.peek().map(|x| x.dims()[0]) else {
+            return LayerTrace {
+                spikes: Vec::new(),
+                voltages: record_voltages.then(Vec::new),
+            };
+        };
+        match self {
+            Layer::Lif(layer) => {
+                let cell = layer.cell();
+                let mut state = cell.initial_state(batch);
+                for x in inputs {
+                    state = cell.step(x, &state);
+                    record(&state);
+                }
+            }
+            Layer::Alif(layer) => {
+                let cell = layer.cell();
+                let mut state = cell.initial_state(batch);
+                for x in inputs {
+                    state = cell.step(x, &state);
+                    record(&state.lif);
+                }
+            }
+        }
+        LayerTrace { spikes, voltages }
+    }
+}

@@ -1,0 +1,37 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use sglab::BackendKind;
+use sglab::burn::Tensor;
+use sglab::burn::tensor::{Device, TensorData};
+
+/// Every backend compiled into this build with its default device. A compiled backend that
+/// cannot start (e.g. wgpu without any Vulkan driver) fails the test, by design.
+pub fn backends() -> Vec<(BackendKind, Device)> {
+    BackendKind::compiled()
+        .into_iter()
+        .map(|b| (b, b.device().expect("compiled backend")))
+        .collect()
+}
+
+/// The tensor's values as f64.
+pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data().convert::<f64>().try_to_vec::<f64>().unwrap()
+}
+
+/// A 1-D tensor from f64 values on `device`.
+pub fn tensor1(v: &[f64], device: &Device) -> Tensor<1> {
+    Tensor::from_data(TensorData::new(v.to_vec(), [v.len()]), device)
+}
+
+/// Asserts |a − b| ≤ atol + rtol·|b| elementwise, naming the first offending index.
+pub fn assert_close(a: &[f64], b: &[f64], atol: f64, rtol: f64, what: &str) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths differ");
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= atol + rtol * y.abs(),
+            "{what}: index {i}: {x} vs {y} (|diff| = {})",
+            (x - y).abs()
+        );
+    }
+}

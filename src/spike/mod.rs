@@ -29,7 +29,6 @@ use std::sync::Arc;
 use burn::Tensor;
 use burn::backend::Backend;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{TensorMetadata, get_or_init_device_settings};
 
 use crate::surrogate::custom_closure;
 use crate::surrogate::{CustomSurrogate, Surrogate};
@@ -234,9 +233,9 @@ fn inject<const D: usize>(
 }
 
 /// 1[x > 0] on a backend primitive, keeping the float dtype of `x`.
+///
+/// Computed as max(0, sign(x)) — exact, since sign is −1, 0 or 1 — rather than through a boolean
+/// mask, whose storage type differs between backends (wgpu cannot store native booleans).
 pub(crate) fn heaviside_primitive<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
-    let float_dtype = x.dtype().into();
-    let bool_dtype = get_or_init_device_settings::<B>(&x.device()).bool_dtype;
-    let mask = B::float_greater_elem(x, 0.0.into(), bool_dtype);
-    B::bool_into_float(mask, float_dtype)
+    B::relu(B::float_sign(x))
 }

@@ -7,7 +7,6 @@
 
 use burn::backend::Backend;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{BoolDType, TensorMetadata};
 
 use super::Shape;
 
@@ -146,9 +145,9 @@ impl<B: Backend> Field for Prim<B> {
         Prim(B::relu(self.0))
     }
     fn inside(self, c: f64) -> Self {
-        let dtype = self.0.dtype().into();
-        let mask = B::float_lower_elem(B::float_abs(self.0), c.into(), BoolDType::Native);
-        Prim(B::bool_into_float(mask, dtype))
+        // max(0, sign(c − |x|)): exact, since c − |x| > 0 exactly when |x| < c.
+        let margin = B::float_add_scalar(B::float_neg(B::float_abs(self.0)), c.into());
+        Prim(B::relu(B::float_sign(margin)))
     }
     fn dup(&self) -> Self {
         Prim(self.0.clone())

@@ -67,6 +67,16 @@ pub enum NetworkError {
         /// The field's name.
         field: &'static str,
     },
+    /// The labels do not match the logits.
+    #[error("expected {batch} labels, each in 0..{classes}, got {got:?}")]
+    Labels {
+        /// Batch size of the logits.
+        batch: usize,
+        /// Number of classes of the logits.
+        classes: usize,
+        /// The labels given.
+        got: Vec<usize>,
+    },
     /// The input tensor does not have the shape the network expects.
     #[error("input must be time-major [T, B, {expected_channels}] with T ≥ 1 and B ≥ 1, got {got:?}")]
     InputShape {
@@ -203,4 +213,37 @@ impl Network {
             voltages,
         })
     }
+}
+
+impl NetworkOutput {
+    /// Each layer's mean firing rate over time, batch and neurons (spikes per neuron per step).
+    pub fn firing_rates(&self) -> Vec<f64> {
+        self.spikes
+            .iter()
+            .map(|s| s.clone().detach().mean().into_scalar::<f64>())
+            .collect()
+    }
+}
+
+/// The paper's classification loss: cross-entropy of the time-averaged logits.
+///
+/// `logits` is `[T, B, C]`; `labels` holds one class index in `0..C` per sample. With
+/// m = mean_t logits_t, the loss is −(1/B) Σ_b log softmax(m_b)[label_b].
+pub fn time_averaged_cross_entropy(logits: Tensor<3>, labels: &[usize]) -> Result<Tensor<1>, NetworkError> {
+    let [_, batch, classes] = logits.dims();
+    if labels.len() != batch || labels.iter().any(|&l| l >= classes) {
+        return Err(NetworkError::Labels {
+            batch,
+            classes,
+            got: labels.to_vec(),
+        });
+    }
+    let mut one_hot = vec![0.0f64; batch * classes];
+    for (b, &l) in labels.iter().enumerate() {
+        one_hot[b * classes + l] = 1.0;
+    }
+    let device = logits.device();
+    let targets = Tensor::<2>::from_data(burn::tensor::TensorData::new(one_hot, [batch, classes]), &device);
+    let mean: Tensor<2> = logits.mean_dim(0).squeeze_dim(0);
+    Ok(burn::tensor::loss::cross_entropy_with_logits(mean, targets))
 }

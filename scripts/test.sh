@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! ldconfig -p | grep -q libvulkan_lvp || ! ldconfig -p | grep -q 'libvulkan.so.1'; then
+libs="$(ldconfig -p)"
+if ! grep -q libvulkan_lvp <<<"$libs" || ! grep -q 'libvulkan.so.1' <<<"$libs"; then
     echo "installing Mesa's Vulkan drivers (lavapipe) for the wgpu backend"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \

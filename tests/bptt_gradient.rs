@@ -117,10 +117,7 @@ fn params() -> Vec<Checked> {
 }
 
 fn lif_mut(net: &mut Network, layer: usize) -> &mut sglab::neuron::Lif {
-    match &mut net.layers[layer] {
-        sglab::neuron::Layer::Lif(l) => l,
-        sglab::neuron::Layer::Alif(a) => &mut a.lif,
-    }
+    net.layers[layer].lif_mut()
 }
 
 fn check(neuron: NeuronConfig, implementation: Implementation) {

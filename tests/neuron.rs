@@ -48,10 +48,7 @@ fn layer(reset: Reset, adaptive: bool, detach_reset: bool, device: &Device) -> L
     let mut layer = config
         .init(1, 2, SpikeFn::new(Surrogate::default()), 0, device)
         .unwrap();
-    let lif = match &mut layer {
-        Layer::Lif(l) => l,
-        Layer::Alif(a) => &mut a.lif,
-    };
+    let lif = layer.lif_mut();
     lif.w_in = Param::from_tensor(matrix(&[&[1.0, 0.5]], device));
     lif.w_rec = Param::from_tensor(matrix(&[&[9.0, 0.35], &[-0.2, 9.0]], device));
     lif.bias = Some(Param::from_tensor(vector(&[0.1, 0.0], device)));

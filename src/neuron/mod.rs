@@ -184,6 +184,14 @@ impl Layer {
         }
     }
 
+    /// The LIF part of the layer, mutably (to replace parameters).
+    pub fn lif_mut(&mut self) -> &mut Lif {
+        match self {
+            Layer::Lif(l) => l,
+            Layer::Alif(a) => &mut a.lif,
+        }
+    }
+
     /// Number of neurons.
     pub fn hidden_size(&self) -> usize {
         self.lif().hidden_size()

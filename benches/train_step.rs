@@ -1,0 +1,249 @@
+//! Time of one training step of the reference configurations (`shared/bench/SPEC.md`, copied in
+//! BENCHMARKS.md): forward over T steps, time-averaged cross-entropy, backward, one Adam update
+//! (lr 1e-3), on 2 CPU threads, input already on the device.
+//!
+//! ```text
+//! cargo bench --bench train_step --features ndarray                  # slmnist + scaling-T, flex and ndarray
+//! cargo bench --bench train_step --features ndarray -- slmnist flex  # any subset of configs and backends
+//! cargo bench --bench train_step --features ndarray -- --steps 9     # measured steps per case (default 5)
+//! ```
+//!
+//! Every case runs in its own child process (this binary re-executed with `--case`), so that its
+//! peak resident memory (VmHWM) is its own. A case reports the median, minimum and maximum
+//! seconds per step over the measured steps after one warm-up step, the peak memory, and the
+//! achieved GFLOP/s against the backend's own large-sgemm rate (the roofline of SPEC.md).
+//!
+//! Network: recurrent LIF layers, α = exp(−1/20), ϑ = 1, reset by subtraction, bias on, diagonal
+//! masked, ∂fast-sigmoid with γ = β = 1, linear readout at every step.
+//!
+//! Input: latency code, every channel fires exactly once at a step drawn uniformly from the
+//! first W = min(T, 67) steps, so ≈ 1/67 ≈ 1.5 % of channels are active per step in that window
+//! (the code allows at most one spike per channel); labels uniform over classes; fixed seed.
+
+use std::process::Command;
+use std::time::Instant;
+
+use rand::RngExt;
+use sglab::burn::Tensor;
+use sglab::burn::optim::{AdamConfig, GradientsParams};
+use sglab::burn::tensor::{Device, TensorData};
+use sglab::network::{NetworkConfig, time_averaged_cross_entropy};
+use sglab::surrogate::Surrogate;
+
+/// Steps over which one latency wave is spread: 1/67 ≈ 1.5 % of channels per step.
+const LATENCY_WINDOW: usize = 67;
+/// CPU threads of every case (SPEC.md).
+const THREADS: &str = "2";
+
+/// One row of SPEC.md's configuration table.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    name: &'static str,
+    batch: usize,
+    steps: usize,
+    inputs: usize,
+    hidden: [usize; 2],
+    classes: usize,
+}
+
+impl Case {
+    /// Multiply-adds of the forward pass per sample and time step (SPEC.md).
+    fn macs_per_sample_step(&self) -> usize {
+        let [h1, h2] = self.hidden;
+        self.inputs * h1 + h1 * h1 + h1 * h2 + h2 * h2 + h2 * self.classes
+    }
+
+    /// Floating-point operations of one training step: 3 × forward, 2 FLOP per MAC.
+    fn flops(&self) -> f64 {
+        6.0 * (self.batch * self.steps * self.macs_per_sample_step()) as f64
+    }
+}
+
+fn cases(selected: &[String]) -> Vec<Case> {
+    let slmnist = Case { name: "slmnist", batch: 256, steps: 100, inputs: 784, hidden: [128, 128], classes: 10 };
+    let mut all = vec![slmnist];
+    for t in [50, 100, 200, 400, 800] {
+        all.push(Case { name: "scaling-T", batch: 64, steps: t, ..slmnist });
+    }
+    let shd = Case { name: "shd", batch: 128, steps: 250, inputs: 700, hidden: [256, 256], classes: 20 };
+    let wanted = |c: &Case| selected.iter().any(|s| s == c.name);
+    if selected.is_empty() {
+        all
+    } else {
+        all.into_iter().chain([shd]).filter(wanted).collect()
+    }
+}
+
+/// Latency-coded input `[T, B, n_in]` and uniform labels.
+fn latency_batch(case: &Case, seed: u64, device: &Device) -> (Tensor<3>, Vec<usize>) {
+    let mut rng = sglab::init::rng(seed, 0);
+    let window = case.steps.min(LATENCY_WINDOW);
+    let mut x = vec![0.0f64; case.steps * case.batch * case.inputs];
+    for b in 0..case.batch {
+        for c in 0..case.inputs {
+            let t = rng.random_range(0..window);
+            x[(t * case.batch + b) * case.inputs + c] = 1.0;
+        }
+    }
+    let labels = (0..case.batch).map(|_| rng.random_range(0..case.classes)).collect();
+    (Tensor::from_data(TensorData::new(x, [case.steps, case.batch, case.inputs]), device), labels)
+}
+
+/// Peak resident set size of this process in MiB (Linux `VmHWM`).
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 { xs[n / 2] } else { 0.5 * (xs[n / 2 - 1] + xs[n / 2]) }
+}
+
+/// Seconds per training step of `case`, one warm-up step then `measured` steps.
+fn time_training(case: &Case, device: &Device, measured: usize) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+    let device = device.clone().autodiff();
+    let mut net = NetworkConfig::new(case.inputs, case.hidden.to_vec(), case.classes)
+        .with_surrogate(Surrogate::default())
+        .init(&device)?;
+    let mut optim = AdamConfig::new().init();
+    let (x, labels) = latency_batch(case, 1, &device);
+    let mut times = Vec::with_capacity(measured);
+    for step in 0..=measured {
+        let start = Instant::now();
+        let out = net.forward(x.clone())?;
+        let loss = time_averaged_cross_entropy(out.logits, &labels)?;
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = optim.step(1e-3, net, grads);
+        // Reading a value of the updated weights waits for every queued kernel.
+        let check = net.readout_weight.val().sum().into_scalar::<f64>();
+        let elapsed = start.elapsed().as_secs_f64();
+        if !check.is_finite() {
+            return Err(format!("{}: the weights diverged at step {step}", case.name).into());
+        }
+        if step > 0 {
+            times.push(elapsed);
+        }
+    }
+    Ok(times)
+}
+
+/// Rate of a 1024³ matrix product in GFLOP/s (median of 5 after a warm-up).
+fn sgemm_gflops(device: &Device) -> f64 {
+    const N: usize = 1024;
+    let data = |seed: u64| {
+        let mut rng = sglab::init::rng(seed, 0);
+        let values: Vec<f64> = (0..N * N).map(|_| rng.random_range(-1.0..1.0)).collect();
+        Tensor::<2>::from_data(TensorData::new(values, [N, N]), device)
+    };
+    let (a, b) = (data(1), data(2));
+    let mut times = Vec::new();
+    for i in 0..6 {
+        let start = Instant::now();
+        let _ = a.clone().matmul(b.clone()).slice([0..1, 0..1]).into_scalar::<f64>();
+        if i > 0 {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    2.0 * (N * N * N) as f64 / median(times) / 1e9
+}
+
+/// Runs one case in this process and prints one machine-readable result line.
+fn run_case(backend: &str, case: &Case, measured: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let device = sglab::device(backend)?;
+    let peak = sgemm_gflops(&device);
+    let times = time_training(case, &device, measured)?;
+    let (min, max) = times.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
+    let med = median(times);
+    println!(
+        "RESULT {backend} {} {} {} {med:.4} {min:.4} {max:.4} {:.1} {peak:.1} {:.0}",
+        case.name,
+        case.batch,
+        case.steps,
+        case.flops() / med / 1e9,
+        peak_rss_mib()
+    );
+    Ok(())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `cargo bench` appends `--bench`; it carries no meaning here.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    if args.first().map(String::as_str) == Some("--case") {
+        let [backend, name, batch, steps, measured] = &args[1..] else {
+            return Err("usage: --case BACKEND NAME BATCH STEPS MEASURED".into());
+        };
+        let (batch, steps): (usize, usize) = (batch.parse()?, steps.parse()?);
+        let case = cases(&[name.clone()])
+            .into_iter()
+            .find(|c| c.batch == batch && c.steps == steps)
+            .ok_or_else(|| format!("no configuration {name} with B = {batch}, T = {steps}"))?;
+        return run_case(backend, &case, measured.parse()?);
+    }
+
+    let mut measured = 5usize;
+    let mut selected = Vec::new();
+    let mut iter = args.into_iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--steps" {
+            measured = iter.next().ok_or("--steps needs a number")?.parse()?;
+            if measured == 0 {
+                return Err("--steps must be at least 1".into());
+            }
+        } else {
+            selected.push(arg);
+        }
+    }
+    let known_backends = ["flex", "ndarray", "wgpu"];
+    let mut backends: Vec<String> = selected.iter().filter(|s| known_backends.contains(&s.as_str())).cloned().collect();
+    selected.retain(|s| !known_backends.contains(&s.as_str()));
+    if backends.is_empty() {
+        backends = vec!["flex".into(), "ndarray".into()];
+    }
+    let cases = cases(&selected);
+    if cases.is_empty() {
+        return Err(format!("unknown configuration in {selected:?}; known: slmnist, scaling-T, shd").into());
+    }
+
+    let exe = std::env::current_exe()?;
+    println!(
+        "{:<10} {:<8} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>7} {:>9}",
+        "config", "backend", "B", "T", "s/step", "min–max", "GFLOP/s", "sgemm", "of peak", "peak MiB"
+    );
+    for case in &cases {
+        for backend in &backends {
+            let output = Command::new(&exe)
+                .args(["--case", backend, case.name])
+                .args([case.batch.to_string(), case.steps.to_string(), measured.to_string()])
+                .env("RAYON_NUM_THREADS", THREADS)
+                .output()?;
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                println!("{:<10} {backend:<8} failed: {}", case.name, stderr.trim());
+                continue;
+            };
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let (achieved, peak): (f64, f64) = (f[7].parse()?, f[8].parse()?);
+            println!(
+                "{:<10} {:<8} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>6.0}% {:>9}",
+                f[1],
+                f[0],
+                f[2],
+                f[3],
+                f[4],
+                format!("{}–{}", f[5], f[6]),
+                f[7],
+                f[8],
+                100.0 * achieved / peak,
+                f[9]
+            );
+        }
+    }
+    Ok(())
+}

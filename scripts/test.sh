@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Runs sglab's whole test suite on every backend: flex, ndarray, and wgpu on Mesa's software
-# Vulkan driver (lavapipe) where no GPU exists. Installs what it needs, idempotently.
+# Vulkan driver (lavapipe) where no GPU exists, with the SHD loader (system HDF5).
+# Installs what it needs, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 libs="$(ldconfig -p)"
+packages=()
 if ! grep -q libvulkan_lvp <<<"$libs" || ! grep -q 'libvulkan.so.1' <<<"$libs"; then
-    echo "installing Mesa's Vulkan drivers (lavapipe) for the wgpu backend"
+    packages+=(mesa-vulkan-drivers libvulkan1)   # lavapipe, for the wgpu backend
+fi
+if ! pkg-config --exists hdf5 2>/dev/null; then
+    packages+=(libhdf5-dev pkg-config)           # the SHD loader (feature shd)
+fi
+if ((${#packages[@]})); then
+    echo "installing ${packages[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        mesa-vulkan-drivers libvulkan1 >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 
 # Mesa wants a runtime dir; wgpu's shader caches live under ~/.cache.
@@ -17,4 +24,4 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 # Build outside the clone so that a fresh clone reuses earlier builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sglab/target}"
 
-cargo test --features ndarray,wgpu
+cargo test --features ndarray,wgpu,shd

@@ -11,6 +11,7 @@
 //! surrogate ──► spike op ──► neuron step fns ──► network
 //!                                 ▲
 //!                               init
+//! data (randman, sl-MNIST, SHD) ──► [T, B, N] batches ──► network
 //! ```
 //!
 //! * [`surrogate`]: the surrogate-derivative family with peak γ and area γ/β, on f64 and tensors.
@@ -19,6 +20,8 @@
 //! * [`neuron`]: LIF and ALIF layers with explicit state and pure step functions.
 //! * [`network`]: stacks of recurrent layers with a linear readout over `[T, B, N]` input.
 //! * [`init`]: seeded weight initialisers.
+//! * [`data`]: spike-train datasets (randman, sl-MNIST from embedded real digits, SHD behind the
+//!   `shd` feature), splits, seeded batching, input statistics.
 //! * [`backend`]: run-time choice of the compute backend ([`device`]).
 //!
 //! Tensors are time-major `[T, B, N]`. There are no backend generics: every tensor lives on a
@@ -40,6 +43,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod data;
 pub mod init;
 pub mod network;
 pub mod neuron;

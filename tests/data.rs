@@ -139,13 +139,13 @@ fn slmnist_spikes_one_per_pixel_above_threshold_in_true_order() {
 /// The paper's value on the full MNIST is μ = 0.003673, σ² = 0.003659.
 #[test]
 fn slmnist_input_statistics_of_the_embedded_digits() {
-    let splits = slmnist::embedded(&SlMnistConfig { validation_fraction: 0.0, ..Default::default() }).unwrap();
+    let splits = slmnist::load(&SlMnistConfig { validation_fraction: 0.0, ..Default::default() }).unwrap();
     assert_eq!((splits.train.len(), splits.validation.len(), splits.test.len()), (8000, 0, 2000));
     let stats = splits.train.statistics().unwrap();
     println!("sl-MNIST (embedded 8000 training digits): mean {:.6}, variance {:.6}", stats.mean, stats.variance);
     assert!((stats.mean - 0.001_878_214_285_7).abs() < 1e-9, "{}", stats.mean);
     assert!((stats.variance - 0.001_874_412_958_3).abs() < 1e-9, "{}", stats.variance);
-    let default = slmnist::embedded(&SlMnistConfig::default()).unwrap();
+    let default = slmnist::load(&SlMnistConfig::default()).unwrap();
     assert_eq!((default.train.len(), default.validation.len()), (6400, 1600));
 }
 
@@ -160,41 +160,42 @@ fn idx_errors_are_clear() {
     assert_eq!((read.dims.clone(), read.data.len()), (vec![3, 28, 28], 3 * 784));
     assert_eq!(read.data, images);
 
+    let in_dir = SlMnistConfig { dir: Some(dir.clone()), ..Default::default() };
     // No test part yet: the error names the missing file and where MNIST is published.
-    let err = slmnist::load(&dir, &SlMnistConfig::default()).unwrap_err();
+    let err = slmnist::load(&in_dir).unwrap_err();
     assert!(matches!(err, DataError::Missing { .. }));
     assert!(err.to_string().contains("t10k-images-idx3-ubyte") && err.to_string().contains("yann.lecun.com"), "{err}");
 
     // Label/image count mismatch.
     idx::write_u8(&dir.join("t10k-images-idx3-ubyte"), &[2, 28, 28], &images[..2 * 784]).unwrap();
     idx::write_u8(&dir.join("t10k-labels-idx1-ubyte"), &[3], &[0, 1, 2]).unwrap();
-    let err = slmnist::load(&dir, &SlMnistConfig::default()).unwrap_err().to_string();
+    let err = slmnist::load(&in_dir).unwrap_err().to_string();
     assert!(err.contains("2 images but") && err.contains("3 labels"), "{err}");
 
     // Wrong magic.
     write("t10k-labels-idx1-ubyte", &[0x12, 0x34, 0x08, 0x01, 0, 0, 0, 2, 0, 1]);
-    let err = slmnist::load(&dir, &SlMnistConfig::default()).unwrap_err().to_string();
+    let err = slmnist::load(&in_dir).unwrap_err().to_string();
     assert!(err.contains("not an IDX file") && err.contains("12 34"), "{err}");
 
     // Truncated data.
     write("t10k-labels-idx1-ubyte", &[0, 0, 0x08, 0x01, 0, 0, 0, 2, 0]);
-    let err = slmnist::load(&dir, &SlMnistConfig::default()).unwrap_err().to_string();
+    let err = slmnist::load(&in_dir).unwrap_err().to_string();
     assert!(err.contains("need 2 data bytes, file has 1"), "{err}");
 
     // A label that is not a digit.
     write("t10k-labels-idx1-ubyte", &[0, 0, 0x08, 0x01, 0, 0, 0, 2, 0, 11]);
-    let err = slmnist::load(&dir, &SlMnistConfig::default()).unwrap_err().to_string();
+    let err = slmnist::load(&in_dir).unwrap_err().to_string();
     assert!(err.contains("label 11"), "{err}");
 
     // Empty set.
     idx::write_u8(&dir.join("t10k-images-idx3-ubyte"), &[0, 28, 28], &[]).unwrap();
     idx::write_u8(&dir.join("t10k-labels-idx1-ubyte"), &[0], &[]).unwrap();
-    let err = slmnist::load(&dir, &SlMnistConfig::default()).unwrap_err().to_string();
+    let err = slmnist::load(&in_dir).unwrap_err().to_string();
     assert!(err.contains("no images"), "{err}");
 
     // Corrupt gzip.
     write("t10k-images-idx3-ubyte.gz", &[0x1f, 0x8b, 0x08, 0, 1, 2, 3]);
-    let err = slmnist::load(&dir, &SlMnistConfig::default()).unwrap_err().to_string();
+    let err = slmnist::load(&in_dir).unwrap_err().to_string();
     assert!(err.contains("corrupt gzip"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }

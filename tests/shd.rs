@@ -60,7 +60,7 @@ fn round_trip_with_the_papers_binning() {
 
     // The directory loader with a test file and a validation fraction.
     write_shd(&dir.join("shd_test.h5"), &[(&[0.125], &[1])], &[3]);
-    let splits = shd::load(&dir, &ShdConfig { validation_fraction: 0.5, ..config }).unwrap();
+    let splits = shd::load(&ShdConfig { dir: Some(dir.clone()), validation_fraction: 0.5, ..config }).unwrap();
     assert_eq!((splits.train.len(), splits.validation.len(), splits.test.len()), (1, 1, 1));
     assert_eq!(splits.test.events(0), &[e(31, 1)]); // 125 ms
     std::fs::remove_dir_all(dir).unwrap();
@@ -69,7 +69,7 @@ fn round_trip_with_the_papers_binning() {
 #[test]
 fn missing_truncated_and_malformed_files_give_clear_errors() {
     let dir = scratch_dir("errors");
-    let err = shd::load(&dir, &ShdConfig::default()).unwrap_err();
+    let err = shd::load(&ShdConfig { dir: Some(dir.clone()), ..Default::default() }).unwrap_err();
     assert!(matches!(err, DataError::Missing { .. }));
     assert!(err.to_string().contains("shd_train.h5") && err.to_string().contains("zenkelab.org"), "{err}");
 

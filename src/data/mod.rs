@@ -7,7 +7,8 @@
 //!   a seed — the embedded default for fast studies and tests.
 //! * [`slmnist`]: spike-latency MNIST (Herranz-Celotti & Rouat), from MNIST in IDX format; the
 //!   crate embeds 10,000 real digits under `data/mnist-10k/`.
-//! * `shd` (cargo feature `shd`): the Spiking Heidelberg Digits from their official HDF5 files.
+//! * [`shd`]: the Spiking Heidelberg Digits from their official HDF5 files (reading them needs the
+//!   cargo feature `shd`).
 //! * [`idx`]: the IDX file format of MNIST (gzip or raw).
 //!
 //! Nothing is downloaded: every loader reads local files and says where to get them when they
@@ -16,7 +17,6 @@
 pub mod dataset;
 pub mod idx;
 pub mod randman;
-#[cfg(feature = "shd")]
 pub mod shd;
 pub mod slmnist;
 
@@ -56,6 +56,14 @@ pub enum DataError {
     /// Samples, labels or sizes that do not fit together.
     #[error("invalid dataset: {0}")]
     Invalid(String),
+    /// The loader needs a cargo feature this build does not have.
+    #[error("{what} needs sglab's cargo feature `{feature}` (build with --features {feature})")]
+    FeatureDisabled {
+        /// The feature.
+        feature: &'static str,
+        /// What was attempted.
+        what: String,
+    },
     /// A parameter out of its range.
     #[error("invalid parameter `{name}`: {message}")]
     Parameter {

@@ -1,5 +1,7 @@
 //! The Spiking Heidelberg Digits (Cramer, Stradmann, Schemmel & Zenke, IEEE TNNLS 2022) from
-//! their official HDF5 files (cargo feature `shd`; links the system HDF5 library).
+//! their official HDF5 files. Reading them needs the cargo feature `shd` (it links the system
+//! HDF5 library); without it the configuration still parses and loading says which feature to
+//! enable.
 //!
 //! Layout of `shd_train.h5` / `shd_test.h5`:
 //!
@@ -15,13 +17,11 @@
 //! `binary = false` a bin counts its spikes.
 //!
 //! The files are not downloaded: put `shd_train.h5` and `shd_test.h5` (gunzipped) in one
-//! directory; they are published at <https://zenkelab.org/datasets/> (mirror
+//! directory (by default `data/shd/` of the crate); they are published at <https://zenkelab.org/datasets/> (mirror
 //! <https://compneuro.net/datasets/>) as `shd_train.h5.gz`, `shd_test.h5.gz` with `md5sums.txt`.
 
 use std::path::{Path, PathBuf};
 
-use hdf5_metno as hdf5;
-use hdf5::types::VarLenArray;
 use serde::{Deserialize, Serialize};
 
 use super::dataset::{Event, SpikeDataset, Splits};
@@ -36,6 +36,8 @@ pub const CLASSES: usize = 20;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ShdConfig {
+    /// Directory of `shd_train.h5` and `shd_test.h5`; `None` means [`default_dir`].
+    pub dir: Option<PathBuf>,
     /// Bin width Δ in milliseconds (the paper: 4).
     pub bin_ms: f64,
     /// Window in milliseconds from the start of each sample (the paper: 1000).
@@ -48,7 +50,7 @@ pub struct ShdConfig {
 
 impl Default for ShdConfig {
     fn default() -> Self {
-        ShdConfig { bin_ms: 4.0, duration_ms: 1000.0, binary: true, validation_fraction: 0.05 }
+        ShdConfig { dir: None, bin_ms: 4.0, duration_ms: 1000.0, binary: true, validation_fraction: 0.05 }
     }
 }
 
@@ -85,17 +87,33 @@ impl ShdConfig {
     }
 }
 
-/// SHD from `dir/shd_train.h5` and `dir/shd_test.h5`.
-pub fn load(dir: &Path, config: &ShdConfig) -> Result<Splits, DataError> {
+/// Where SHD is looked for when the configuration names no directory: `data/shd/` of the crate.
+pub fn default_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("shd")
+}
+
+/// SHD from `shd_train.h5` and `shd_test.h5` in `config.dir` (or [`default_dir`]).
+pub fn load(config: &ShdConfig) -> Result<Splits, DataError> {
     config.validate()?;
-    let train = read_file(&locate(dir, "shd_train.h5")?, config)?;
-    let test = read_file(&locate(dir, "shd_test.h5")?, config)?;
+    let dir = config.dir.clone().unwrap_or_else(default_dir);
+    let train = read_file(&locate(&dir, "shd_train.h5")?, config)?;
+    let test = read_file(&locate(&dir, "shd_test.h5")?, config)?;
     let (train, validation) = train.split_validation(config.validation_fraction)?;
     Ok(Splits { train, validation, test })
 }
 
 /// One SHD file, binned.
+#[cfg(not(feature = "shd"))]
 pub fn read_file(path: &Path, config: &ShdConfig) -> Result<SpikeDataset, DataError> {
+    config.validate()?;
+    Err(DataError::FeatureDisabled { feature: "shd", what: format!("reading the SHD file {}", path.display()) })
+}
+
+/// One SHD file, binned.
+#[cfg(feature = "shd")]
+pub fn read_file(path: &Path, config: &ShdConfig) -> Result<SpikeDataset, DataError> {
+    use hdf5::types::VarLenArray;
+    use hdf5_metno as hdf5;
     config.validate()?;
     let format = |m: String| DataError::format(path, m);
     let file = hdf5::File::open(path).map_err(|e| format(format!("not a readable HDF5 file: {e}")))?;

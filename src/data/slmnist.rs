@@ -40,6 +40,8 @@ pub const CLASSES: usize = 10;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SlMnistConfig {
+    /// Directory of the four MNIST IDX files; `None` reads the embedded 10,000 digits.
+    pub dir: Option<PathBuf>,
     /// Time steps (latency slots); the paper uses 100.
     pub steps: usize,
     /// Fraction of the training file held out, from its end, as the validation part
@@ -51,7 +53,7 @@ pub struct SlMnistConfig {
 
 impl Default for SlMnistConfig {
     fn default() -> Self {
-        SlMnistConfig { steps: 100, validation_fraction: 0.2, official_scramble: false }
+        SlMnistConfig { dir: None, steps: 100, validation_fraction: 0.2, official_scramble: false }
     }
 }
 
@@ -104,14 +106,12 @@ pub fn embedded_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("mnist-10k")
 }
 
-/// sl-MNIST from the embedded digits: 8,000 train (less the validation fraction), 2,000 test.
-pub fn embedded(config: &SlMnistConfig) -> Result<Splits, DataError> {
-    load(&embedded_dir(), config)
-}
-
-/// sl-MNIST from the MNIST IDX files in `dir`.
-pub fn load(dir: &Path, config: &SlMnistConfig) -> Result<Splits, DataError> {
+/// sl-MNIST from `config.dir`, or from the embedded digits (8,000 train less the validation
+/// fraction, 2,000 test) when it is `None`.
+pub fn load(config: &SlMnistConfig) -> Result<Splits, DataError> {
     config.validate()?;
+    let dir = config.dir.clone().unwrap_or_else(embedded_dir);
+    let dir = dir.as_path();
     let train = load_part(dir, "train", config)?;
     let test = load_part(dir, "t10k", config)?;
     let (train, validation) = train.split_validation(config.validation_fraction)?;

@@ -225,12 +225,30 @@ impl NetworkOutput {
     }
 }
 
-/// The paper's classification loss: cross-entropy of the time-averaged logits.
-///
-/// `logits` is `[T, B, C]`; `labels` holds one class index in `0..C` per sample. With
-/// m = mean_t logits_t, the loss is −(1/B) Σ_b log softmax(m_b)[label_b].
-pub fn time_averaged_cross_entropy(logits: Tensor<3>, labels: &[usize]) -> Result<Tensor<1>, NetworkError> {
-    let [_, batch, classes] = logits.dims();
+/// Which cross-entropy a classification run minimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClassificationLoss {
+    /// Cross-entropy at every step against the repeated label, averaged over steps (the paper's
+    /// Keras loss): −(1/TB) Σ_t Σ_b log softmax(logits_{t,b})[label_b].
+    #[default]
+    PerStep,
+    /// Cross-entropy of the time-averaged logits: −(1/B) Σ_b log softmax(mean_t logits_{t,b})[label_b].
+    TimeAveraged,
+}
+
+impl ClassificationLoss {
+    /// The loss of `logits` `[T, B, C]` against one label per sample.
+    pub fn loss(self, logits: Tensor<3>, labels: &[usize]) -> Result<Tensor<1>, NetworkError> {
+        match self {
+            ClassificationLoss::PerStep => per_step_cross_entropy(logits, labels),
+            ClassificationLoss::TimeAveraged => time_averaged_cross_entropy(logits, labels),
+        }
+    }
+}
+
+/// One-hot targets `[B, C]` on `device`, after checking the labels against the logits' shape.
+fn one_hot(labels: &[usize], batch: usize, classes: usize, device: &burn::tensor::Device) -> Result<Tensor<2>, NetworkError> {
     if labels.len() != batch || labels.iter().any(|&l| l >= classes) {
         return Err(NetworkError::Labels {
             batch,
@@ -242,8 +260,27 @@ pub fn time_averaged_cross_entropy(logits: Tensor<3>, labels: &[usize]) -> Resul
     for (b, &l) in labels.iter().enumerate() {
         one_hot[b * classes + l] = 1.0;
     }
-    let device = logits.device();
-    let targets = Tensor::<2>::from_data(burn::tensor::TensorData::new(one_hot, [batch, classes]), &device);
+    Ok(Tensor::<2>::from_data(burn::tensor::TensorData::new(one_hot, [batch, classes]), device))
+}
+
+/// Cross-entropy of the time-averaged logits (the metric behind the paper's "mode accuracy").
+///
+/// `logits` is `[T, B, C]`; `labels` holds one class index in `0..C` per sample. With
+/// m = mean_t logits_t, the loss is −(1/B) Σ_b log softmax(m_b)[label_b].
+pub fn time_averaged_cross_entropy(logits: Tensor<3>, labels: &[usize]) -> Result<Tensor<1>, NetworkError> {
+    let [_, batch, classes] = logits.dims();
+    let targets = one_hot(labels, batch, classes, &logits.device())?;
     let mean: Tensor<2> = logits.mean_dim(0).squeeze_dim(0);
     Ok(burn::tensor::loss::cross_entropy_with_logits(mean, targets))
+}
+
+/// Cross-entropy at every step against the repeated label, averaged over steps and samples
+/// (the paper's training loss): −(1/TB) Σ_t Σ_b log softmax(logits_{t,b})[label_b].
+pub fn per_step_cross_entropy(logits: Tensor<3>, labels: &[usize]) -> Result<Tensor<1>, NetworkError> {
+    let [steps, batch, classes] = logits.dims();
+    let targets = one_hot(labels, batch, classes, &logits.device())?
+        .unsqueeze_dim::<3>(0)
+        .repeat_dim(0, steps)
+        .reshape([steps * batch, classes]);
+    Ok(burn::tensor::loss::cross_entropy_with_logits(logits.reshape([steps * batch, classes]), targets))
 }

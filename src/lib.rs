@@ -11,7 +11,9 @@
 //! surrogate ──► spike op ──► neuron step fns ──► network
 //!                                 ▲
 //!                               init
-//! data (randman, sl-MNIST, SHD) ──► [T, B, N] batches ──► network
+//! data (randman, sl-MNIST, SHD) ──► [T, B, N] batches ──► network ──► train ──► RunRecord
+//!                                                      regularize ──┘            │
+//!                                                                   results (polars, parquet)
 //! ```
 //!
 //! * [`surrogate`]: the surrogate-derivative family with peak γ and area γ/β, on f64 and tensors.
@@ -22,6 +24,10 @@
 //! * [`init`]: seeded weight initialisers.
 //! * [`data`]: spike-train datasets (randman, sl-MNIST from embedded real digits, SHD behind the
 //!   `shd` feature), splits, seeded batching, input statistics.
+//! * [`regularize`]: firing-rate losses and the schedules that switch them on.
+//! * [`train`]: `TrainConfig`, the training loop, metrics, checkpoints, initial-rate targeting,
+//!   progress, resumable sweeps.
+//! * [`results`]: run records as polars tables and parquet files.
 //! * [`backend`]: run-time choice of the compute backend ([`device`]).
 //!
 //! Tensors are time-major `[T, B, N]`. There are no backend generics: every tensor lives on a
@@ -47,8 +53,11 @@ pub mod data;
 pub mod init;
 pub mod network;
 pub mod neuron;
+pub mod regularize;
+pub mod results;
 pub mod spike;
 pub mod surrogate;
+pub mod train;
 
 pub use backend::{BackendError, BackendKind, device};
 

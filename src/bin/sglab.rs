@@ -1,0 +1,148 @@
+//! The sglab command line.
+//!
+//! ```text
+//! sglab train CONFIG.toml|json [--out RUNS.parquet] [--checkpoint DIR] [--quiet]
+//! sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
+//! sglab merge OUT.parquet IN.parquet...
+//! ```
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use sglab::results;
+use sglab::train::sweep::{self, Shard, SweepSpec};
+use sglab::train::{ProgressMode, RunOptions, TrainConfig, TrainError, train_with};
+
+const USAGE: &str = "usage:
+  sglab train CONFIG.toml|json [--out RUNS.parquet] [--checkpoint DIR] [--quiet]
+  sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
+  sglab merge OUT.parquet IN.parquet...";
+
+/// Positional arguments and `--flag value` options.
+struct Args {
+    positional: Vec<String>,
+    options: Vec<(String, Option<String>)>,
+}
+
+fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
+    let mut positional = Vec::new();
+    let mut options = Vec::new();
+    let mut args = args.peekable();
+    while let Some(a) = args.next() {
+        if let Some(name) = a.strip_prefix("--") {
+            let value = match name {
+                "quiet" => None,
+                "out" | "checkpoint" | "shard" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
+                _ => return Err(format!("unknown option --{name}")),
+            };
+            options.push((name.to_string(), value));
+        } else {
+            positional.push(a);
+        }
+    }
+    Ok(Args { positional, options })
+}
+
+impl Args {
+    fn option(&self, name: &str) -> Option<&str> {
+        self.options.iter().find(|(n, _)| n == name).and_then(|(_, v)| v.as_deref())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.options.iter().any(|(n, _)| n == name)
+    }
+
+    fn progress(&self) -> ProgressMode {
+        if self.flag("quiet") { ProgressMode::Quiet } else { ProgressMode::Auto }
+    }
+}
+
+fn train(args: &Args) -> Result<(), TrainError> {
+    let [config] = args.positional.as_slice() else {
+        return Err(TrainError::Parse(format!("train takes one configuration file\n{USAGE}")));
+    };
+    let config = TrainConfig::load(&PathBuf::from(config))?;
+    let options = RunOptions { checkpoint_dir: args.option("checkpoint").map(PathBuf::from), progress: args.progress() };
+    let record = train_with(&config, &options)?;
+    let test = record.test.as_ref();
+    println!(
+        "{}: {} epochs, best epoch {:?}, test accuracy {}, test loss {}, initial rates {:?}, {:.1} s",
+        record.status.name(),
+        record.history.len(),
+        record.best_epoch,
+        test.map_or("—".into(), |t| format!("{:.4}", t.accuracy)),
+        test.map_or("—".into(), |t| format!("{:.4}", t.loss)),
+        record.initial_rates,
+        record.wall_time_s
+    );
+    if let Some(out) = args.option("out") {
+        let all = results::append_parquet(&PathBuf::from(out), results::runs_frame(std::slice::from_ref(&record))?)?;
+        println!("{out}: {} runs", all.height());
+    }
+    Ok(())
+}
+
+fn sweep(args: &Args) -> Result<(), TrainError> {
+    let [file] = args.positional.as_slice() else {
+        return Err(TrainError::Parse(format!("sweep takes one sweep file\n{USAGE}")));
+    };
+    let spec = SweepSpec::load(&PathBuf::from(file))?;
+    let out = args
+        .option("out")
+        .map(PathBuf::from)
+        .or_else(|| spec.out.clone())
+        .ok_or_else(|| TrainError::config("out", "an output table: give --out or `out` in the sweep file"))?;
+    let shard = args.option("shard").map(str::parse::<Shard>).transpose()?;
+    let summary = sweep::run_sweep(&spec, &out, shard, &RunOptions { checkpoint_dir: None, progress: args.progress() })?;
+    println!(
+        "{}: {} points in this shard, {} run now ({} diverged), {} already done",
+        out.display(),
+        summary.points,
+        summary.ran,
+        summary.diverged,
+        summary.skipped
+    );
+    Ok(())
+}
+
+fn merge(args: &Args) -> Result<(), TrainError> {
+    let [out, inputs @ ..] = args.positional.as_slice() else {
+        return Err(TrainError::Parse(format!("merge takes an output and input tables\n{USAGE}")));
+    };
+    let inputs: Vec<PathBuf> = inputs.iter().map(PathBuf::from).collect();
+    let merged = sweep::merge(&inputs, &PathBuf::from(out))?;
+    println!("{out}: {} runs from {} tables", merged.height(), inputs.len());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let mut argv = std::env::args().skip(1);
+    let Some(command) = argv.next() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let args = match parse(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match command.as_str() {
+        "train" => train(&args),
+        "sweep" => sweep(&args),
+        "merge" => merge(&args),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(TrainError::Parse(format!("unknown command {other:?}\n{USAGE}"))),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,287 @@
+//! Run records as polars tables, and parquet files that grow one finished run at a time.
+//!
+//! One run is one row of the *runs* table: every configuration field flattened to a dotted
+//! column (`task.name`, `model.surrogate.shape`, `optimizer.lr`, …; lists as JSON text), then
+//! `run_id` (a hash of the configuration), `status`, `diverged`, `diverged_epoch`, `epochs_run`,
+//! `best_epoch`, `test_loss`, `test_accuracy`, `test_perplexity`, `best_val_loss`,
+//! `best_val_accuracy`, `max_val_accuracy`, `initial_rate_l{i}`, `final_rate_l{i}`,
+//! `test_rate_l{i}`, `wall_time_s`, `crate_version`. Metrics a run did not reach (a diverged
+//! run's test) are null, never NaN.
+//!
+//! The *history* table has one row per run and epoch: `run_id`, `epoch`, `train_loss`,
+//! `train_accuracy`, `regularizer_loss`, `switch`, `val_loss`, `val_accuracy`,
+//! `val_perplexity`, `rate_l{i}`, `seconds`.
+//!
+//! Tables of runs with different configuration shapes (say, with and without a regulariser)
+//! are joined diagonally: a column missing from a row is null there.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use serde_json::Value;
+
+use crate::train::{EvalMetrics, RunRecord, TrainError};
+
+/// One table cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Missing.
+    Null,
+    /// A flag.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A real number (finite or null, never NaN in stored results).
+    Float(f64),
+    /// Text.
+    Str(String),
+}
+
+impl From<f64> for Cell {
+    fn from(x: f64) -> Self {
+        if x.is_finite() { Cell::Float(x) } else { Cell::Null }
+    }
+}
+
+impl From<Option<f64>> for Cell {
+    fn from(x: Option<f64>) -> Self {
+        x.map_or(Cell::Null, Cell::from)
+    }
+}
+
+impl From<usize> for Cell {
+    fn from(x: usize) -> Self {
+        Cell::Int(x as i64)
+    }
+}
+
+impl From<Option<usize>> for Cell {
+    fn from(x: Option<usize>) -> Self {
+        x.map_or(Cell::Null, Cell::from)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(x: &str) -> Self {
+        Cell::Str(x.to_string())
+    }
+}
+
+impl From<bool> for Cell {
+    fn from(x: bool) -> Self {
+        Cell::Bool(x)
+    }
+}
+
+/// One table row: named cells in column order.
+pub type Row = Vec<(String, Cell)>;
+
+/// Flattens a JSON value into dotted columns; arrays become JSON text.
+pub fn flatten_json(prefix: &str, value: &Value, row: &mut Row) {
+    let key = |k: &str| if prefix.is_empty() { k.to_string() } else { format!("{prefix}.{k}") };
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                flatten_json(&key(k), v, row);
+            }
+        }
+        Value::Null => row.push((prefix.to_string(), Cell::Null)),
+        Value::Bool(b) => row.push((prefix.to_string(), Cell::Bool(*b))),
+        Value::Number(n) => {
+            let cell = match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Cell::Int(i),
+                (None, Some(f)) => Cell::from(f),
+                _ => Cell::Str(n.to_string()),
+            };
+            row.push((prefix.to_string(), cell));
+        }
+        Value::String(s) => row.push((prefix.to_string(), Cell::Str(s.clone()))),
+        Value::Array(_) => row.push((prefix.to_string(), Cell::Str(value.to_string()))),
+    }
+}
+
+/// FNV-1a 64 of the configuration's canonical JSON, as 16 hex digits.
+pub fn run_id(record: &RunRecord) -> String {
+    let json = serde_json::to_string(&serde_json::to_value(&record.config).expect("configs serialise")).expect("JSON");
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in json.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn metric_cells(prefix: &str, m: Option<&EvalMetrics>, row: &mut Row) {
+    row.push((format!("{prefix}_loss"), Cell::from(m.map(|m| m.loss))));
+    row.push((format!("{prefix}_accuracy"), Cell::from(m.map(|m| m.accuracy))));
+    row.push((format!("{prefix}_perplexity"), Cell::from(m.map(|m| m.perplexity))));
+}
+
+fn rate_cells(prefix: &str, rates: Option<&[f64]>, layers: usize, row: &mut Row) {
+    for l in 0..layers {
+        row.push((format!("{prefix}_l{l}"), Cell::from(rates.and_then(|r| r.get(l).copied()))));
+    }
+}
+
+/// The runs-table row of a record (module docs).
+pub fn run_row(record: &RunRecord) -> Row {
+    let mut row = Row::new();
+    let config = serde_json::to_value(&record.config).expect("configs serialise");
+    flatten_json("", &config, &mut row);
+    let layers = record.config.model.hidden_sizes.len();
+    row.push(("run_id".into(), Cell::Str(run_id(record))));
+    row.push(("status".into(), record.status.name().into()));
+    row.push(("diverged".into(), record.status.diverged().into()));
+    let diverged_epoch = match record.status {
+        crate::train::RunStatus::Diverged { epoch } => Some(epoch),
+        _ => None,
+    };
+    row.push(("diverged_epoch".into(), Cell::from(diverged_epoch)));
+    row.push(("epochs_run".into(), Cell::from(record.history.len())));
+    row.push(("best_epoch".into(), Cell::from(record.best_epoch)));
+    metric_cells("test", record.test.as_ref(), &mut row);
+    let best = record.best_validation();
+    row.push(("best_val_loss".into(), Cell::from(best.map(|m| m.loss))));
+    row.push(("best_val_accuracy".into(), Cell::from(best.map(|m| m.accuracy))));
+    row.push(("max_val_accuracy".into(), Cell::from(record.max_validation_accuracy())));
+    rate_cells("initial_rate", Some(&record.initial_rates), layers, &mut row);
+    rate_cells("final_rate", record.final_rates(), layers, &mut row);
+    rate_cells("test_rate", record.test.as_ref().map(|t| t.rates.as_slice()), layers, &mut row);
+    row.push(("wall_time_s".into(), Cell::from(record.wall_time_s)));
+    row.push(("crate_version".into(), Cell::Str(record.crate_version.clone())));
+    row
+}
+
+/// The history-table rows of a record, one per epoch.
+pub fn history_rows(record: &RunRecord) -> Vec<Row> {
+    let id = run_id(record);
+    let layers = record.config.model.hidden_sizes.len();
+    record
+        .history
+        .iter()
+        .map(|e| {
+            let mut row: Row = vec![("run_id".into(), Cell::Str(id.clone())), ("epoch".into(), Cell::from(e.epoch))];
+            metric_cells("train", Some(&e.train), &mut row);
+            row.push(("regularizer_loss".into(), Cell::from(e.regularizer_loss)));
+            row.push(("switch".into(), Cell::from(e.switch)));
+            metric_cells("val", e.validation.as_ref(), &mut row);
+            rate_cells("rate", Some(&e.train.rates), layers, &mut row);
+            row.push(("seconds".into(), Cell::from(e.seconds)));
+            row
+        })
+        .collect()
+}
+
+/// A table of rows with possibly different columns: the union of columns in order of first
+/// appearance; a column's type is Boolean, Int64, Float64 (ints and floats mixed) or String
+/// (anything else mixed, written as text); columns that are null everywhere are left out.
+pub fn frame(rows: &[Row]) -> Result<DataFrame, TrainError> {
+    let mut order: Vec<String> = Vec::new();
+    let mut cols: BTreeMap<String, Vec<Cell>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        for (name, cell) in row {
+            let col = cols.entry(name.clone()).or_insert_with(|| {
+                order.push(name.clone());
+                vec![Cell::Null; i]
+            });
+            col.push(cell.clone());
+        }
+        for col in cols.values_mut() {
+            col.resize(i + 1, Cell::Null);
+        }
+    }
+    let mut columns = Vec::new();
+    for name in order {
+        let cells = &cols[&name];
+        let kinds = |f: fn(&Cell) -> bool| cells.iter().all(|c| matches!(c, Cell::Null) || f(c));
+        let pname = PlSmallStr::from(name.as_str());
+        let series = if cells.iter().all(|c| matches!(c, Cell::Null)) {
+            continue;
+        } else if kinds(|c| matches!(c, Cell::Bool(_))) {
+            Series::new(pname, cells.iter().map(|c| if let Cell::Bool(b) = c { Some(*b) } else { None }).collect::<Vec<_>>())
+        } else if kinds(|c| matches!(c, Cell::Int(_))) {
+            Series::new(pname, cells.iter().map(|c| if let Cell::Int(x) = c { Some(*x) } else { None }).collect::<Vec<_>>())
+        } else if kinds(|c| matches!(c, Cell::Int(_) | Cell::Float(_))) {
+            let v: Vec<Option<f64>> = cells
+                .iter()
+                .map(|c| match c {
+                    Cell::Int(x) => Some(*x as f64),
+                    Cell::Float(x) => Some(*x),
+                    _ => None,
+                })
+                .collect();
+            Series::new(pname, v)
+        } else {
+            let v: Vec<Option<String>> = cells
+                .iter()
+                .map(|c| match c {
+                    Cell::Null => None,
+                    Cell::Bool(b) => Some(b.to_string()),
+                    Cell::Int(x) => Some(x.to_string()),
+                    Cell::Float(x) => Some(x.to_string()),
+                    Cell::Str(s) => Some(s.clone()),
+                })
+                .collect();
+            Series::new(pname, v)
+        };
+        columns.push(series.into_column());
+    }
+    DataFrame::new_infer_height(columns).map_err(|e| TrainError::Results(e.to_string()))
+}
+
+/// The runs table of `records`.
+pub fn runs_frame(records: &[RunRecord]) -> Result<DataFrame, TrainError> {
+    frame(&records.iter().map(run_row).collect::<Vec<_>>())
+}
+
+/// The history table of `records`.
+pub fn history_frame(records: &[RunRecord]) -> Result<DataFrame, TrainError> {
+    frame(&records.iter().flat_map(history_rows).collect::<Vec<_>>())
+}
+
+fn polars_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
+    TrainError::Results(format!("{}: {e}", path.display()))
+}
+
+/// Reads a parquet file.
+pub fn read_parquet(path: &Path) -> Result<DataFrame, TrainError> {
+    let file = File::open(path).map_err(|e| polars_err(path, e))?;
+    ParquetReader::new(file).finish().map_err(|e| polars_err(path, format!("not a readable parquet table: {e}")))
+}
+
+/// Writes `df` to `path` atomically: a temporary file in the same directory, synced, then
+/// renamed over `path`.
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), TrainError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| polars_err(dir, e))?;
+    }
+    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+    let mut file = File::create(&tmp).map_err(|e| polars_err(&tmp, e))?;
+    ParquetWriter::new(&mut file).finish(df).map_err(|e| polars_err(&tmp, e))?;
+    file.sync_all().map_err(|e| polars_err(&tmp, e))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(|e| polars_err(path, e))
+}
+
+/// Tables stacked diagonally (a column missing from one is null there).
+pub fn concat(frames: &[DataFrame]) -> Result<DataFrame, TrainError> {
+    polars::functions::concat_df_diagonal(frames).map_err(|e| TrainError::Results(e.to_string()))
+}
+
+/// Appends `rows` to the parquet table at `path` (created if absent), atomically.
+pub fn append_parquet(path: &Path, rows: DataFrame) -> Result<DataFrame, TrainError> {
+    let mut all = if path.exists() { concat(&[read_parquet(path)?, rows])? } else { rows };
+    write_parquet(&mut all, path)?;
+    Ok(all)
+}
+
+/// The text values of column `name` (empty when the column is absent).
+pub fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, TrainError> {
+    let Ok(col) = df.column(name) else {
+        return Ok(Vec::new());
+    };
+    let ca = col.str().map_err(|e| TrainError::Results(format!("column {name}: {e}")))?;
+    Ok(ca.iter().map(|v| v.unwrap_or_default().to_string()).collect())
+}

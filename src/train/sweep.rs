@@ -1,0 +1,251 @@
+//! Sweeps: a grid over any configuration fields × seeds, run point by point into a parquet
+//! table that survives interruption.
+//!
+//! ```toml
+//! seeds = [0, 1, 2, 3]
+//! out = "results/shapes.parquet"        # optional; the CLI's --out wins
+//!
+//! [grid]                                # dotted paths into the run configuration
+//! "model.surrogate.shape" = ["fast-sigmoid", "triangular", "exponential"]
+//! "optimizer.lr" = [1e-3, 3.16e-4]
+//!
+//! [base]                                # a TrainConfig
+//! epochs = 10
+//! task = { name = "randman" }
+//! ```
+//!
+//! Points are the cartesian product of the grid values (keys in sorted order, values in the
+//! given order) × seeds; each has a key such as `model.surrogate.shape="triangular";
+//! optimizer.lr=0.001;seed=2` stored in the `point` column. Each finished run is appended to
+//! the table atomically (write a temporary file, rename); its epochs go to
+//! `<out>.history.parquet` first, replacing any rows of the same point, so that a crash between
+//! the two writes leaves no duplicate. A rerun skips points already in the table, so a killed
+//! sweep loses at most the runs in flight, which resume from their checkpoint under
+//! `<out>.checkpoints/`. `--shard i/n` runs the points whose index is i mod n; [`merge`] joins
+//! shard tables.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::config::TrainConfig;
+use super::trainer::{RunOptions, train_with};
+use super::TrainError;
+use crate::results::{self, Cell};
+
+/// A sweep file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// The configuration every point starts from.
+    pub base: Value,
+    /// Values of each dotted field path.
+    #[serde(default)]
+    pub grid: BTreeMap<String, Vec<Value>>,
+    /// Seeds of every grid point.
+    #[serde(default = "default_seeds")]
+    pub seeds: Vec<u64>,
+    /// Output table.
+    #[serde(default)]
+    pub out: Option<PathBuf>,
+}
+
+fn default_seeds() -> Vec<u64> {
+    vec![0]
+}
+
+/// One point of a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepPoint {
+    /// Position in the full grid.
+    pub index: usize,
+    /// Key stored in the `point` column.
+    pub key: String,
+    /// The run configuration.
+    pub config: TrainConfig,
+}
+
+/// Which part of the grid this process runs: the points with index ≡ `index` (mod `count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 0-based shard.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = TrainError;
+
+    /// Parses `i/n` with 0 ≤ i < n.
+    fn from_str(s: &str) -> Result<Self, TrainError> {
+        let bad = || TrainError::config("shard", format!("i/n with 0 ≤ i < n, got {s:?}"));
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// What a sweep invocation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SweepSummary {
+    /// Points in this shard.
+    pub points: usize,
+    /// Points run now.
+    pub ran: usize,
+    /// Points found already done.
+    pub skipped: usize,
+    /// Runs of this invocation that diverged.
+    pub diverged: usize,
+}
+
+/// Sets `value` at the dotted `path` of `target`, creating objects on the way.
+fn set_path(target: &mut Value, path: &str, value: Value) -> Result<(), TrainError> {
+    let mut node = target;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        let Value::Object(map) = node else {
+            return Err(TrainError::config(format!("grid.{path}"), format!("a path through tables, but {} is not a table", parts[..i].join("."))));
+        };
+        if i + 1 == parts.len() {
+            map.insert(part.to_string(), value);
+            return Ok(());
+        }
+        node = map.entry(part.to_string()).or_insert_with(|| Value::Object(Default::default()));
+    }
+    Ok(())
+}
+
+impl SweepSpec {
+    /// Parses a sweep file's TOML.
+    pub fn from_toml(text: &str) -> Result<Self, TrainError> {
+        toml::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))
+    }
+
+    /// Reads a sweep file.
+    pub fn load(path: &Path) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::Io(format!("{}: {e}", path.display())))?;
+        Self::from_toml(&text).map_err(|e| TrainError::Parse(format!("{}: {e}", path.display())))
+    }
+
+    /// Every point of the grid, each configuration validated (the error names the point).
+    pub fn points(&self) -> Result<Vec<SweepPoint>, TrainError> {
+        if self.seeds.is_empty() {
+            return Err(TrainError::config("seeds", "at least one seed"));
+        }
+        if let Some((k, _)) = self.grid.iter().find(|(_, v)| v.is_empty()) {
+            return Err(TrainError::config(format!("grid.{k}"), "at least one value"));
+        }
+        let mut combos: Vec<Vec<(&String, &Value)>> = vec![Vec::new()];
+        for (key, values) in &self.grid {
+            combos = combos
+                .into_iter()
+                .flat_map(|c| values.iter().map(move |v| [c.clone(), vec![(key, v)]].concat()))
+                .collect();
+        }
+        let mut points = Vec::new();
+        for combo in &combos {
+            for &seed in &self.seeds {
+                let mut config = self.base.clone();
+                for (key, value) in combo {
+                    set_path(&mut config, key, (*value).clone())?;
+                }
+                set_path(&mut config, "seed", Value::from(seed))?;
+                let mut parts: Vec<String> = combo.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                parts.push(format!("seed={seed}"));
+                let key = parts.join(";");
+                let config: TrainConfig = serde_json::from_value(config)
+                    .map_err(|e| TrainError::Parse(format!("sweep point {key}: {e}")))?;
+                config.validate().map_err(|e| TrainError::Parse(format!("sweep point {key}: {e}")))?;
+                points.push(SweepPoint { index: points.len(), key, config });
+            }
+        }
+        Ok(points)
+    }
+}
+
+/// The history table beside a runs table: `x.parquet` → `x.history.parquet`.
+pub fn history_path(out: &Path) -> PathBuf {
+    out.with_extension("history.parquet")
+}
+
+fn checkpoint_dir(out: &Path, key: &str) -> PathBuf {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    PathBuf::from(format!("{}.checkpoints", out.display())).join(format!("{h:016x}"))
+}
+
+/// Keys of the points already in the table at `out`.
+pub fn done_points(out: &Path) -> Result<HashSet<String>, TrainError> {
+    if !out.exists() {
+        return Ok(HashSet::new());
+    }
+    Ok(results::string_column(&results::read_parquet(out)?, "point")?.into_iter().collect())
+}
+
+/// Rows of `df` whose `point` is not `key`.
+fn without_point(df: DataFrame, key: &str) -> Result<DataFrame, TrainError> {
+    let points = results::string_column(&df, "point")?;
+    let keep = BooleanChunked::from_slice("keep".into(), &points.iter().map(|p| p != key).collect::<Vec<_>>());
+    df.filter(&keep).map_err(|e| TrainError::Results(e.to_string()))
+}
+
+/// Runs the points of `shard` (all when `None`) not yet in `out`, appending each as it finishes.
+pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &RunOptions) -> Result<SweepSummary, TrainError> {
+    let points = spec.points()?;
+    let done = done_points(out)?;
+    let mut summary = SweepSummary::default();
+    for point in points.iter().filter(|p| shard.is_none_or(|s| p.index % s.count == s.index)) {
+        summary.points += 1;
+        if done.contains(&point.key) {
+            summary.skipped += 1;
+            continue;
+        }
+        let checkpoint = checkpoint_dir(out, &point.key);
+        let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), ..options.clone() };
+        let record = train_with(&point.config, &run_options)?;
+        summary.ran += 1;
+        summary.diverged += usize::from(record.status.diverged());
+        let tag = |mut row: results::Row| {
+            row.push(("point".into(), Cell::Str(point.key.clone())));
+            row.push(("point_index".into(), Cell::from(point.index)));
+            row
+        };
+        let history: Vec<_> = results::history_rows(&record).into_iter().map(tag).collect();
+        if !history.is_empty() {
+            let path = history_path(out);
+            let new = results::frame(&history)?;
+            let mut all = if path.exists() { results::concat(&[without_point(results::read_parquet(&path)?, &point.key)?, new])? } else { new };
+            results::write_parquet(&mut all, &path)?;
+        }
+        results::append_parquet(out, results::frame(&[tag(results::run_row(&record))])?)?;
+        let _ = std::fs::remove_dir_all(&checkpoint);
+    }
+    Ok(summary)
+}
+
+/// Joins shard tables into `out`, keeping the first row of each point.
+pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DataFrame, TrainError> {
+    if inputs.is_empty() {
+        return Err(TrainError::config("inputs", "at least one table to merge"));
+    }
+    let frames = inputs.iter().map(|p| results::read_parquet(p)).collect::<Result<Vec<_>, _>>()?;
+    let all = results::concat(&frames)?;
+    let points = results::string_column(&all, "point")?;
+    let mut seen = HashSet::new();
+    let keep: Vec<bool> = points.iter().map(|p| seen.insert(p.clone())).collect();
+    let mut merged = all
+        .filter(&BooleanChunked::from_slice("keep".into(), &keep))
+        .map_err(|e| TrainError::Results(e.to_string()))?;
+    results::write_parquet(&mut merged, out)?;
+    Ok(merged)
+}

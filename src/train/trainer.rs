@@ -1,0 +1,244 @@
+//! The training loop.
+//!
+//! ```text
+//! load task splits → init network (seed) → [rate targeting] → initial rates
+//! for epoch e in 0..E:
+//!     for each training batch (order drawn from seed and e):
+//!         s ← schedule(p = (e + i/n_batches)/E, s)
+//!         L = CE(logits, labels) + λ s Σ_l R(z^{(l)})
+//!         stop as diverged if L is not finite;  θ ← Adam(θ, ∂L/∂θ)
+//!     stop as diverged if any θ is not finite
+//!     validation metrics (no autodiff graph); keep the best weights by validation loss
+//!     checkpoint; stop early after `patience` epochs without improvement or past the time limit
+//! restore the best weights → test metrics
+//! ```
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::Device;
+use burn::Tensor;
+
+use super::TrainError;
+use super::checkpoint::{Checkpoint, TrainState};
+use super::config::TrainConfig;
+use super::metrics::{EvalMetrics, MetricSums, correct_predictions, evaluate};
+use super::progress::{Progress, ProgressMode};
+use super::rate_target::target_rates;
+use super::record::{EpochRecord, RunRecord, RunStatus};
+use crate::data::{SpikeDataset, Splits};
+use crate::network::Network;
+
+/// How a run is carried out (not part of its result).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Where to keep a checkpoint; a run finding one of the same configuration resumes from it.
+    pub checkpoint_dir: Option<PathBuf>,
+    /// Progress display.
+    pub progress: ProgressMode,
+}
+
+/// Runs `config` to completion with default options (no checkpoint, automatic progress).
+pub fn train(config: &TrainConfig) -> Result<RunRecord, TrainError> {
+    train_with(config, &RunOptions::default())
+}
+
+/// Runs `config` with `options`, loading its task.
+pub fn train_with(config: &TrainConfig, options: &RunOptions) -> Result<RunRecord, TrainError> {
+    config.validate()?;
+    let splits = config.task.load()?;
+    train_on(config, &splits, options)
+}
+
+/// Sum of squares of every float parameter, to detect NaN/Inf after an update.
+struct FiniteCheck {
+    sums: Vec<Tensor<1>>,
+}
+
+impl ModuleVisitor for FiniteCheck {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.sums.push(param.val().detach().powi_scalar(2).sum());
+    }
+}
+
+fn parameters_finite(net: &Network) -> bool {
+    let mut check = FiniteCheck { sums: Vec::new() };
+    net.visit(&mut check);
+    check.sums.into_iter().reduce(|a, b| a + b).is_none_or(|s| s.into_scalar::<f64>().is_finite())
+}
+
+/// The part of the data that measures rates and selects the best epoch: validation if present.
+fn selection_set(splits: &Splits) -> &SpikeDataset {
+    if splits.validation.is_empty() { &splits.train } else { &splits.validation }
+}
+
+/// Runs `config` on already loaded `splits` (studies that share one dataset across runs).
+pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> Result<RunRecord, TrainError> {
+    config.validate()?;
+    let started = Instant::now();
+    let base = crate::device(&config.backend)?;
+    let train_device = base.clone().autodiff();
+    let train = &splits.train;
+    if train.is_empty() {
+        return Err(TrainError::Data(crate::data::DataError::Invalid("the training part is empty".into())));
+    }
+    let net_config = config.model.network(train.channels(), train.classes(), config.seed);
+    let fresh = || net_config.init(&train_device);
+    let mut net = fresh()?;
+    let mut best = fresh()?;
+    let mut optim = config.optimizer.init();
+    let checkpoint = options.checkpoint_dir.as_ref().map(Checkpoint::new);
+    let eval_batch = config.batch_size.max(256);
+
+    let mut state = match checkpoint.as_ref().filter(|c| c.exists()) {
+        Some(c) => {
+            let (n, b, o, s) = c.load(config, net, best, optim)?;
+            (net, best, optim) = (n, b, o);
+            s
+        }
+        None => TrainState {
+            config: config.clone(),
+            epochs_done: 0,
+            history: Vec::new(),
+            best: None,
+            since_best: 0,
+            switch: 0.0,
+            initial_rates: Vec::new(),
+            elapsed_s: 0.0,
+        },
+    };
+    let progress = Progress::new(options.progress, config.epochs, state.epochs_done);
+    if state.epochs_done > 0 {
+        progress.note(&format!("resuming after epoch {} from {}", state.epochs_done, checkpoint.as_ref().unwrap().dir().display()));
+    } else {
+        if let Some(targeting) = &config.rate_targeting {
+            let (targeted, _) = target_rates(
+                net,
+                train,
+                targeting,
+                config.batch_size,
+                config.train_batches_per_epoch,
+                config.seed,
+                &train_device,
+                &progress,
+            )?;
+            net = targeted;
+        }
+        let initial = evaluate(&net.valid(), selection_set(splits), eval_batch, config.eval_samples, config.loss, &base)?;
+        state.initial_rates = initial.rates;
+        best = net.clone();
+    }
+
+    let elapsed_before = state.elapsed_s;
+    let elapsed = || elapsed_before + started.elapsed().as_secs_f64();
+    let mut status = RunStatus::Completed;
+    let batches_per_epoch = {
+        let n = train.len().div_ceil(config.batch_size);
+        config.train_batches_per_epoch.map_or(n, |m| m.min(n))
+    };
+
+    'epochs: for epoch in state.epochs_done..config.epochs {
+        let epoch_start = Instant::now();
+        let mut sums = MetricSums::default();
+        let mut regularizer_sum = 0.0;
+        let order_seed = config.seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64);
+        let batches = train.batches(config.batch_size, Some(order_seed), &train_device)?.take(batches_per_epoch);
+        for (i, batch) in batches.enumerate() {
+            let progress_fraction = (epoch as f64 + i as f64 / batches_per_epoch as f64) / config.epochs as f64;
+            let out = net.forward(batch.inputs)?;
+            let task_loss = config.loss.loss(out.logits.clone(), &batch.labels)?;
+            let rates = out.firing_rates();
+            let correct = correct_predictions(&out.logits, &batch.labels)?;
+            let mut loss = task_loss.clone();
+            if let Some(reg) = &config.regularizer {
+                state.switch = reg.schedule.value(progress_fraction, state.switch);
+                if let Some(r) = reg.loss(&out.spikes, state.switch) {
+                    regularizer_sum += r.clone().into_scalar::<f64>();
+                    loss = loss + r;
+                }
+            }
+            let task_value = task_loss.into_scalar::<f64>();
+            let total = loss.clone().into_scalar::<f64>();
+            if !total.is_finite() {
+                status = RunStatus::Diverged { epoch };
+                progress.note(&format!("diverged in epoch {}: loss {total}", epoch + 1));
+                break 'epochs;
+            }
+            sums.add(task_value, correct, &rates, batch.labels.len());
+            progress.batch(epoch, i, batches_per_epoch, task_value);
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            net = optim.step(config.optimizer.lr, net, grads);
+        }
+        if !parameters_finite(&net) {
+            status = RunStatus::Diverged { epoch };
+            progress.note(&format!("diverged in epoch {}: a parameter is not finite", epoch + 1));
+            break;
+        }
+        let train_metrics = sums.finish();
+        let validation = if splits.validation.is_empty() {
+            None
+        } else {
+            Some(evaluate(&net.valid(), &splits.validation, eval_batch, config.eval_samples, config.loss, &base)?)
+        };
+        if !train_metrics.is_finite() || validation.as_ref().is_some_and(|v| !v.is_finite()) {
+            status = RunStatus::Diverged { epoch };
+            progress.note(&format!("diverged in epoch {}: metrics are not finite", epoch + 1));
+            break;
+        }
+        progress.epoch(epoch, &train_metrics, validation.as_ref());
+        let selection_loss = validation.as_ref().map_or(train_metrics.loss, |v| v.loss);
+        if state.best.is_none_or(|(l, _)| selection_loss < l) {
+            state.best = Some((selection_loss, epoch));
+            state.since_best = 0;
+            best = net.clone();
+        } else {
+            state.since_best += 1;
+        }
+        state.history.push(EpochRecord {
+            epoch,
+            train: train_metrics,
+            regularizer_loss: regularizer_sum / batches_per_epoch as f64,
+            switch: state.switch,
+            validation,
+            seconds: epoch_start.elapsed().as_secs_f64(),
+        });
+        state.epochs_done = epoch + 1;
+        state.elapsed_s = elapsed();
+        if let Some(c) = &checkpoint {
+            c.save(&net, &best, &optim, &state)?;
+        }
+        if config.patience.is_some_and(|p| state.since_best >= p) {
+            status = RunStatus::EarlyStopped;
+            break;
+        }
+        if config.time_limit_s.is_some_and(|t| elapsed() >= t) && epoch + 1 < config.epochs {
+            status = RunStatus::TimeLimit;
+            break;
+        }
+    }
+
+    let test = if status.diverged() || state.best.is_none() {
+        None
+    } else {
+        let test_set = if splits.test.is_empty() { selection_set(splits) } else { &splits.test };
+        Some(evaluate(&best.valid(), test_set, eval_batch, config.eval_samples, config.loss, &base)?)
+    };
+    Ok(RunRecord {
+        config: config.clone(),
+        status,
+        initial_rates: state.initial_rates,
+        best_epoch: state.best.map(|(_, e)| e),
+        history: state.history,
+        test,
+        wall_time_s: elapsed(),
+        crate_version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+/// Metrics of `net` on `data` with the configuration's loss, for studies that evaluate
+/// networks outside a run.
+pub fn evaluate_network(net: &Network, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError> {
+    evaluate(&net.valid(), data, config.batch_size.max(256), config.eval_samples, config.loss, device)
+}

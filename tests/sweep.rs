@@ -1,0 +1,125 @@
+//! Sweeps through the `sglab` binary: killed mid-way and rerun, the table holds the full grid
+//! exactly once; a diverging point is recorded and the sweep goes on; shards merge to the grid.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sglab::results;
+use sglab::train::sweep::SweepSpec;
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sglab-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// 3 learning rates (one diverging) × 2 seeds of a small randman run.
+const SWEEP: &str = r#"
+seeds = [0, 1]
+
+[grid]
+"optimizer.lr" = [1e-2, 3e-3, 1e37]
+
+[base]
+epochs = 3
+batch_size = 16
+model = { hidden_sizes = [24] }
+task = { name = "randman", classes = 3, units = 10, steps = 30, alpha = 2.0, samples_per_class = 40 }
+"#;
+
+fn sglab(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sglab"));
+    cmd.args(args);
+    cmd
+}
+
+fn points_in(path: &Path) -> Vec<String> {
+    results::string_column(&results::read_parquet(path).unwrap(), "point").unwrap()
+}
+
+fn expected_points() -> BTreeSet<String> {
+    SweepSpec::from_toml(SWEEP).unwrap().points().unwrap().into_iter().map(|p| p.key).collect()
+}
+
+#[test]
+fn a_killed_sweep_reruns_to_the_full_grid_exactly_once() {
+    let dir = scratch_dir("kill");
+    let spec = dir.join("sweep.toml");
+    std::fs::write(&spec, SWEEP).unwrap();
+    let out = dir.join("runs.parquet");
+    let (spec_s, out_s) = (spec.to_str().unwrap(), out.to_str().unwrap());
+
+    // Start, wait for the first finished run, kill the process mid-sweep.
+    let mut child = sglab(&["sweep", spec_s, "--out", out_s, "--quiet"]).spawn().unwrap();
+    let start = Instant::now();
+    while !out.exists() {
+        assert!(start.elapsed() < Duration::from_secs(300), "no run finished within 300 s");
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the sweep ended before it could be killed: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = points_in(&out);
+    assert!(!partial.is_empty() && partial.len() < 6, "{} rows after the kill", partial.len());
+
+    // Rerun: only the missing points run.
+    let done = sglab(&["sweep", spec_s, "--out", out_s, "--quiet"]).output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(stdout.contains(&format!("{} already done", partial.len())), "{stdout}");
+
+    let points = points_in(&out);
+    assert_eq!(points.len(), 6, "{points:?}");
+    assert_eq!(points.iter().cloned().collect::<BTreeSet<_>>(), expected_points());
+
+    // The diverging learning rate is recorded as diverged for both seeds; the others are not.
+    let df = results::read_parquet(&out).unwrap();
+    let diverged = df.column("diverged").unwrap().bool().unwrap();
+    for (point, d) in points.iter().zip(diverged.iter()) {
+        assert_eq!(d, Some(point.contains("optimizer.lr=1e+37")), "{point}");
+    }
+    // History rows: one per finished epoch, no duplicates of the killed point.
+    let history = results::read_parquet(&sglab::train::sweep::history_path(&out)).unwrap();
+    let epochs: i64 = df.column("epochs_run").unwrap().i64().unwrap().iter().map(|e| e.unwrap()).sum();
+    assert_eq!(history.height() as i64, epochs);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn shards_merge_to_the_full_grid() {
+    let dir = scratch_dir("shards");
+    let spec = dir.join("sweep.toml");
+    // One epoch is enough here.
+    std::fs::write(&spec, SWEEP.replace("epochs = 3", "epochs = 1")).unwrap();
+    let mut shards = Vec::new();
+    for i in 0..2 {
+        let out = dir.join(format!("shard{i}.parquet"));
+        let run = sglab(&["sweep", spec.to_str().unwrap(), "--shard", &format!("{i}/2"), "--out", out.to_str().unwrap(), "--quiet"])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        assert_eq!(points_in(&out).len(), 3);
+        shards.push(out);
+    }
+    let merged = dir.join("all.parquet");
+    let mut args = vec!["merge", merged.to_str().unwrap()];
+    args.extend(shards.iter().map(|s| s.to_str().unwrap()));
+    // The same shard twice is merged once.
+    args.push(shards[0].to_str().unwrap());
+    let run = sglab(&args).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let points = points_in(&merged);
+    assert_eq!(points.len(), 6);
+    let one_epoch: BTreeSet<String> = expected_points();
+    assert_eq!(points.into_iter().collect::<BTreeSet<_>>(), one_epoch);
+
+    let bad = sglab(&["sweep", spec.to_str().unwrap(), "--shard", "2/2", "--out", "x.parquet"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("shard"));
+    std::fs::remove_dir_all(dir).unwrap();
+}

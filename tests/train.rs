@@ -1,0 +1,161 @@
+//! The training loop on small randman tasks: configuration errors, determinism, divergence,
+//! initial-rate targeting, checkpoint resume, results tables.
+
+use std::path::PathBuf;
+
+use sglab::data::randman::RandmanConfig;
+use sglab::results;
+use sglab::train::{ProgressMode, RateTargeting, RunOptions, RunStatus, TaskConfig, TrainConfig, TrainError, train_with};
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sglab-train-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn small(epochs: usize) -> TrainConfig {
+    let task = RandmanConfig { classes: 3, units: 10, steps: 30, alpha: 2.0, samples_per_class: 40, seed: 2, ..Default::default() };
+    let mut config = TrainConfig::new(TaskConfig::Randman(task), epochs);
+    config.model.hidden_sizes = vec![24];
+    config.batch_size = 16;
+    config.optimizer.lr = 1e-2;
+    config.seed = 1;
+    config
+}
+
+fn quiet() -> RunOptions {
+    RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet }
+}
+
+#[test]
+fn toml_and_json_configs_parse_and_errors_name_the_field() {
+    let text = r#"
+        epochs = 3
+        batch_size = 8
+        [task]
+        name = "randman"
+        classes = 4
+        units = 12
+        [model]
+        hidden_sizes = [32, 16]
+        surrogate = { shape = "triangular", dampening = 0.5, sharpness = 2.0 }
+        [optimizer]
+        kind = "adamw"
+        lr = 3.16e-4
+        weight_decay = 0.01
+        clip_norm = 1.0
+        [regularizer]
+        weight = 0.8
+        target = 0.1
+        schedule = { kind = "linear-ramp", start = 0.2, end = 0.6 }
+    "#;
+    let config = TrainConfig::from_toml(text).unwrap();
+    assert_eq!(config.model.hidden_sizes, vec![32, 16]);
+    assert_eq!(config.optimizer.weight_decay, 0.01);
+    let TaskConfig::Randman(task) = &config.task else { panic!("randman expected") };
+    assert_eq!((task.classes, task.units, task.steps), (4, 12, 100));
+    // Round trips through TOML and JSON.
+    assert_eq!(TrainConfig::from_toml(&config.to_toml()).unwrap(), config);
+    assert_eq!(TrainConfig::from_json(&serde_json::to_string(&config).unwrap()).unwrap(), config);
+
+    let field_of = |text: &str| match TrainConfig::from_toml(text) {
+        Err(TrainError::Config { field, .. }) => field,
+        other => panic!("a field error expected, got {other:?}"),
+    };
+    assert_eq!(field_of("epochs = 2\n[task]\nname = \"randman\"\n[optimizer]\nlr = -1.0"), "optimizer.lr");
+    assert_eq!(field_of("epochs = 2\n[task]\nname = \"randman\"\nunits = 0"), "task.units");
+    assert_eq!(field_of("epochs = 0\n[task]\nname = \"randman\""), "epochs");
+    assert_eq!(field_of("epochs = 2\nbackend = \"cuda\"\n[task]\nname = \"randman\""), "backend");
+    assert_eq!(field_of("epochs = 2\n[task]\nname = \"randman\"\n[optimizer]\nweight_decay = 0.1"), "optimizer.weight_decay");
+    assert_eq!(field_of("epochs = 2\n[task]\nname = \"randman\"\n[regularizer]\nweight = 1.0\ntarget = 2.0"), "regularizer.target");
+    // Unknown fields and malformed TOML are parse errors that quote the problem.
+    let err = TrainConfig::from_toml("epochs = 2\nlearning_rate = 1\n[task]\nname = \"randman\"").unwrap_err().to_string();
+    assert!(err.contains("learning_rate"), "{err}");
+    let err = TrainConfig::from_toml("epochs = 2\n[task]\nname = \"mnist\"").unwrap_err().to_string();
+    assert!(err.contains("mnist"), "{err}");
+}
+
+#[test]
+fn a_small_network_learns_randman_and_the_same_seed_repeats_exactly() {
+    let mut config = small(15);
+    config.task = TaskConfig::Randman(RandmanConfig { classes: 3, units: 20, steps: 30, alpha: 2.0, samples_per_class: 100, seed: 2, ..Default::default() });
+    config.model.hidden_sizes = vec![32];
+    let a = train_with(&config, &quiet()).unwrap();
+    assert_eq!(a.status, RunStatus::Completed);
+    assert_eq!(a.history.len(), 15);
+    let test = a.test.as_ref().unwrap();
+    // 30 test samples, chance 1/3: 17 or more correct by chance has probability < 0.3 %.
+    assert!(test.accuracy > 0.55, "test accuracy {} on 3 classes", test.accuracy);
+    assert!(a.history[14].train.loss < a.history[0].train.loss);
+    let b = train_with(&config, &quiet()).unwrap();
+    let strip = |r: &sglab::train::RunRecord| r.history.iter().map(|e| (e.train.clone(), e.validation.clone())).collect::<Vec<_>>();
+    assert_eq!(strip(&a), strip(&b));
+    assert_eq!(a.test, b.test);
+    assert_eq!(a.initial_rates, b.initial_rates);
+
+    // One row per run, with flattened configuration and finite metrics.
+    let df = results::runs_frame(&[a.clone(), b]).unwrap();
+    assert_eq!(df.height(), 2);
+    let acc = df.column("test_accuracy").unwrap().f64().unwrap().get(0).unwrap();
+    assert!((acc - test.accuracy).abs() < 1e-12);
+    assert_eq!(df.column("task.name").unwrap().str().unwrap().get(0), Some("randman"));
+    assert_eq!(df.column("optimizer.lr").unwrap().f64().unwrap().get(0), Some(1e-2));
+    assert_eq!(results::history_frame(&[a]).unwrap().height(), 15);
+}
+
+#[test]
+fn a_huge_learning_rate_is_recorded_as_diverged_without_nan_results() {
+    let mut config = small(3);
+    config.optimizer.lr = 1e37;
+    let record = train_with(&config, &quiet()).unwrap();
+    let RunStatus::Diverged { epoch } = record.status else { panic!("diverged expected, got {:?}", record.status) };
+    assert!(epoch < 3);
+    assert!(record.test.is_none());
+    assert_eq!(record.history.len(), epoch);
+    for e in &record.history {
+        assert!(e.train.is_finite());
+    }
+    let df = results::runs_frame(&[record]).unwrap();
+    assert_eq!(df.column("diverged").unwrap().bool().unwrap().get(0), Some(true));
+    assert_eq!(df.column("status").unwrap().str().unwrap().get(0), Some("diverged"));
+    // No test metric is written: the column is absent (null everywhere) rather than NaN.
+    assert!(df.column("test_accuracy").is_err());
+}
+
+#[test]
+fn rate_targeting_reaches_the_target_within_five_points() {
+    for rate in [0.1, 0.5, 0.9] {
+        let mut config = small(1);
+        config.rate_targeting = Some(serde_json::from_value::<RateTargeting>(serde_json::json!({ "rate": rate })).unwrap());
+        let record = train_with(&config, &quiet()).unwrap();
+        let achieved = record.initial_rates[0];
+        assert!((achieved - rate).abs() <= 0.05, "target {rate}, achieved {achieved}");
+    }
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_result() {
+    let config = small(4);
+    let straight = train_with(&config, &quiet()).unwrap();
+
+    let dir = scratch_dir("resume");
+    let options = RunOptions { checkpoint_dir: Some(dir.clone()), progress: ProgressMode::Quiet };
+    // Interrupted after its first epoch by a wall-clock limit …
+    let mut limited = config.clone();
+    limited.time_limit_s = Some(1e-9);
+    let first = train_with(&limited, &options).unwrap();
+    assert_eq!((first.status, first.history.len()), (RunStatus::TimeLimit, 1));
+    // … a different configuration may not use the checkpoint …
+    let mut other = config.clone();
+    other.optimizer.lr = 0.5;
+    let err = train_with(&other, &options).unwrap_err().to_string();
+    assert!(err.contains("different configuration"), "{err}");
+    // … and the same one resumes and ends exactly as the uninterrupted run.
+    let resumed = train_with(&config, &options).unwrap();
+    assert_eq!(resumed.status, RunStatus::Completed);
+    let strip = |r: &sglab::train::RunRecord| r.history.iter().map(|e| (e.train.clone(), e.validation.clone())).collect::<Vec<_>>();
+    assert_eq!(strip(&resumed), strip(&straight));
+    assert_eq!(resumed.test, straight.test);
+    std::fs::remove_dir_all(dir).unwrap();
+}

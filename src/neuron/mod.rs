@@ -114,13 +114,61 @@ fn per_neuron(mean: f64, spread: f64, n: usize, rng: &mut StdRng, device: &Devic
 }
 
 /// The neuron model of a layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Read from configuration files as a table tagged by `model` (`"lif"` or `"alif"`) holding only
+/// the fields that differ from the defaults, e.g. `{ model = "lif", reset = "multreset2",
+/// recurrent_init = { kind = "orthogonal", gain = 1.0 } }`; ALIF's `lif` table is filled the same
+/// way. An unknown field is an error naming it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case", tag = "model")]
 pub enum NeuronConfig {
     /// Leaky integrate-and-fire.
     Lif(LifConfig),
     /// Adaptive leaky integrate-and-fire.
     Alif(AlifConfig),
+}
+
+/// Overlays `given` on `base`: tables whose default is an untagged table merge field by field;
+/// anything else (values, tagged tables such as initialisers) is replaced whole. Unknown fields
+/// are reported by their dotted path.
+fn overlay(base: &mut serde_json::Map<String, serde_json::Value>, given: serde_json::Map<String, serde_json::Value>, path: &str) -> Result<(), String> {
+    for (key, value) in given {
+        let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        match (base.get_mut(&key), value) {
+            (None, _) => {
+                let known: Vec<&String> = base.keys().collect();
+                return Err(format!("unknown field `{here}`, expected one of {known:?}"));
+            }
+            (Some(serde_json::Value::Object(b)), serde_json::Value::Object(g)) if !b.contains_key("kind") => overlay(b, g, &here)?,
+            (Some(slot), value) => *slot = value,
+        }
+    }
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for NeuronConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut given = serde_json::Map::deserialize(deserializer)?;
+        let model = given.remove("model").ok_or_else(|| D::Error::missing_field("model"))?;
+        let defaults = match model.as_str() {
+            Some("lif") => serde_json::to_value(LifConfig::new()),
+            Some("alif") => serde_json::to_value(AlifConfig::new()),
+            _ => return Err(D::Error::unknown_variant(&model.to_string(), &["lif", "alif"])),
+        }
+        .map_err(D::Error::custom)?;
+        let serde_json::Value::Object(mut base) = defaults else {
+            return Err(D::Error::custom("a neuron configuration serialises to a table"));
+        };
+        overlay(&mut base, given, "").map_err(D::Error::custom)?;
+        let value = serde_json::Value::Object(base);
+        let parsed = if model == "lif" {
+            LifConfig::deserialize(value).map(NeuronConfig::Lif)
+        } else {
+            AlifConfig::deserialize(value).map(NeuronConfig::Alif)
+        };
+        parsed.map_err(D::Error::custom)
+    }
 }
 
 impl Default for NeuronConfig {

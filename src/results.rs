@@ -9,8 +9,9 @@
 //! run's test) are null, never NaN.
 //!
 //! The *history* table has one row per run and epoch: `run_id`, `epoch`, `train_loss`,
-//! `train_accuracy`, `regularizer_loss`, `switch`, `val_loss`, `val_accuracy`,
-//! `val_perplexity`, `rate_l{i}`, `seconds`.
+//! `train_accuracy`, `train_perplexity`, `regularizer_loss`, `switch`, `val_loss`,
+//! `val_accuracy`, `val_perplexity`, `test_loss`, `test_accuracy`, `test_perplexity` (null
+//! unless `test_each_epoch`), `rate_l{i}`, `seconds`.
 //!
 //! Tables of runs with different configuration shapes (say, with and without a regulariser)
 //! are joined diagonally: a column missing from a row is null there.
@@ -167,6 +168,7 @@ pub fn history_rows(record: &RunRecord) -> Vec<Row> {
             row.push(("regularizer_loss".into(), Cell::from(e.regularizer_loss)));
             row.push(("switch".into(), Cell::from(e.switch)));
             metric_cells("val", e.validation.as_ref(), &mut row);
+            metric_cells("test", e.test.as_ref(), &mut row);
             rate_cells("rate", Some(&e.train.rates), layers, &mut row);
             row.push(("seconds".into(), Cell::from(e.seconds)));
             row

@@ -69,6 +69,18 @@ fn toml_and_json_configs_parse_and_errors_name_the_field() {
     assert_eq!(field_of("epochs = 2\nbackend = \"cuda\"\n[task]\nname = \"randman\""), "backend");
     assert_eq!(field_of("epochs = 2\n[task]\nname = \"randman\"\n[optimizer]\nweight_decay = 0.1"), "optimizer.weight_decay");
     assert_eq!(field_of("epochs = 2\n[task]\nname = \"randman\"\n[regularizer]\nweight = 1.0\ntarget = 2.0"), "regularizer.target");
+    // Neuron settings name only what differs from the defaults, at any depth.
+    let partial = TrainConfig::from_toml(
+        "epochs = 1\n[task]\nname = \"randman\"\n[model.neuron]\nmodel = \"alif\"\nbeta_adaptation = 0.5\nlif = { reset = \"multreset2\", recurrent_init = { kind = \"zeros\" } }",
+    )
+    .unwrap();
+    let sglab::neuron::NeuronConfig::Alif(alif) = &partial.model.neuron else { panic!("alif expected") };
+    assert_eq!((alif.beta_adaptation, alif.tau_adaptation), (0.5, 100.0));
+    assert_eq!(alif.lif.reset, sglab::neuron::Reset::MultReset2);
+    assert_eq!(alif.lif.recurrent_init, sglab::init::WeightInit::Zeros);
+    assert_eq!((alif.lif.tau, alif.lif.threshold), (20.0, 1.0));
+    let err = TrainConfig::from_toml("epochs = 1\n[task]\nname = \"randman\"\n[model.neuron]\nmodel = \"lif\"\ntua = 3.0").unwrap_err().to_string();
+    assert!(err.contains("unknown field `tua`"), "{err}");
     // Unknown fields and malformed TOML are parse errors that quote the problem.
     let err = TrainConfig::from_toml("epochs = 2\nlearning_rate = 1\n[task]\nname = \"randman\"").unwrap_err().to_string();
     assert!(err.contains("learning_rate"), "{err}");
@@ -88,6 +100,10 @@ fn a_small_network_learns_randman_and_the_same_seed_repeats_exactly() {
     // 30 test samples, chance 1/3: 17 or more correct by chance has probability < 0.3 %.
     assert!(test.accuracy > 0.55, "test accuracy {} on 3 classes", test.accuracy);
     assert!(a.history[14].train.loss < a.history[0].train.loss);
+    // Test metrics every epoch (as the paper logs them); the final test uses the best epoch's weights.
+    assert!(a.history.iter().all(|e| e.test.is_some()));
+    let best = a.best_epoch.unwrap();
+    assert_eq!(a.history[best].test.as_ref(), a.test.as_ref());
     let b = train_with(&config, &quiet()).unwrap();
     let strip = |r: &sglab::train::RunRecord| r.history.iter().map(|e| (e.train.clone(), e.validation.clone())).collect::<Vec<_>>();
     assert_eq!(strip(&a), strip(&b));

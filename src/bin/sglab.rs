@@ -76,8 +76,13 @@ fn train(args: &Args) -> Result<(), TrainError> {
         record.wall_time_s
     );
     if let Some(out) = args.option("out") {
-        let all = results::append_parquet(&PathBuf::from(out), results::runs_frame(std::slice::from_ref(&record))?)?;
-        println!("{out}: {} runs", all.height());
+        let out = PathBuf::from(out);
+        let history = results::history_frame(std::slice::from_ref(&record))?;
+        if history.height() > 0 {
+            results::append_parquet(&sweep::history_path(&out), history)?;
+        }
+        let all = results::append_parquet(&out, results::runs_frame(std::slice::from_ref(&record))?)?;
+        println!("{}: {} runs (epochs in {})", out.display(), all.height(), sweep::history_path(&out).display());
     }
     Ok(())
 }

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::dataset::{Event, SpikeDataset, Splits};
+use super::dataset::{SpikeDataset, Splits};
 use super::DataError;
 
 /// Cochlea channels.
@@ -112,6 +112,7 @@ pub fn read_file(path: &Path, config: &ShdConfig) -> Result<SpikeDataset, DataEr
 /// One SHD file, binned.
 #[cfg(feature = "shd")]
 pub fn read_file(path: &Path, config: &ShdConfig) -> Result<SpikeDataset, DataError> {
+    use super::dataset::Event;
     use hdf5::types::VarLenArray;
     use hdf5_metno as hdf5;
     config.validate()?;

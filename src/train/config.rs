@@ -92,6 +92,10 @@ pub struct TrainConfig {
     /// Evaluate on at most this many samples of each of validation and test (quick runs).
     #[serde(default)]
     pub eval_samples: Option<usize>,
+    /// Also evaluate the test part after every epoch (the paper logs it); the final test
+    /// metrics always use the restored best weights.
+    #[serde(default = "yes")]
+    pub test_each_epoch: bool,
 }
 
 fn default_batch_size() -> usize {
@@ -349,6 +353,7 @@ impl TrainConfig {
             time_limit_s: None,
             train_batches_per_epoch: None,
             eval_samples: None,
+            test_each_epoch: true,
         }
     }
 

@@ -54,6 +54,8 @@ pub struct EpochRecord {
     pub switch: f64,
     /// Validation metrics (absent when the task has no validation part).
     pub validation: Option<EvalMetrics>,
+    /// Test metrics of this epoch's weights (with `test_each_epoch`, as the paper logs them).
+    pub test: Option<EvalMetrics>,
     /// Seconds the epoch took.
     pub seconds: f64,
 }

@@ -8,7 +8,8 @@
 //!         L = CE(logits, labels) + λ s Σ_l R(z^{(l)})
 //!         stop as diverged if L is not finite;  θ ← Adam(θ, ∂L/∂θ)
 //!     stop as diverged if any θ is not finite
-//!     validation metrics (no autodiff graph); keep the best weights by validation loss
+//!     validation (and, by default, test) metrics without autodiff graphs; keep the best
+//!     weights by validation loss
 //!     checkpoint; stop early after `patience` epochs without improvement or past the time limit
 //! restore the best weights → test metrics
 //! ```
@@ -187,6 +188,11 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
             progress.note(&format!("diverged in epoch {}: metrics are not finite", epoch + 1));
             break;
         }
+        let test = if config.test_each_epoch && !splits.test.is_empty() {
+            Some(evaluate(&net.valid(), &splits.test, eval_batch, config.eval_samples, config.loss, &base)?)
+        } else {
+            None
+        };
         progress.epoch(epoch, &train_metrics, validation.as_ref());
         let selection_loss = validation.as_ref().map_or(train_metrics.loss, |v| v.loss);
         if state.best.is_none_or(|(l, _)| selection_loss < l) {
@@ -202,6 +208,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
             regularizer_loss: regularizer_sum / batches_per_epoch as f64,
             switch: state.switch,
             validation,
+            test,
             seconds: epoch_start.elapsed().as_secs_f64(),
         });
         state.epochs_done = epoch + 1;

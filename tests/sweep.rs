@@ -30,8 +30,17 @@ model = { hidden_sizes = [24] }
 task = { name = "randman", classes = 3, units = 10, steps = 30, alpha = 2.0, samples_per_class = 40 }
 "#;
 
+/// The `sglab` binary cargo built for these tests; beside the test executable's `deps/` folder
+/// when the target directory has moved since the build.
 fn sglab(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sglab"));
+    let built = PathBuf::from(env!("CARGO_BIN_EXE_sglab"));
+    let exe = if built.exists() {
+        built
+    } else {
+        let test_exe = std::env::current_exe().unwrap();
+        test_exe.parent().and_then(Path::parent).unwrap().join(built.file_name().unwrap())
+    };
+    let mut cmd = Command::new(exe);
     cmd.args(args);
     cmd
 }

@@ -4,6 +4,7 @@
 //! sglab train CONFIG.toml|json [--out RUNS.parquet] [--checkpoint DIR] [--quiet]
 //! sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
 //! sglab merge OUT.parquet IN.parquet...
+//! sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--json]
 //! ```
 
 use std::path::PathBuf;
@@ -16,7 +17,8 @@ use sglab::train::{ProgressMode, RunOptions, TrainConfig, TrainError, train_with
 const USAGE: &str = "usage:
   sglab train CONFIG.toml|json [--out RUNS.parquet] [--checkpoint DIR] [--quiet]
   sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
-  sglab merge OUT.parquet IN.parquet...";
+  sglab merge OUT.parquet IN.parquet...
+  sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--json]";
 
 /// Positional arguments and `--flag value` options.
 struct Args {
@@ -31,7 +33,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
     while let Some(a) = args.next() {
         if let Some(name) = a.strip_prefix("--") {
             let value = match name {
-                "quiet" => None,
+                "quiet" | "json" => None,
                 "out" | "checkpoint" | "shard" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
                 _ => return Err(format!("unknown option --{name}")),
             };
@@ -120,6 +122,71 @@ fn merge(args: &Args) -> Result<(), TrainError> {
     Ok(())
 }
 
+fn predict(args: &Args) -> Result<(), TrainError> {
+    use sglab::init::stability::{self, Preset};
+    let [target] = args.positional.as_slice() else {
+        return Err(TrainError::Parse(format!("predict takes a preset or a configuration file\n{USAGE}")));
+    };
+    let (network, input) = match target.parse::<Preset>() {
+        Ok(preset) => (preset.network(), preset.input()?),
+        Err(preset_error) => {
+            let path = PathBuf::from(target);
+            if !path.is_file() {
+                return Err(TrainError::Parse(preset_error));
+            }
+            let config = TrainConfig::load(&path)?;
+            let splits = config.task.load()?;
+            let network = config.model.network(splits.train.channels(), splits.train.classes(), config.seed);
+            (network, splits.train.statistics()?.into())
+        }
+    };
+    let prediction = stability::predict(&network, input).map_err(|e| TrainError::Results(e.to_string()))?;
+    if args.flag("json") {
+        let layers: Vec<serde_json::Value> = prediction
+            .layers
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "layer": p.layer,
+                    "dampening": p.dampening,
+                    "sharpness": p.sharpness.map(|s| s.0),
+                    "sharpness_root_fraction": p.sharpness.map(|s| s.1),
+                    "tail": p.tail.map(|t| t.0),
+                    "tail_root_fraction": p.tail.map(|t| t.1),
+                    "w_rec_mean": p.w_rec_mean,
+                    "w_rec_var": p.w_rec_var.value,
+                    "w_rec_var_exact": p.w_rec_var.exact,
+                    "input_mean": p.input.mean,
+                    "input_variance": p.input.variance,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&layers).expect("JSON"));
+        return Ok(());
+    }
+    println!("input: μ_x = {:.6}, σ²_x = {:.6}", input.mean, input.variance);
+    for p in &prediction.layers {
+        let iv = match (p.sharpness, p.tail) {
+            (Some((b, f)), _) => format!("β = {b:.4} (root for {:.0} % of neurons)", 100.0 * f),
+            (_, Some((q, f))) => format!("q = {q:.4} (root for {:.0} % of neurons)", 100.0 * f),
+            _ => String::new(),
+        };
+        println!(
+            "layer {} ({} → {}): W_rec mean {:.4e}, variance {:.4e}{}; γ = {:.4} (neurons {:.4}–{:.4}); {iv}",
+            p.layer,
+            p.n_in,
+            p.n,
+            p.w_rec_mean,
+            p.w_rec_var.value,
+            if p.w_rec_var.exact { "" } else { " (Condition II has no non-negative solution: clamped to 0)" },
+            p.dampening,
+            p.dampening_range.0,
+            p.dampening_range.1
+        );
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
     let Some(command) = argv.next() else {
@@ -137,6 +204,7 @@ fn main() -> ExitCode {
         "train" => train(&args),
         "sweep" => sweep(&args),
         "merge" => merge(&args),
+        "predict" => predict(&args),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

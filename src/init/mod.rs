@@ -3,6 +3,7 @@
 //! The stability-derived initialisation (Conditions I–IV) and the fluctuation-driven initialiser
 //! build on the same seeded draws.
 
+pub mod fluctuation;
 pub mod stability;
 pub mod weights;
 

@@ -93,6 +93,10 @@ fn conditions_i_and_ii_hold_when_measured_on_slmnist() {
         let prediction = sglab::init::stability::predict(&config, stats.into()).unwrap();
         let net = sglab::init::stability::apply(config.init(&device).unwrap(), &prediction, 3, false);
         let measured = sglab::init::stability::measure(&net, batch.inputs.clone()).unwrap();
+        let table = sglab::init::stability::comparison_frame(&measured).unwrap();
+        assert_eq!(table.height(), 2 * 5);
+        let rates = table.column("measured").unwrap().f64().unwrap().get(0).unwrap();
+        assert_eq!(rates, measured[0].rate);
         for (p, m) in prediction.layers.iter().zip(&measured) {
             println!(
                 "{reset:?} layer {}: μ_rec {:.3e} σ²_rec {:.3e} γ {:.3} | rate {:.3} mean v−ϑ {:.4} var in {:.3e} rec {:.3e}",

@@ -130,3 +130,40 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
     }
     Ok(result)
 }
+
+/// Predicted against measured, one row per layer and quantity, as a polars table with columns
+/// `layer`, `quantity`, `predicted`, `measured`:
+///
+/// | quantity | predicted | measured |
+/// |---|---|---|
+/// | `rate` | ½ (Condition I) | mean of z |
+/// | `mean_v_minus_threshold` | 0 | mean of v − ϑ |
+/// | `recurrent_over_input_variance` | 1 (Condition II) | Var(rec) / Var(in) |
+/// | `jacobian_max_row_sum` | 1 (Condition III) | mean over steps |
+/// | `jacobian_mean_square` | 1 (Condition IV) | mean over steps |
+pub fn comparison_frame(measured: &[LayerDiagnostics]) -> Result<polars::prelude::DataFrame, polars::prelude::PolarsError> {
+    use polars::prelude::{Column, DataFrame};
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let (mut layer, mut quantity, mut predicted, mut value) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for m in measured {
+        let rows = [
+            ("rate", 0.5, m.rate),
+            ("mean_v_minus_threshold", 0.0, m.mean_v_minus_threshold),
+            ("recurrent_over_input_variance", 1.0, m.recurrent_current_var / m.input_current_var),
+            ("jacobian_max_row_sum", 1.0, mean(&m.jacobian_max)),
+            ("jacobian_mean_square", 1.0, mean(&m.jacobian_mean_square)),
+        ];
+        for (q, p, v) in rows {
+            layer.push(m.layer as i64);
+            quantity.push(q);
+            predicted.push(p);
+            value.push(v);
+        }
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new("layer".into(), layer),
+        Column::new("quantity".into(), quantity),
+        Column::new("predicted".into(), predicted),
+        Column::new("measured".into(), value),
+    ])
+}

@@ -8,5 +8,5 @@ pub mod diagnostics;
 pub mod predict;
 
 pub use conditions::*;
-pub use diagnostics::{LayerDiagnostics, measure};
+pub use diagnostics::{LayerDiagnostics, comparison_frame, measure};
 pub use predict::{LayerPrediction, PredictError, Prediction, Preset, apply, predict, recurrent_weights};

@@ -1,18 +1,11 @@
 //! Datasets: randman, sl-MNIST, IDX files, splitting, batching and input statistics.
 
-use std::path::PathBuf;
+mod common;
 
 use sglab::data::dataset::Event;
 use sglab::data::randman::{RandmanConfig, spectral_cutoff};
 use sglab::data::slmnist::{self, SlMnistConfig, latency};
 use sglab::data::{DataError, SpikeDataset, idx};
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sglab-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn small_randman(seed: u64) -> RandmanConfig {
     RandmanConfig { classes: 5, units: 12, alpha: 2.0, samples_per_class: 60, spikes_per_unit: 2, seed, ..Default::default() }
@@ -151,7 +144,7 @@ fn slmnist_input_statistics_of_the_embedded_digits() {
 
 #[test]
 fn idx_errors_are_clear() {
-    let dir = scratch_dir("idx");
+    let dir = common::scratch_dir("idx");
     let write = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).unwrap();
     let images: Vec<u8> = (0..3 * 784).map(|i| (i % 256) as u8).collect();
     idx::write_u8(&dir.join("train-images-idx3-ubyte.gz"), &[3, 28, 28], &images).unwrap();

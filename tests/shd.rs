@@ -1,7 +1,9 @@
 //! The SHD loader on small HDF5 files written here in the official layout (float16 times).
 #![cfg(feature = "shd")]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use half::f16;
 use hdf5_metno as hdf5;
@@ -9,13 +11,6 @@ use hdf5::types::VarLenArray;
 use sglab::data::DataError;
 use sglab::data::dataset::Event;
 use sglab::data::shd::{self, ShdConfig};
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sglab-shd-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Writes `/spikes/times` (float16), `/spikes/units` (uint16) and `/labels` (uint8).
 fn write_shd(path: &Path, samples: &[(&[f32], &[u16])], labels: &[u8]) {
@@ -36,7 +31,7 @@ const UNITS: [u16; 6] = [0, 699, 5, 5, 3, 4];
 
 #[test]
 fn round_trip_with_the_papers_binning() {
-    let dir = scratch_dir("roundtrip");
+    let dir = common::scratch_dir("roundtrip");
     let path = dir.join("shd_train.h5");
     write_shd(&path, &[(&TIMES, &UNITS), (&[0.5, 0.5009765625], &[7, 7])], &[19, 0]);
     let config = ShdConfig::default();
@@ -68,7 +63,7 @@ fn round_trip_with_the_papers_binning() {
 
 #[test]
 fn missing_truncated_and_malformed_files_give_clear_errors() {
-    let dir = scratch_dir("errors");
+    let dir = common::scratch_dir("errors");
     let err = shd::load(&ShdConfig { dir: Some(dir.clone()), ..Default::default() }).unwrap_err();
     assert!(matches!(err, DataError::Missing { .. }));
     assert!(err.to_string().contains("shd_train.h5") && err.to_string().contains("zenkelab.org"), "{err}");

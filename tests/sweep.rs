@@ -1,6 +1,8 @@
 //! Sweeps through the `sglab` binary: killed mid-way and rerun, the table holds the full grid
 //! exactly once; a diverging point is recorded and the sweep goes on; shards merge to the grid.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -8,13 +10,6 @@ use std::time::{Duration, Instant};
 
 use sglab::results;
 use sglab::train::sweep::SweepSpec;
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sglab-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// 3 learning rates (one diverging) × 2 seeds of a small randman run.
 const SWEEP: &str = r#"
@@ -55,7 +50,7 @@ fn expected_points() -> BTreeSet<String> {
 
 #[test]
 fn a_killed_sweep_reruns_to_the_full_grid_exactly_once() {
-    let dir = scratch_dir("kill");
+    let dir = common::scratch_dir("kill");
     let spec = dir.join("sweep.toml");
     std::fs::write(&spec, SWEEP).unwrap();
     let out = dir.join("runs.parquet");
@@ -101,7 +96,7 @@ fn a_killed_sweep_reruns_to_the_full_grid_exactly_once() {
 
 #[test]
 fn shards_merge_to_the_full_grid() {
-    let dir = scratch_dir("shards");
+    let dir = common::scratch_dir("shards");
     let spec = dir.join("sweep.toml");
     // One epoch is enough here.
     std::fs::write(&spec, SWEEP.replace("epochs = 3", "epochs = 1")).unwrap();

@@ -1,18 +1,11 @@
 //! The training loop on small randman tasks: configuration errors, determinism, divergence,
 //! initial-rate targeting, checkpoint resume, results tables.
 
-use std::path::PathBuf;
+mod common;
 
 use sglab::data::randman::RandmanConfig;
 use sglab::results;
 use sglab::train::{ProgressMode, RateTargeting, RunOptions, RunStatus, TaskConfig, TrainConfig, TrainError, train_with};
-
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sglab-train-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn small(epochs: usize) -> TrainConfig {
     let task = RandmanConfig { classes: 3, units: 10, steps: 30, alpha: 2.0, samples_per_class: 40, seed: 2, ..Default::default() };
@@ -22,6 +15,11 @@ fn small(epochs: usize) -> TrainConfig {
     config.optimizer.lr = 1e-2;
     config.seed = 1;
     config
+}
+
+/// Training and validation metrics of every epoch (what two runs must share to be the same).
+fn epoch_metrics(r: &sglab::train::RunRecord) -> Vec<(sglab::train::EvalMetrics, Option<sglab::train::EvalMetrics>)> {
+    r.history.iter().map(|e| (e.train.clone(), e.validation.clone())).collect()
 }
 
 fn quiet() -> RunOptions {
@@ -105,8 +103,7 @@ fn a_small_network_learns_randman_and_the_same_seed_repeats_exactly() {
     let best = a.best_epoch.unwrap();
     assert_eq!(a.history[best].test.as_ref(), a.test.as_ref());
     let b = train_with(&config, &quiet()).unwrap();
-    let strip = |r: &sglab::train::RunRecord| r.history.iter().map(|e| (e.train.clone(), e.validation.clone())).collect::<Vec<_>>();
-    assert_eq!(strip(&a), strip(&b));
+    assert_eq!(epoch_metrics(&a), epoch_metrics(&b));
     assert_eq!(a.test, b.test);
     assert_eq!(a.initial_rates, b.initial_rates);
 
@@ -155,7 +152,7 @@ fn an_interrupted_run_resumes_to_the_same_result() {
     let config = small(4);
     let straight = train_with(&config, &quiet()).unwrap();
 
-    let dir = scratch_dir("resume");
+    let dir = common::scratch_dir("resume");
     let options = RunOptions { checkpoint_dir: Some(dir.clone()), progress: ProgressMode::Quiet };
     // Interrupted after its first epoch by a wall-clock limit …
     let mut limited = config.clone();
@@ -170,8 +167,7 @@ fn an_interrupted_run_resumes_to_the_same_result() {
     // … and the same one resumes and ends exactly as the uninterrupted run.
     let resumed = train_with(&config, &options).unwrap();
     assert_eq!(resumed.status, RunStatus::Completed);
-    let strip = |r: &sglab::train::RunRecord| r.history.iter().map(|e| (e.train.clone(), e.validation.clone())).collect::<Vec<_>>();
-    assert_eq!(strip(&resumed), strip(&straight));
+    assert_eq!(epoch_metrics(&resumed), epoch_metrics(&straight));
     assert_eq!(resumed.test, straight.test);
     std::fs::remove_dir_all(dir).unwrap();
 }

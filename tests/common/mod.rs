@@ -35,3 +35,11 @@ pub fn assert_close(a: &[f64], b: &[f64], atol: f64, rtol: f64, what: &str) {
         );
     }
 }
+
+/// An empty directory under the system's temporary directory, private to this test process.
+pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sglab-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

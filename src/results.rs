@@ -103,15 +103,20 @@ pub fn flatten_json(prefix: &str, value: &Value, row: &mut Row) {
     }
 }
 
-/// FNV-1a 64 of the configuration's canonical JSON, as 16 hex digits.
-pub fn run_id(record: &RunRecord) -> String {
-    let json = serde_json::to_string(&serde_json::to_value(&record.config).expect("configs serialise")).expect("JSON");
+/// FNV-1a 64 of `text`, as 16 hex digits: a stable short key for file and row names.
+pub fn fnv1a_hex(text: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in json.bytes() {
+    for b in text.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{h:016x}")
+}
+
+/// FNV-1a 64 of the configuration's canonical JSON, as 16 hex digits.
+pub fn run_id(record: &RunRecord) -> String {
+    let json = serde_json::to_string(&serde_json::to_value(&record.config).expect("configs serialise")).expect("JSON");
+    fnv1a_hex(&json)
 }
 
 fn metric_cells(prefix: &str, m: Option<&EvalMetrics>, row: &mut Row) {

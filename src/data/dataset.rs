@@ -160,11 +160,16 @@ impl SpikeDataset {
         x
     }
 
+    fn check_indices(&self, indices: &[usize]) -> Result<(), DataError> {
+        match indices.iter().find(|&&i| i >= self.len()) {
+            Some(&i) => Err(DataError::Invalid(format!("index {i} out of a dataset of {} samples", self.len()))),
+            None => Ok(()),
+        }
+    }
+
     /// The samples at `indices`, in that order (indices may repeat).
     pub fn subset(&self, indices: &[usize]) -> Result<SpikeDataset, DataError> {
-        if let Some(&i) = indices.iter().find(|&&i| i >= self.len()) {
-            return Err(DataError::Invalid(format!("index {i} out of a dataset of {} samples", self.len())));
-        }
+        self.check_indices(indices)?;
         let mut out = SpikeDataset { offsets: vec![0], events: Vec::new(), labels: Vec::new(), ..*self };
         for &i in indices {
             out.events.extend_from_slice(self.events(i));
@@ -183,11 +188,8 @@ impl SpikeDataset {
     /// Splits in order: the first part is train, then `validation` and `test` fractions of the
     /// samples (rounded down), the test part last. Shuffle first for a random split.
     pub fn split(&self, validation: f64, test: f64) -> Result<Splits, DataError> {
-        for (name, f) in [("validation", validation), ("test", test)] {
-            if !(0.0..1.0).contains(&f) {
-                return Err(DataError::parameter(name, format!("a fraction in [0, 1) was expected, got {f}")));
-            }
-        }
+        DataError::check_fraction("validation", validation)?;
+        DataError::check_fraction("test", test)?;
         if validation + test >= 1.0 {
             return Err(DataError::Invalid(format!(
                 "validation ({validation}) and test ({test}) fractions leave no training samples"
@@ -260,9 +262,7 @@ impl SpikeDataset {
         if indices.is_empty() {
             return Err(DataError::parameter("indices", "at least one sample index was expected"));
         }
-        if let Some(&i) = indices.iter().find(|&&i| i >= self.len()) {
-            return Err(DataError::Invalid(format!("index {i} out of a dataset of {} samples", self.len())));
-        }
+        self.check_indices(indices)?;
         let (t, b, n) = (self.steps, indices.len(), self.channels);
         let mut x = vec![0.0f32; t * b * n];
         for (slot, &i) in indices.iter().enumerate() {

@@ -79,6 +79,15 @@ impl DataError {
         DataError::Parameter { name, message: message.into() }
     }
 
+    /// `Ok` for a fraction in [0, 1), else a parameter error naming `name`.
+    pub(crate) fn check_fraction(name: &'static str, value: f64) -> Result<(), DataError> {
+        if (0.0..1.0).contains(&value) {
+            Ok(())
+        } else {
+            Err(DataError::parameter(name, format!("a fraction in [0, 1), got {value}")))
+        }
+    }
+
     pub(crate) fn format(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         DataError::Format { path: path.into(), message: message.into() }
     }

@@ -119,9 +119,7 @@ impl RandmanConfig {
         if !(self.step_frac > 0.0 && self.step_frac <= 1.0) {
             return Err(DataError::parameter("step_frac", format!("a fraction in (0, 1], got {}", self.step_frac)));
         }
-        if !(0.0..1.0).contains(&self.offset_frac) {
-            return Err(DataError::parameter("offset_frac", format!("a fraction in [0, 1), got {}", self.offset_frac)));
-        }
+        DataError::check_fraction("offset_frac", self.offset_frac)?;
         Ok(())
     }
 

@@ -66,13 +66,7 @@ impl ShdConfig {
                 format!("a window of at least one bin ({} ms), got {}", self.bin_ms, self.duration_ms),
             ));
         }
-        if !(0.0..1.0).contains(&self.validation_fraction) {
-            return Err(DataError::parameter(
-                "validation_fraction",
-                format!("a fraction in [0, 1), got {}", self.validation_fraction),
-            ));
-        }
-        Ok(())
+        DataError::check_fraction("validation_fraction", self.validation_fraction)
     }
 
     /// Time steps T = ⌈duration / Δ⌉.

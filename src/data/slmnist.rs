@@ -63,13 +63,7 @@ impl SlMnistConfig {
         if self.steps < 2 {
             return Err(DataError::parameter("steps", format!("at least 2 latency slots, got {}", self.steps)));
         }
-        if !(0.0..1.0).contains(&self.validation_fraction) {
-            return Err(DataError::parameter(
-                "validation_fraction",
-                format!("a fraction in [0, 1), got {}", self.validation_fraction),
-            ));
-        }
-        Ok(())
+        DataError::check_fraction("validation_fraction", self.validation_fraction)
     }
 }
 

@@ -141,6 +141,17 @@ pub struct WeightMoments {
 }
 
 impl FluctuationInit {
+    /// (ε̄, ε̂, ν) of the variant: all 1 for `UnitRates`, else the kernel's integrals and ν.
+    fn integrals_and_rate(&self) -> (f64, f64, f64) {
+        match self.variant {
+            FluctuationVariant::UnitRates => (1.0, 1.0, 1.0),
+            _ => {
+                let (bar, hat) = self.kernel.integrals();
+                (bar, hat, self.nu)
+            }
+        }
+    }
+
     /// μ_U and the budget ((ϑ − μ_U)/ξ)² of the variant.
     fn targets(&self) -> (f64, f64) {
         match self.variant {
@@ -151,13 +162,7 @@ impl FluctuationInit {
 
     /// Weight moments of every projection onto one population (module docs).
     pub fn weight_moments(&self, projections: &[Projection]) -> Vec<WeightMoments> {
-        let (bar, hat, nu) = match self.variant {
-            FluctuationVariant::UnitRates => (1.0, 1.0, 1.0),
-            _ => {
-                let (bar, hat) = self.kernel.integrals();
-                (bar, hat, self.nu)
-            }
-        };
+        let (bar, hat, nu) = self.integrals_and_rate();
         let (mu_u, budget) = self.targets();
         let n_total: usize = projections.iter().map(|p| p.fan_in).sum();
         let n_rec = projections.iter().filter(|p| p.recurrent).count();
@@ -179,13 +184,7 @@ impl FluctuationInit {
     /// The membrane statistics these weights produce: (μ_U, σ_U) = (N ν μ_w ε̄,
     /// √(Σ_c N_c ν (μ_w² + σ²_w,c) ε̂)), for checking against the targets.
     pub fn membrane_moments(&self, projections: &[Projection], weights: &[WeightMoments]) -> (f64, f64) {
-        let (bar, hat, nu) = match self.variant {
-            FluctuationVariant::UnitRates => (1.0, 1.0, 1.0),
-            _ => {
-                let (bar, hat) = self.kernel.integrals();
-                (bar, hat, self.nu)
-            }
-        };
+        let (bar, hat, nu) = self.integrals_and_rate();
         let mean = projections.iter().zip(weights).map(|(p, w)| p.fan_in as f64 * nu * w.mean * bar).sum();
         let var: f64 = projections.iter().zip(weights).map(|(p, w)| p.fan_in as f64 * nu * (w.mean * w.mean + w.variance) * hat).sum();
         (mean, var.sqrt())

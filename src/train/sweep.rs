@@ -176,12 +176,7 @@ pub fn history_path(out: &Path) -> PathBuf {
 }
 
 fn checkpoint_dir(out: &Path, key: &str) -> PathBuf {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    PathBuf::from(format!("{}.checkpoints", out.display())).join(format!("{h:016x}"))
+    PathBuf::from(format!("{}.checkpoints", out.display())).join(results::fnv1a_hex(key))
 }
 
 /// Keys of the points already in the table at `out`.
@@ -192,11 +187,11 @@ pub fn done_points(out: &Path) -> Result<HashSet<String>, TrainError> {
     Ok(results::string_column(&results::read_parquet(out)?, "point")?.into_iter().collect())
 }
 
-/// Rows of `df` whose `point` is not `key`.
-fn without_point(df: DataFrame, key: &str) -> Result<DataFrame, TrainError> {
-    let points = results::string_column(&df, "point")?;
-    let keep = BooleanChunked::from_slice("keep".into(), &points.iter().map(|p| p != key).collect::<Vec<_>>());
-    df.filter(&keep).map_err(|e| TrainError::Results(e.to_string()))
+/// The rows of `df` whose `point` value passes `keep` (called once per row, in order).
+fn filter_points(df: &DataFrame, mut keep: impl FnMut(&str) -> bool) -> Result<DataFrame, TrainError> {
+    let points = results::string_column(df, "point")?;
+    let mask: Vec<bool> = points.iter().map(|p| keep(p)).collect();
+    df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))
 }
 
 /// Runs the points of `shard` (all when `None`) not yet in `out`, appending each as it finishes.
@@ -224,7 +219,7 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &R
         if !history.is_empty() {
             let path = history_path(out);
             let new = results::frame(&history)?;
-            let mut all = if path.exists() { results::concat(&[without_point(results::read_parquet(&path)?, &point.key)?, new])? } else { new };
+            let mut all = if path.exists() { results::concat(&[filter_points(&results::read_parquet(&path)?, |p| p != point.key)?, new])? } else { new };
             results::write_parquet(&mut all, &path)?;
         }
         results::append_parquet(out, results::frame(&[tag(results::run_row(&record))])?)?;
@@ -240,12 +235,8 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DataFrame, TrainError> {
     }
     let frames = inputs.iter().map(|p| results::read_parquet(p)).collect::<Result<Vec<_>, _>>()?;
     let all = results::concat(&frames)?;
-    let points = results::string_column(&all, "point")?;
     let mut seen = HashSet::new();
-    let keep: Vec<bool> = points.iter().map(|p| seen.insert(p.clone())).collect();
-    let mut merged = all
-        .filter(&BooleanChunked::from_slice("keep".into(), &keep))
-        .map_err(|e| TrainError::Results(e.to_string()))?;
+    let mut merged = filter_points(&all, |p| seen.insert(p.to_string()))?;
     results::write_parquet(&mut merged, out)?;
     Ok(merged)
 }

@@ -91,7 +91,6 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
     let mut best = fresh()?;
     let mut optim = config.optimizer.init();
     let checkpoint = options.checkpoint_dir.as_ref().map(Checkpoint::new);
-    let eval_batch = config.batch_size.max(256);
 
     let mut state = match checkpoint.as_ref().filter(|c| c.exists()) {
         Some(c) => {
@@ -127,7 +126,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
             )?;
             net = targeted;
         }
-        let initial = evaluate(&net.valid(), selection_set(splits), eval_batch, config.eval_samples, config.loss, &base)?;
+        let initial = evaluate_network(&net, selection_set(splits), config, &base)?;
         state.initial_rates = initial.rates;
         best = net.clone();
     }
@@ -181,7 +180,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
         let validation = if splits.validation.is_empty() {
             None
         } else {
-            Some(evaluate(&net.valid(), &splits.validation, eval_batch, config.eval_samples, config.loss, &base)?)
+            Some(evaluate_network(&net, &splits.validation, config, &base)?)
         };
         if !train_metrics.is_finite() || validation.as_ref().is_some_and(|v| !v.is_finite()) {
             status = RunStatus::Diverged { epoch };
@@ -189,7 +188,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
             break;
         }
         let test = if config.test_each_epoch && !splits.test.is_empty() {
-            Some(evaluate(&net.valid(), &splits.test, eval_batch, config.eval_samples, config.loss, &base)?)
+            Some(evaluate_network(&net, &splits.test, config, &base)?)
         } else {
             None
         };
@@ -230,7 +229,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
         None
     } else {
         let test_set = if splits.test.is_empty() { selection_set(splits) } else { &splits.test };
-        Some(evaluate(&best.valid(), test_set, eval_batch, config.eval_samples, config.loss, &base)?)
+        Some(evaluate_network(&best, test_set, config, &base)?)
     };
     Ok(RunRecord {
         config: config.clone(),
@@ -244,8 +243,9 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
     })
 }
 
-/// Metrics of `net` on `data` with the configuration's loss, for studies that evaluate
-/// networks outside a run.
+/// Metrics of `net` on `data` with the configuration's loss and evaluation limit, without an
+/// autodiff graph (batches of at least 256); the loop's own evaluations and studies that
+/// evaluate networks outside a run both use it.
 pub fn evaluate_network(net: &Network, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError> {
     evaluate(&net.valid(), data, config.batch_size.max(256), config.eval_samples, config.loss, device)
 }

@@ -84,13 +84,17 @@ impl Matrix {
         })
     }
 
+    /// The entries in row-major order, without the diagonal when `skip_diagonal`.
+    pub fn entries(&self, skip_diagonal: bool) -> impl Iterator<Item = f64> + '_ {
+        (0..self.rows)
+            .flat_map(move |i| (0..self.cols).map(move |j| (i, j)))
+            .filter(move |&(i, j)| !(skip_diagonal && i == j))
+            .map(|(i, j)| self.get(i, j))
+    }
+
     /// Mean and (population) variance of the entries, skipping the diagonal when asked.
     pub fn moments(&self, skip_diagonal: bool) -> (f64, f64) {
-        let values: Vec<f64> = (0..self.rows)
-            .flat_map(|i| (0..self.cols).map(move |j| (i, j)))
-            .filter(|&(i, j)| !(skip_diagonal && i == j))
-            .map(|(i, j)| self.get(i, j))
-            .collect();
+        let values: Vec<f64> = self.entries(skip_diagonal).collect();
         let n = values.len().max(1) as f64;
         let mean = values.iter().sum::<f64>() / n;
         (mean, values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n)
@@ -151,13 +155,8 @@ pub fn condition_iii_dampening(w_rec: &Matrix, w_in: &Matrix, alpha: f64, thresh
 
 /// Condition III in its scalar form from the extreme entries of W_rec (off the diagonal) and W_in.
 pub fn condition_iii_scalar(w_rec: &Matrix, w_in: &Matrix, alpha: f64, threshold: f64, gamma_in: f64) -> f64 {
-    let off: Vec<f64> = (0..w_rec.rows)
-        .flat_map(|i| (0..w_rec.cols).map(move |j| (i, j)))
-        .filter(|&(i, j)| i != j)
-        .map(|(i, j)| w_rec.get(i, j))
-        .collect();
-    let w_min = off.iter().copied().fold(f64::INFINITY, f64::min);
-    let w_max = off.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let w_min = w_rec.entries(true).fold(f64::INFINITY, f64::min);
+    let w_max = w_rec.entries(true).fold(f64::NEG_INFINITY, f64::max);
     let w_in_max = w_in.data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let n = w_rec.cols as f64;
     w_min / (w_max * ((n - 1.0) * w_min - threshold)) * (1.0 - alpha - w_in.rows as f64 * gamma_in * w_in_max)

@@ -42,7 +42,8 @@ pub struct LayerDiagnostics {
     pub jacobian_mean_square: Vec<f64>,
 }
 
-fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+/// A tensor's values as f64, in row-major order.
+pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
     t.into_data().convert::<f64>().try_to_vec::<f64>().expect("float tensor")
 }
 

@@ -91,8 +91,7 @@ fn mean_and_exact(solutions: &[Solution]) -> (f64, f64) {
 /// A host copy of a `[rows, cols]` weight tensor.
 fn host(t: Tensor<2>) -> Matrix {
     let [rows, cols] = t.dims();
-    let data = t.into_data().convert::<f64>().try_to_vec::<f64>().expect("float weights");
-    Matrix::new(rows, cols, data)
+    Matrix::new(rows, cols, super::diagnostics::values(t))
 }
 
 /// Recommended initialisation and surrogate for `config` on input of moments `input`.

@@ -4,7 +4,7 @@
 //! sglab train CONFIG.toml|json [--out RUNS.parquet] [--checkpoint DIR] [--quiet]
 //! sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
 //! sglab merge OUT.parquet IN.parquet...
-//! sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--json]
+//! sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
 //! ```
 
 use std::path::PathBuf;
@@ -18,7 +18,12 @@ const USAGE: &str = "usage:
   sglab train CONFIG.toml|json [--out RUNS.parquet] [--checkpoint DIR] [--quiet]
   sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
   sglab merge OUT.parquet IN.parquet...
-  sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--json]";
+  sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
+
+predict: --conditions picks which conditions set the initialisation (default all four;
+\"none\" or a subset such as I+II); --measured solves Condition IV over the voltages the
+initialised network produces on the first 16 training samples instead of the paper's
+uniform extreme-range model (needs the task's data).";
 
 /// Positional arguments and `--flag value` options.
 struct Args {
@@ -33,8 +38,8 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
     while let Some(a) = args.next() {
         if let Some(name) = a.strip_prefix("--") {
             let value = match name {
-                "quiet" | "json" => None,
-                "out" | "checkpoint" | "shard" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
+                "quiet" | "json" | "measured" => None,
+                "out" | "checkpoint" | "shard" | "conditions" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
                 _ => return Err(format!("unknown option --{name}")),
             };
             options.push((name.to_string(), value));
@@ -123,12 +128,21 @@ fn merge(args: &Args) -> Result<(), TrainError> {
 }
 
 fn predict(args: &Args) -> Result<(), TrainError> {
-    use sglab::init::stability::{self, Preset};
+    use sglab::init::stability::{self, Conditions, Preset};
     let [target] = args.positional.as_slice() else {
         return Err(TrainError::Parse(format!("predict takes a preset or a configuration file\n{USAGE}")));
     };
-    let (network, input) = match target.parse::<Preset>() {
-        Ok(preset) => (preset.network(), preset.input()?),
+    let conditions: Conditions = match args.option("conditions") {
+        Some(c) => c.parse().map_err(TrainError::Parse)?,
+        None => Conditions::ALL,
+    };
+    // The network, its input statistics and, where the data is at hand, the training part.
+    let (network, input, train) = match target.parse::<Preset>() {
+        Ok(Preset::Slmnist2x128) => {
+            let data = sglab::data::slmnist::load(&sglab::data::slmnist::SlMnistConfig::default())?;
+            (Preset::Slmnist2x128.network(), data.train.statistics()?.into(), Some(data.train))
+        }
+        Ok(preset) => (preset.network(), preset.input()?, None),
         Err(preset_error) => {
             let path = PathBuf::from(target);
             if !path.is_file() {
@@ -137,10 +151,20 @@ fn predict(args: &Args) -> Result<(), TrainError> {
             let config = TrainConfig::load(&path)?;
             let splits = config.task.load()?;
             let network = config.model.network(splits.train.channels(), splits.train.classes(), config.seed);
-            (network, splits.train.statistics()?.into())
+            (network, splits.train.statistics()?.into(), Some(splits.train))
         }
     };
-    let prediction = stability::predict(&network, input).map_err(|e| TrainError::Results(e.to_string()))?;
+    let batch = if args.flag("measured") {
+        let train = train.ok_or_else(|| {
+            TrainError::Parse(format!("--measured needs the task's data; {target} has no embedded data (give a configuration file whose task loads it)"))
+        })?;
+        let device = sglab::device("flex")?;
+        let indices: Vec<usize> = (0..train.len().min(16)).collect();
+        Some(train.batch(&indices, &device)?.inputs)
+    } else {
+        None
+    };
+    let prediction = stability::predict_with(&network, input, conditions, batch)?;
     if args.flag("json") {
         let layers: Vec<serde_json::Value> = prediction
             .layers
@@ -148,6 +172,8 @@ fn predict(args: &Args) -> Result<(), TrainError> {
             .map(|p| {
                 serde_json::json!({
                     "layer": p.layer,
+                    "conditions": prediction.conditions.label(),
+                    "voltages": prediction.voltages,
                     "dampening": p.dampening,
                     "sharpness": p.sharpness.map(|s| s.0),
                     "sharpness_root_fraction": p.sharpness.map(|s| s.1),
@@ -164,7 +190,11 @@ fn predict(args: &Args) -> Result<(), TrainError> {
         println!("{}", serde_json::to_string_pretty(&layers).expect("JSON"));
         return Ok(());
     }
-    println!("input: μ_x = {:.6}, σ²_x = {:.6}", input.mean, input.variance);
+    println!("input: μ_x = {:.6}, σ²_x = {:.6}; conditions {}", input.mean, input.variance, prediction.conditions.label());
+    match prediction.voltages {
+        stability::VoltageSource::ExtremeRange => println!("Condition IV voltages: uniform on each neuron's extreme range (the paper's model)"),
+        stability::VoltageSource::Measured { samples } => println!("Condition IV voltages: measured at this initialisation, {samples} values per layer"),
+    }
     for p in &prediction.layers {
         let iv = match (p.sharpness, p.tail) {
             (Some((b, f)), _) => format!("β = {b:.4} (root for {:.0} % of neurons)", 100.0 * f),

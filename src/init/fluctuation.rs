@@ -263,3 +263,37 @@ mod tests {
         assert!((mu - 1.0).abs() < 1e-12);
     }
 }
+
+/// Draws every layer's weights of `net` as normals with the moments of
+/// [`FluctuationInit::weight_moments`]: the input projection (fan-in n_in) and, when
+/// `feedforward_share` < 1, the recurrent one (fan-in n − 1, sharing the mean over
+/// N_tot = n_in + n − 1 and the remaining variance budget); with a share of 1 the recurrent
+/// weights are zero, as for a network without recurrence. The first layer uses `init`, deeper
+/// layers `deeper` (typically the same with ν set to the expected rate of the layer below).
+pub fn apply(mut net: crate::network::Network, init: &FluctuationInit, deeper: &FluctuationInit, seed: u64) -> crate::network::Network {
+    use burn::module::Param;
+    for (l, layer) in net.layers.iter_mut().enumerate() {
+        let settings = if l == 0 { init } else { deeper };
+        let lif = layer.lif_mut();
+        let (n_in, n) = (lif.input_size(), lif.hidden_size());
+        let recurrent = settings.feedforward_share < 1.0;
+        let mut projections = vec![Projection { fan_in: n_in, recurrent: false }];
+        if recurrent {
+            projections.push(Projection { fan_in: n.max(2) - 1, recurrent: true });
+        }
+        let moments = settings.weight_moments(&projections);
+        let device = lif.w_in.val().device();
+        let draw = |m: &WeightMoments, rows: usize, stream: u64| {
+            let w = crate::init::WeightInit::Normal { mean: m.mean, std: m.variance.sqrt() };
+            w.tensor(rows, n, &mut crate::init::rng(seed, FLUCTUATION_STREAM + 2 * l as u64 + stream), &device)
+        };
+        let (grad_in, grad_rec) = (lif.w_in.val().is_require_grad(), lif.w_rec.val().is_require_grad());
+        let w_rec = if recurrent { draw(&moments[1], n, 1) } else { burn::Tensor::zeros([n, n], &device) };
+        lif.w_in = Param::from_tensor(draw(&moments[0], n_in, 0)).set_require_grad(grad_in);
+        lif.w_rec = Param::from_tensor(w_rec).set_require_grad(grad_rec);
+    }
+    net
+}
+
+/// Random streams of the fluctuation-driven weights.
+const FLUCTUATION_STREAM: u64 = 0x464C_5543_0000_0000; // "FLUC"

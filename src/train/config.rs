@@ -204,15 +204,72 @@ impl ModelConfig {
     }
 }
 
-/// The initialisation scheme. `Configured` uses the initialisers named in the model's neuron
-/// and readout settings (Glorot, He, orthogonal, …).
+/// The initialisation scheme, applied to the freshly drawn network before rate targeting.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
 #[non_exhaustive]
 pub enum InitScheme {
-    /// The per-matrix initialisers of the model configuration.
+    /// The per-matrix initialisers of the model configuration (Glorot, He, orthogonal, …).
     #[default]
     Configured,
+    /// Herranz-Celotti & Rouat's conditions ([`crate::init::stability`]): recurrent weights
+    /// from I–II, the surrogate's γ from III and β or q from IV, for the conditions switched on.
+    Stability(StabilityScheme),
+    /// Fluctuation-driven weights ([`crate::init::fluctuation`]) for the input and recurrent
+    /// projections of every layer.
+    Fluctuation(FluctuationScheme),
+}
+
+/// Settings of [`InitScheme::Stability`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StabilityScheme {
+    /// The conditions that set the initialisation (all four by default).
+    pub conditions: crate::init::stability::Conditions,
+    /// Solve Condition IV over voltages measured on the first `measure_samples` training
+    /// samples at this initialisation, rather than the paper's uniform extreme-range model.
+    pub measured_voltages: bool,
+    /// Training samples of the measuring batch.
+    pub measure_samples: usize,
+}
+
+impl Default for StabilityScheme {
+    fn default() -> Self {
+        StabilityScheme { conditions: crate::init::stability::Conditions::ALL, measured_voltages: false, measure_samples: 16 }
+    }
+}
+
+/// Settings of [`InitScheme::Fluctuation`]. The PSP kernel is the LIF layer's (α = e^{−1/τ}
+/// per step) and the threshold the neuron's ϑ.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FluctuationScheme {
+    /// Target mean membrane potential μ_U (the `centred` variant; the others fix it at ϑ).
+    pub mu_u: f64,
+    /// ξ = (ϑ − μ_U)/σ_U.
+    pub xi: f64,
+    /// Presynaptic rate ν of the first layer in spikes per step; `None`: the training data's
+    /// mean input (its μ_x).
+    pub nu: Option<f64>,
+    /// ν of the deeper layers; `None`: the first layer's (as stork does).
+    pub deeper_nu: Option<f64>,
+    /// Share of the variance budget for the feed-forward projection (0.9 in stork).
+    pub feedforward_share: f64,
+    /// Centred (stork), mean-at-threshold (`muchange`) or unit rates (`ν = ε = 1`).
+    pub variant: crate::init::fluctuation::FluctuationVariant,
+}
+
+impl Default for FluctuationScheme {
+    fn default() -> Self {
+        FluctuationScheme {
+            mu_u: 0.0,
+            xi: 1.0,
+            nu: None,
+            deeper_nu: None,
+            feedforward_share: 0.9,
+            variant: crate::init::fluctuation::FluctuationVariant::Centred,
+        }
+    }
 }
 
 /// Adam or AdamW.
@@ -390,6 +447,42 @@ impl TrainConfig {
         toml::to_string(self).expect("a TrainConfig serialises to TOML")
     }
 
+    /// Checks the initialisation scheme's fields.
+    fn validate_init(&self) -> Result<(), TrainError> {
+        match &self.init {
+            InitScheme::Configured => Ok(()),
+            InitScheme::Stability(s) => {
+                if s.measured_voltages && s.measure_samples == 0 {
+                    return Err(TrainError::config("init.measure_samples", "at least 1 sample to measure voltages on, got 0"));
+                }
+                Ok(())
+            }
+            InitScheme::Fluctuation(f) => {
+                if !(f.xi > 0.0 && f.xi.is_finite()) {
+                    return Err(TrainError::config("init.xi", format!("a finite ξ > 0, got {}", f.xi)));
+                }
+                for (field, nu) in [("init.nu", f.nu), ("init.deeper_nu", f.deeper_nu)] {
+                    if let Some(nu) = nu
+                        && !(nu > 0.0 && nu.is_finite())
+                    {
+                        return Err(TrainError::config(field, format!("a finite rate > 0 spikes per step, got {nu}")));
+                    }
+                }
+                if !(f.feedforward_share > 0.0 && f.feedforward_share <= 1.0) {
+                    return Err(TrainError::config("init.feedforward_share", format!("a share in (0, 1], got {}", f.feedforward_share)));
+                }
+                let threshold = match &self.model.neuron {
+                    crate::neuron::NeuronConfig::Lif(c) => c.threshold,
+                    crate::neuron::NeuronConfig::Alif(c) => c.lif.threshold,
+                };
+                if !(f.mu_u.is_finite() && f.mu_u < threshold) {
+                    return Err(TrainError::config("init.mu_u", format!("a finite mean below the threshold ϑ = {threshold}, got {}", f.mu_u)));
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Checks every field; the error names it (`optimizer.lr`, `task.units`, …).
     pub fn validate(&self) -> Result<(), TrainError> {
         if self.epochs == 0 {
@@ -419,6 +512,7 @@ impl TrainConfig {
         if let Some(r) = &self.regularizer {
             r.validate().map_err(|(field, m)| TrainError::config(format!("regularizer.{field}"), m))?;
         }
+        self.validate_init()?;
         if let Some(t) = &self.rate_targeting {
             if !(t.rate > 0.0 && t.rate < 1.0) {
                 return Err(TrainError::config("rate_targeting.rate", format!("a rate in (0, 1), got {}", t.rate)));

@@ -10,6 +10,7 @@
 
 pub mod checkpoint;
 pub mod config;
+pub mod init_scheme;
 pub mod metrics;
 pub mod progress;
 pub mod rate_target;
@@ -17,7 +18,7 @@ pub mod record;
 pub mod sweep;
 mod trainer;
 
-pub use config::{InitScheme, ModelConfig, OptimizerConfig, OptimizerKind, RateTargeting, TaskConfig, TrainConfig};
+pub use config::{FluctuationScheme, InitScheme, ModelConfig, OptimizerConfig, OptimizerKind, RateTargeting, StabilityScheme, TaskConfig, TrainConfig};
 pub use metrics::EvalMetrics;
 pub use progress::ProgressMode;
 pub use record::{EpochRecord, RunRecord, RunStatus};
@@ -59,6 +60,9 @@ pub enum TrainError {
     /// A result table problem.
     #[error("results: {0}")]
     Results(String),
+    /// The stability-derived initialisation failed.
+    #[error("initialisation: {0}")]
+    Init(#[from] crate::init::stability::PredictError),
 }
 
 impl TrainError {

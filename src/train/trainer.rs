@@ -113,6 +113,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
     if state.epochs_done > 0 {
         progress.note(&format!("resuming after epoch {} from {}", state.epochs_done, checkpoint.as_ref().unwrap().dir().display()));
     } else {
+        net = super::init_scheme::initialise(net, &config.init, &net_config, train)?;
         if let Some(targeting) = &config.rate_targeting {
             let (targeted, _) = target_rates(
                 net,

@@ -18,7 +18,16 @@
 //!        S⁺_j = Σ_i max(0, W_rec,ij),  S⁻_j = Σ_i min(0, W_rec,ij),  S⁺_in,j the same over W_in;
 //!        ϑ enters only for the subtractive reset (0 otherwise); for ϑ → 0, α + γ S⁺_j = 1.
 //!      Scalar form: γ = w_min / (w_max ((n − 1) w_min − ϑ)) · (1 − α − n_in γ_in max W_in).
+//! IV   expected Σ_k J²_jk = 1 (mean-square Jacobian into a neuron)  →  sharpness β or tail q,
+//!        with E_m = E[σ′(v − ϑ)^m] over a voltage model ([`condition_iv_residual`])
 //! ```
+//!
+//! What Condition IV's voltage model does (measured in tests/stability.rs on sl-MNIST, 784 → 128,
+//! τ = 1, ϑ = 0.01, exponential surrogate with γ = 20): the β solved over the measured voltages
+//! gives a measured mean-square Jacobian of 1.00–1.01; the β of the paper's uniform
+//! extreme-range model gives 2.6, because the extreme range is far wider than the voltages a
+//! network visits. At Condition III's γ the equation usually has no root at all: III bounds the
+//! worst excitatory path Σ_k J⁺_jk by 1, which leaves Σ_k J²_jk far below 1 for n ≫ 1.
 //!
 //! Differences from the official code, on purpose: Condition I for multreset1 follows the same
 //! argument as the other resets (the code has 2(1 − α)ϑ/(n − 1)); Condition II keeps the factor
@@ -206,24 +215,74 @@ pub fn solve_root(f: impl Fn(f64) -> f64, lo: f64, hi: f64, grid: usize, tol: f6
     Solution { value: x, exact: false, residual: f(x) }
 }
 
+/// What the one-step Jacobian of a layer depends on besides its weights and surrogate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LayerDynamics {
+    /// The reset rule.
+    pub reset: Reset,
+    /// Whether the reset carries no gradient (the official code always detaches it).
+    pub detach_reset: bool,
+    /// Decay α.
+    pub alpha: f64,
+    /// Threshold ϑ.
+    pub threshold: f64,
+}
+
 /// The mean-square one-step Jacobian equation of Condition IV, as a residual that is 0 when
-/// the mean square of the Jacobian entries into a neuron is 1 (stable_spike.md §4.4):
+/// the expected Σ_k J²_jk of the entries into a neuron is 1 (stable_spike.md §4.4). For spikes
+/// at rate ½ (Condition I), w² the mean square of the incoming recurrent weights and
+/// E_m = E[σ′(v − ϑ)^m] over the voltage distribution:
 ///
 /// ```text
-/// subtractive  −1 + α² + ((n − 1) w² + ϑ²) E₂
-/// multreset2   −1 + α²/2 + (n − 1) w² E₂
-/// multreset1   −2 + α² + (n − 1) w² E₂          (as in the official code)
+/// subtractive, tracked reset    −1 + α² − 2αϑE₁ + ((n − 1) w² + ϑ²) E₂
+/// subtractive, detached reset   −1 + α² + (n − 1) w² E₂
+/// multreset2                    −1 + α²/2 + (n − 1) w² E₂
+/// multreset1                    −2 + α² + (n − 1) w² E₂
 /// ```
 ///
-/// with w² the mean square of the incoming recurrent weights and E₂ the mean of σ′² over the
-/// assumed voltage distribution.
-pub fn condition_iv_residual(reset: Reset, alpha: f64, threshold: f64, n: usize, w2: f64, e2: f64) -> f64 {
+/// These are the expectations of [`one_step_jacobian`](super::diagnostics::one_step_jacobian)'s
+/// rows, with σ′ independent of the weights. The paper's subtractive equation keeps ϑ²E₂ but
+/// drops the cross term −2αϑE₁ (negligible at its α ≈ e^{−10}); its multiplicative equations
+/// are those of a detached reset (the official code always detaches), so with a tracked
+/// multiplicative reset the diagonal term −α v_j σ′_j is left out here too.
+pub fn condition_iv_residual(dynamics: LayerDynamics, n: usize, w2: f64, e1: f64, e2: f64) -> f64 {
+    let LayerDynamics { reset, detach_reset, alpha, threshold } = dynamics;
     let others = (n.max(2) - 1) as f64;
     match reset {
-        Reset::Subtract => -1.0 + alpha * alpha + (others * w2 + threshold * threshold) * e2,
+        Reset::Subtract if detach_reset => -1.0 + alpha * alpha + others * w2 * e2,
+        Reset::Subtract => -1.0 + alpha * alpha - 2.0 * alpha * threshold * e1 + (others * w2 + threshold * threshold) * e2,
         Reset::MultReset2 => -1.0 + alpha * alpha / 2.0 + others * w2 * e2,
         Reset::MultReset1 => -2.0 + alpha * alpha + others * w2 * e2,
     }
+}
+
+/// The voltage distribution Condition IV averages the surrogate over.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum VoltageModel<'a> {
+    /// The paper's: per postsynaptic neuron, uniform on its extreme stationary range
+    /// ([`voltage_range`]).
+    ExtremeRange,
+    /// Measured v − ϑ of the layer (over steps, batch and neurons) on a batch of the task at
+    /// this initialisation, pooled over neurons (at most [`MAX_VOLTAGE_SAMPLES`], evenly
+    /// strided). The forward pass does not depend on γ, β or q, so these are the voltages the
+    /// Jacobian will see.
+    Measured(&'a [f64]),
+}
+
+/// Measured voltages Condition IV averages over, at most (evenly strided from the batch's).
+pub const MAX_VOLTAGE_SAMPLES: usize = 16_384;
+
+/// At most `max` of `samples`, evenly strided.
+fn evenly_strided(samples: &[f64], max: usize) -> Vec<f64> {
+    if samples.len() <= max {
+        return samples.to_vec();
+    }
+    (0..max).map(|k| samples[k * samples.len() / max]).collect()
+}
+
+/// E_m = mean of σ′(x)^m over samples x of v − ϑ.
+pub fn surrogate_sample_power(s: &Surrogate, m: i32, samples: &[f64]) -> f64 {
+    samples.iter().map(|&x| s.derivative(x).powi(m)).sum::<f64>() / samples.len().max(1) as f64
 }
 
 /// The voltage range Condition IV assumes for postsynaptic neuron j: uniform on
@@ -267,34 +326,50 @@ pub enum ConditionIvTarget {
 
 /// Condition IV per postsynaptic neuron: the β (or q) of `surrogate` (with its dampening γ,
 /// usually Condition III's) that makes the mean-square Jacobian 1, searched on
-/// β ∈ [0.01, 100] or q ∈ [1.01, 100]. Neurons without a root get the minimiser of the
-/// residual's magnitude with `exact = false`.
+/// β ∈ [0.01, 100] or q ∈ [1.01, 100], with E_m averaged over `voltages`. Neurons without a
+/// root get the minimiser of the residual's magnitude with `exact = false`.
 pub fn condition_iv(
     surrogate: &Surrogate,
     target: ConditionIvTarget,
     w_rec: &Matrix,
     w_in: &Matrix,
-    reset: Reset,
-    alpha: f64,
-    threshold: f64,
+    dynamics: LayerDynamics,
+    voltages: VoltageModel,
 ) -> Vec<Solution> {
-    let theta = reset_threshold(reset, threshold);
+    let theta = reset_threshold(dynamics.reset, dynamics.threshold);
+    let with = |x: f64| {
+        match target {
+            ConditionIvTarget::Sharpness => Surrogate::new(surrogate.shape(), surrogate.dampening(), x),
+            ConditionIvTarget::Tail => Surrogate::new(Shape::PseudoSpike { tail: x }, surrogate.dampening(), surrogate.sharpness()),
+        }
+        .expect("the search ranges keep β > 0 and q > 1")
+    };
+    let (lo, hi) = match target {
+        ConditionIvTarget::Sharpness => (0.01, 100.0),
+        ConditionIvTarget::Tail => (1.01, 100.0),
+    };
+    let pooled = match voltages {
+        VoltageModel::Measured(samples) => evenly_strided(samples, MAX_VOLTAGE_SAMPLES),
+        VoltageModel::ExtremeRange => Vec::new(),
+    };
     (0..w_rec.cols)
         .map(|j| {
-            let (y_min, y_max) = voltage_range(w_rec, w_in, j, alpha, theta);
             let w2 = (0..w_rec.rows).filter(|&i| i != j).map(|i| w_rec.get(i, j).powi(2)).sum::<f64>() / (w_rec.rows.max(2) - 1) as f64;
-            let residual = |x: f64| {
-                let s = match target {
-                    ConditionIvTarget::Sharpness => Surrogate::new(surrogate.shape(), surrogate.dampening(), x),
-                    ConditionIvTarget::Tail => Surrogate::new(Shape::PseudoSpike { tail: x }, surrogate.dampening(), surrogate.sharpness()),
+            let powers = |s: &Surrogate| match voltages {
+                VoltageModel::ExtremeRange => {
+                    let (y_min, y_max) = voltage_range(w_rec, w_in, j, dynamics.alpha, theta);
+                    (
+                        surrogate_mean_power(s, 1, y_min, y_max, dynamics.threshold),
+                        surrogate_mean_power(s, 2, y_min, y_max, dynamics.threshold),
+                    )
                 }
-                .expect("the search ranges keep β > 0 and q > 1");
-                condition_iv_residual(reset, alpha, theta, w_rec.cols, w2, surrogate_mean_power(&s, 2, y_min, y_max, threshold))
+                VoltageModel::Measured(_) => (surrogate_sample_power(s, 1, &pooled), surrogate_sample_power(s, 2, &pooled)),
             };
-            match target {
-                ConditionIvTarget::Sharpness => solve_root(residual, 0.01, 100.0, 60, 1e-9),
-                ConditionIvTarget::Tail => solve_root(|q| residual(q), 1.01, 100.0, 60, 1e-9),
-            }
+            let residual = |x: f64| {
+                let (e1, e2) = powers(&with(x));
+                condition_iv_residual(dynamics, w_rec.cols, w2, e1, e2)
+            };
+            solve_root(residual, lo, hi, 60, 1e-9)
         })
         .collect()
 }

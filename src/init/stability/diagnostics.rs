@@ -8,18 +8,19 @@
 //! mean, median v − ϑ   over steps, batch and neurons               (Condition I: 0)
 //! input variance       Var(x_t W_in)        over t, b, j
 //! recurrent variance   Var(z_{t−1} W_rec)   over t ≥ 1, b, j       (Condition II: equal)
-//! Jacobian             J_t,jk = α δ_jk + (W_rec,kj − ϑ_r δ_jk) σ′(v_t,k − ϑ)
-//!                      (reset term ϑ_r = ϑ for subtraction, 0 otherwise); per step, the
-//!                      largest Σ_k J_t,jk over j (Condition III: ≤ 1) and the mean over j of
-//!                      Σ_k J²_t,jk (Condition IV: 1), averaged over the batch
+//! Jacobian             J_t,jk = ∂v_{t+1,j}/∂v_{t,k}, for every step t < T − 1, averaged over
+//!                      the batch: the largest row sum Σ_k J_t,jk over j (Condition III: ≤ 1)
+//!                      and the mean over j of Σ_k J²_t,jk (Condition IV: 1)
 //! ```
+//!
+//! The Jacobian is exact for the layer's reset rule ([`one_step_jacobian`]); for ALIF layers the
+//! path through the adaptive threshold is left out (the conditions are derived for LIF).
 
 use burn::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::network::{Network, NetworkError};
-use crate::neuron::Reset;
-use crate::spike::SpikeFn;
+use crate::neuron::{Lif, Reset};
 
 /// Measured quantities of one layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,9 +37,9 @@ pub struct LayerDiagnostics {
     pub input_current_var: f64,
     /// Variance of the recurrent current.
     pub recurrent_current_var: f64,
-    /// Per step: largest row sum of the one-step Jacobian (batch mean).
+    /// Per step t < T − 1: largest row sum of the one-step Jacobian (batch mean).
     pub jacobian_max: Vec<f64>,
-    /// Per step: mean squared row norm of the one-step Jacobian (batch mean).
+    /// Per step t < T − 1: mean squared row norm of the one-step Jacobian (batch mean).
     pub jacobian_mean_square: Vec<f64>,
 }
 
@@ -53,6 +54,83 @@ fn variance(v: &[f64]) -> f64 {
     v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n
 }
 
+/// A LIF layer's coefficients on the host, for its one-step Jacobian.
+#[derive(Debug, Clone)]
+pub struct HostLif {
+    /// Neurons n.
+    pub n: usize,
+    /// α_j = exp(−1/τ_j).
+    pub alpha: Vec<f64>,
+    /// ϑ_j.
+    pub threshold: Vec<f64>,
+    /// W_rec `[n, n]` (pre × post) with the layer's diagonal mask applied.
+    pub w_rec: Vec<f64>,
+    /// The reset rule.
+    pub reset: Reset,
+    /// Whether the reset carries no gradient.
+    pub detach_reset: bool,
+    /// σ′ of the layer's surrogate (`None` for a user surrogate without a host form).
+    pub surrogate: Option<crate::surrogate::Surrogate>,
+}
+
+impl HostLif {
+    /// Copies the coefficients of `lif` to the host.
+    pub fn new(lif: &Lif) -> Self {
+        let n = lif.hidden_size();
+        let w = lif.w_rec.val();
+        let w = if lif.mask_diagonal {
+            let device = w.device();
+            w * (Tensor::<2>::ones([n, n], &device) - Tensor::<2>::eye(n, &device))
+        } else {
+            w
+        };
+        HostLif {
+            n,
+            alpha: values(lif.tau.val()).iter().map(|tau| (-1.0 / tau).exp()).collect(),
+            threshold: values(lif.threshold.val()),
+            w_rec: values(w),
+            reset: lif.reset,
+            detach_reset: lif.detach_reset,
+            surrogate: lif.spike_fn.surrogate().cloned(),
+        }
+    }
+}
+
+/// J_jk = ∂v_{t+1,j}/∂v_{t,k} of one sample, row-major `[j][k]`, from v_t, z_t and the current
+/// I_{t+1} = x_{t+1} W_in + z_t W_rec + b (only the multreset1 rule with a tracked reset needs
+/// it). With σ′_k = σ′(v_t,k − ϑ_k) and [·] a term present only when the reset is tracked:
+///
+/// ```text
+/// subtractive  J_jk = α_j δ_jk + W_kj σ′_k                  [− ϑ_j σ′_j δ_jk]
+/// multreset2   J_jk = α_j (1 − z_j) δ_jk + W_kj σ′_k        [− α_j v_j σ′_j δ_jk]
+/// multreset1   J_jk = (1 − z_j)(α_j δ_jk + W_kj σ′_k)       [− (α_j v_j + I_{t+1,j}) σ′_j δ_jk]
+/// ```
+///
+/// A user surrogate without a host form gives NaN entries.
+pub fn one_step_jacobian(layer: &HostLif, v: &[f64], z: &[f64], current_next: &[f64]) -> Vec<f64> {
+    let n = layer.n;
+    let sg: Vec<f64> = (0..n)
+        .map(|k| layer.surrogate.map_or(f64::NAN, |s| s.derivative(v[k] - layer.threshold[k])))
+        .collect();
+    let tracked = if layer.detach_reset { 0.0 } else { 1.0 };
+    let mut jac = vec![0.0; n * n];
+    for j in 0..n {
+        let (scale, diagonal) = match layer.reset {
+            Reset::Subtract => (1.0, layer.alpha[j] - tracked * layer.threshold[j] * sg[j]),
+            Reset::MultReset2 => (1.0, layer.alpha[j] * (1.0 - z[j]) - tracked * layer.alpha[j] * v[j] * sg[j]),
+            Reset::MultReset1 => {
+                let pre = layer.alpha[j] * v[j] + current_next[j];
+                (1.0 - z[j], layer.alpha[j] * (1.0 - z[j]) - tracked * pre * sg[j])
+            }
+        };
+        for k in 0..n {
+            jac[j * n + k] = scale * layer.w_rec[k * n + j] * sg[k];
+        }
+        jac[j * n + j] += diagonal;
+    }
+    jac
+}
+
 /// Measures every layer of `net` on the batch `x` `[T, B, n_in]` (no autodiff needed).
 pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, NetworkError> {
     let out = net.forward_with_voltages(x.clone())?;
@@ -61,55 +139,34 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
     let mut result = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
         let lif = layer.lif();
+        let host = HostLif::new(lif);
         let [steps, batch, n] = out.spikes[l].dims();
         let n_in = below.dims()[2];
-        let threshold = values(lif.threshold.val());
-        let alpha: Vec<f64> = values(lif.tau.val()).iter().map(|tau| (-1.0 / tau).exp()).collect();
-        let w_rec_masked = {
-            let w = lif.w_rec.val();
-            if lif.mask_diagonal {
-                let device = w.device();
-                w * (Tensor::<2>::ones([n, n], &device) - Tensor::<2>::eye(n, &device))
-            } else {
-                w
-            }
-        };
         let v = values(voltages[l].clone());
         let z = out.spikes[l].clone();
-        let mut centred: Vec<f64> = v.iter().enumerate().map(|(k, v)| v - threshold[k % n]).collect();
+        let z_host = values(z.clone());
+        let mut centred: Vec<f64> = v.iter().enumerate().map(|(k, v)| v - host.threshold[k % n]).collect();
         let mean = centred.iter().sum::<f64>() / centred.len() as f64;
         centred.sort_by(f64::total_cmp);
         let median = centred[centred.len() / 2];
-        let input_current = below.clone().reshape([steps * batch, n_in]).matmul(lif.w_in.val());
-        let recurrent = if steps > 1 {
-            let previous = z.clone().slice([0..steps - 1, 0..batch, 0..n]).reshape([(steps - 1) * batch, n]);
-            variance(&values(previous.matmul(w_rec_masked.clone())))
-        } else {
-            0.0
-        };
-        let w_rec = values(w_rec_masked);
-        let reset_term = |j: usize| if lif.reset == Reset::Subtract { threshold[j] } else { 0.0 };
-        let surrogate = |x: f64| match &lif.spike_fn {
-            SpikeFn::Builtin { surrogate, .. } => surrogate.derivative(x),
-            SpikeFn::Custom(_) => f64::NAN,
-        };
+        let input_current = values(below.clone().reshape([steps * batch, n_in]).matmul(lif.w_in.val()));
+        let w_rec = Tensor::<2>::from_data(burn::tensor::TensorData::new(host.w_rec.clone(), [n, n]), &z.device());
+        // z_{t−1} W_rec for t ≥ 1, and z_t W_rec + b for the step after t.
+        let recurrent = values(z.clone().reshape([steps * batch, n]).matmul(w_rec));
+        let bias = lif.bias.as_ref().map_or(vec![0.0; n], |b| values(b.val()));
+        let recurrent_var = if steps > 1 { variance(&recurrent[..(steps - 1) * batch * n]) } else { 0.0 };
         let (mut jac_max, mut jac_ms) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
-        for t in 0..steps {
+        for t in 0..steps.saturating_sub(1) {
             let (mut max_sum, mut ms_sum) = (0.0, 0.0);
             for b in 0..batch {
-                let base = (t * batch + b) * n;
-                let sg: Vec<f64> = (0..n).map(|k| surrogate(v[base + k] - threshold[k])).collect();
+                let here = (t * batch + b) * n;
+                let next = ((t + 1) * batch + b) * n;
+                let current: Vec<f64> = (0..n).map(|j| input_current[next + j] + recurrent[here + j] + bias[j]).collect();
+                let jac = one_step_jacobian(&host, &v[here..here + n], &z_host[here..here + n], &current);
                 let (mut row_max, mut row_ms) = (f64::NEG_INFINITY, 0.0);
-                for j in 0..n {
-                    let (mut sum, mut sq) = (0.0, 0.0);
-                    for k in 0..n {
-                        let diag = if k == j { 1.0 } else { 0.0 };
-                        let entry = alpha[j] * diag + (w_rec[k * n + j] - reset_term(j) * diag) * sg[k];
-                        sum += entry;
-                        sq += entry * entry;
-                    }
-                    row_max = row_max.max(sum);
-                    row_ms += sq;
+                for row in jac.chunks(n) {
+                    row_max = row_max.max(row.iter().sum());
+                    row_ms += row.iter().map(|e| e * e).sum::<f64>();
                 }
                 max_sum += row_max;
                 ms_sum += row_ms / n as f64;
@@ -122,8 +179,8 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
             rate: z.clone().mean().into_scalar::<f64>(),
             mean_v_minus_threshold: mean,
             median_v_minus_threshold: median,
-            input_current_var: variance(&values(input_current)),
-            recurrent_current_var: recurrent,
+            input_current_var: variance(&input_current),
+            recurrent_current_var: recurrent_var,
             jacobian_max: jac_max,
             jacobian_mean_square: jac_ms,
         });

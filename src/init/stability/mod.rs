@@ -8,5 +8,5 @@ pub mod diagnostics;
 pub mod predict;
 
 pub use conditions::*;
-pub use diagnostics::{LayerDiagnostics, comparison_frame, measure};
-pub use predict::{LayerPrediction, PredictError, Prediction, Preset, apply, predict, recurrent_weights};
+pub use diagnostics::{HostLif, LayerDiagnostics, comparison_frame, measure, one_step_jacobian};
+pub use predict::{Conditions, LayerPrediction, PredictError, Prediction, Preset, VoltageSource, apply, predict, predict_on_batch, predict_with, recurrent_weights};

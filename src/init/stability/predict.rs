@@ -11,6 +11,11 @@
 //! β / q  Condition IV with that γ, for shapes with a sharpness (β) or the q-PseudoSpike (q)
 //! ```
 //!
+//! Condition IV averages σ′² over a voltage distribution: [`predict`] uses the paper's (uniform
+//! on each neuron's extreme range), [`predict_on_batch`] the voltages the network initialised
+//! with Conditions I–II produces on a batch of the task (the forward pass does not depend on
+//! the surrogate, so one pass gives them for every layer).
+//!
 //! [`apply`] writes the predicted recurrent weights and per-layer surrogates into a network.
 
 use burn::Tensor;
@@ -20,8 +25,8 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
 use super::conditions::{
-    ConditionIvTarget, InputMoments, Matrix, Solution, condition_i_mean, condition_ii_variance, condition_iii_dampening,
-    condition_iv, reset_threshold,
+    ConditionIvTarget, InputMoments, LayerDynamics, Matrix, Solution, VoltageModel, condition_i_mean, condition_ii_variance,
+    condition_iii_dampening, condition_iv, reset_threshold,
 };
 use crate::init::rng;
 use crate::network::{Network, NetworkConfig, NetworkError};
@@ -65,7 +70,8 @@ pub struct LayerPrediction {
     pub dampening: f64,
     /// Spread of the per-neuron γ_j: (min, max).
     pub dampening_range: (f64, f64),
-    /// Condition IV: mean over neurons of β, and the fraction of neurons with an exact root.
+    /// Condition IV: mean over neurons of β, and the fraction of neurons with an exact root
+    /// (`None` when Condition IV is off or the shape is the q-PseudoSpike).
     pub sharpness: Option<(f64, f64)>,
     /// Condition IV for the q-PseudoSpike: mean over neurons of q and the fraction with a root.
     pub tail: Option<(f64, f64)>,
@@ -73,11 +79,106 @@ pub struct LayerPrediction {
     pub surrogate: Surrogate,
 }
 
+/// Where Condition IV's voltage distribution came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum VoltageSource {
+    /// The paper's uniform distribution on each neuron's extreme stationary range.
+    ExtremeRange,
+    /// Voltages measured on a batch: `samples` values of v − ϑ per layer.
+    Measured {
+        /// Number of voltage samples per layer (steps × batch × neurons).
+        samples: usize,
+    },
+}
+
+/// Which of the four conditions set the initialisation (the paper's ablation); the others keep
+/// what the network configuration draws or names.
+///
+/// In configuration files it is written as its label: `"none"`, `"I+II"`, `"I+II+III+IV"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Conditions {
+    /// I: the recurrent weight mean (else the configured W_rec's mean).
+    pub i: bool,
+    /// II: the recurrent weight variance (else the configured W_rec's variance).
+    pub ii: bool,
+    /// III: the surrogate's dampening γ (else the configured γ).
+    pub iii: bool,
+    /// IV: the surrogate's sharpness β or tail q (else the configured value).
+    pub iv: bool,
+}
+
+impl Conditions {
+    /// All four.
+    pub const ALL: Conditions = Conditions { i: true, ii: true, iii: true, iv: true };
+    /// None: the configured initialisation and surrogate.
+    pub const NONE: Conditions = Conditions { i: false, ii: false, iii: false, iv: false };
+
+    /// Whether the recurrent weights are redrawn (I or II).
+    pub fn sets_recurrent_weights(&self) -> bool {
+        self.i || self.ii
+    }
+
+    /// The paper's label: "none", "I", "I+II", …
+    pub fn label(&self) -> String {
+        let names: Vec<&str> = [(self.i, "I"), (self.ii, "II"), (self.iii, "III"), (self.iv, "IV")]
+            .into_iter()
+            .filter_map(|(on, name)| on.then_some(name))
+            .collect();
+        if names.is_empty() { "none".into() } else { names.join("+") }
+    }
+}
+
+impl Default for Conditions {
+    fn default() -> Self {
+        Conditions::ALL
+    }
+}
+
+impl From<Conditions> for String {
+    fn from(c: Conditions) -> String {
+        c.label()
+    }
+}
+
+impl TryFrom<String> for Conditions {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        s.parse()
+    }
+}
+
+impl std::str::FromStr for Conditions {
+    type Err = String;
+    /// Parses a label as [`Conditions::label`] writes it ("none", "I+II+III", …).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut c = Conditions::NONE;
+        if s.trim() == "none" {
+            return Ok(c);
+        }
+        for part in s.split('+') {
+            match part.trim() {
+                "I" => c.i = true,
+                "II" => c.ii = true,
+                "III" => c.iii = true,
+                "IV" => c.iv = true,
+                other => return Err(format!("unknown condition {other:?} in {s:?}; expected \"none\" or I, II, III, IV joined by +")),
+            }
+        }
+        Ok(c)
+    }
+}
+
 /// Predictions for every layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
+    /// The conditions that set it.
+    pub conditions: Conditions,
     /// Bottom first.
     pub layers: Vec<LayerPrediction>,
+    /// The voltage distribution of Condition IV.
+    pub voltages: VoltageSource,
 }
 
 fn mean_and_exact(solutions: &[Solution]) -> (f64, f64) {
@@ -94,62 +195,151 @@ fn host(t: Tensor<2>) -> Matrix {
     Matrix::new(rows, cols, super::diagnostics::values(t))
 }
 
-/// Recommended initialisation and surrogate for `config` on input of moments `input`.
+/// Recommended initialisation and surrogate for `config` on input of moments `input`, with
+/// Condition IV on the paper's voltage model.
 ///
 /// The network is initialised on the flex backend to read the input weights it would draw; the
 /// surrogate's shape comes from `config.surrogate` (its γ, β or q are what is predicted).
 pub fn predict(config: &NetworkConfig, input: InputMoments) -> Result<Prediction, PredictError> {
+    predict_with(config, input, Conditions::ALL, None)
+}
+
+/// As [`predict`], with Condition IV averaging over the voltages the network initialised with
+/// Conditions I–II produces on the batch `x` `[T, B, n_in]` of the task.
+pub fn predict_on_batch(config: &NetworkConfig, input: InputMoments, x: Tensor<3>) -> Result<Prediction, PredictError> {
+    predict_with(config, input, Conditions::ALL, Some(x))
+}
+
+/// The initialisation with only `conditions` applied (the ablation): a condition that is off
+/// keeps the configured value — W_rec's mean or variance (redrawn uniform with the other
+/// condition's value when one of I, II is on; Glorot-uniform plus a mean is exactly that), γ, β
+/// or q. Condition IV uses γ as set (III's, or the configured one). With `x`, Condition IV
+/// averages over the voltages measured on that batch, else over the paper's voltage model.
+pub fn predict_with(config: &NetworkConfig, input: InputMoments, conditions: Conditions, x: Option<Tensor<3>>) -> Result<Prediction, PredictError> {
+
+/// Conditions I–III of one layer.
+struct RecurrentInit {
+    w_in: Matrix,
+    w_rec: Matrix,
+    mean: f64,
+    variance: Solution,
+    gammas: Vec<f64>,
+    input: InputMoments,
+}
+
     let device = crate::device("flex")?;
     let net = config.init(&device)?;
-    let (alpha_tau, threshold, reset) = match &config.neuron {
-        NeuronConfig::Lif(c) => (c.tau, c.threshold, c.reset),
-        NeuronConfig::Alif(c) => (c.lif.tau, c.lif.threshold, c.lif.reset),
-    };
-    let alpha = (-1.0 / alpha_tau).exp();
-    let theta = reset_threshold(reset, threshold);
-    let mut layers = Vec::new();
     let mut moments = input;
+    let mut inits = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
         let lif = layer.lif();
+        let dynamics = dynamics_of(config);
         let w_in = host(lif.w_in.val());
         let (n_in, n) = (w_in.rows, w_in.cols);
         let (_, var_in) = w_in.moments(false);
-        let mu = condition_i_mean(reset, alpha, threshold, n);
-        let var = condition_ii_variance(moments, var_in, n_in, n, mu);
-        let w_rec = recurrent_weights(n, mu, var.value, config.seed, l);
-        let gammas = condition_iii_dampening(&w_rec, &w_in, alpha, theta, 0.0);
-        let gamma = gammas.iter().sum::<f64>() / n as f64;
-        let range = gammas.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &g| (a.min(g), b.max(g)));
+        let configured = host(lif.w_rec.val());
+        let (configured_mean, configured_var) = configured.moments(lif.mask_diagonal);
+        let mean = if conditions.i { condition_i_mean(dynamics.reset, dynamics.alpha, dynamics.threshold, n) } else { configured_mean };
+        let variance = if conditions.ii {
+            condition_ii_variance(moments, var_in, n_in, n, mean)
+        } else {
+            Solution { value: configured_var, exact: true, residual: 0.0 }
+        };
+        let w_rec = if conditions.sets_recurrent_weights() { recurrent_weights(n, mean, variance.value, config.seed, l) } else { configured };
+        let gammas = if conditions.iii {
+            condition_iii_dampening(&w_rec, &w_in, dynamics.alpha, reset_threshold(dynamics.reset, dynamics.threshold), 0.0)
+        } else {
+            vec![config.surrogate.dampening(); n]
+        };
+        inits.push(RecurrentInit { w_in, w_rec, mean, variance, gammas, input: moments });
+        moments = InputMoments::SPIKES_AT_HALF;
+    }
+    // v − ϑ per layer at this initialisation, when a batch is given.
+    let measured: Option<Vec<Vec<f64>>> = match x {
+        None => None,
+        Some(x) => {
+            let mut net = net;
+            for (layer, init) in net.layers.iter_mut().zip(&inits) {
+                set_recurrent(layer.lif_mut(), &init.w_rec);
+            }
+            let out = net.forward_with_voltages(x.to_device(&device))?;
+            let voltages = out.voltages.expect("voltages were requested");
+            Some(
+                voltages
+                    .into_iter()
+                    .zip(&net.layers)
+                    .map(|(v, layer)| {
+                        let threshold = super::diagnostics::values(layer.lif().threshold.val());
+                        let n = threshold.len();
+                        super::diagnostics::values(v).iter().enumerate().map(|(k, v)| v - threshold[k % n]).collect()
+                    })
+                    .collect(),
+            )
+        }
+    };
+    let mut layers = Vec::new();
+    for (l, init) in inits.into_iter().enumerate() {
+        let n = init.w_rec.cols;
+        let dynamics = dynamics_of(config);
+        let gamma = init.gammas.iter().sum::<f64>() / n as f64;
+        let range = init.gammas.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &g| (a.min(g), b.max(g)));
         let shape = config.surrogate.shape();
         let base = Surrogate::new(shape, gamma.max(1e-6), config.surrogate.sharpness())?;
+        let base = if conditions.iii { base } else { config.surrogate };
+        let voltages = match &measured {
+            Some(m) => VoltageModel::Measured(&m[l]),
+            None => VoltageModel::ExtremeRange,
+        };
+        let solve = |target| mean_and_exact(&condition_iv(&base, target, &init.w_rec, &init.w_in, dynamics, voltages));
         let (sharpness, tail, surrogate) = match shape {
+            _ if !conditions.iv => (None, None, base),
             Shape::PseudoSpike { .. } => {
-                let (q, frac) = mean_and_exact(&condition_iv(&base, ConditionIvTarget::Tail, &w_rec, &w_in, reset, alpha, threshold));
+                let (q, frac) = solve(ConditionIvTarget::Tail);
                 let s = Surrogate::new(Shape::PseudoSpike { tail: q }, base.dampening(), base.sharpness())?;
                 (None, Some((q, frac)), s)
             }
             _ => {
-                let (beta, frac) = mean_and_exact(&condition_iv(&base, ConditionIvTarget::Sharpness, &w_rec, &w_in, reset, alpha, threshold));
+                let (beta, frac) = solve(ConditionIvTarget::Sharpness);
                 let s = Surrogate::new(shape, base.dampening(), beta)?;
                 (Some((beta, frac)), None, s)
             }
         };
         layers.push(LayerPrediction {
             layer: l,
-            n_in,
+            n_in: init.w_in.rows,
             n,
-            input: moments,
-            w_rec_mean: mu,
-            w_rec_var: var,
+            input: init.input,
+            w_rec_mean: init.mean,
+            w_rec_var: init.variance,
             dampening: gamma,
             dampening_range: range,
             sharpness,
             tail,
             surrogate,
         });
-        moments = InputMoments::SPIKES_AT_HALF;
     }
-    Ok(Prediction { layers })
+    let voltages = match &measured {
+        Some(m) => VoltageSource::Measured { samples: m.first().map_or(0, Vec::len) },
+        None => VoltageSource::ExtremeRange,
+    };
+    Ok(Prediction { conditions, layers, voltages })
+}
+
+/// Reset, decay and threshold of the configured neuron.
+fn dynamics_of(config: &NetworkConfig) -> LayerDynamics {
+    let lif = match &config.neuron {
+        NeuronConfig::Lif(c) => c,
+        NeuronConfig::Alif(c) => &c.lif,
+    };
+    LayerDynamics { reset: lif.reset, detach_reset: lif.detach_reset, alpha: (-1.0 / lif.tau).exp(), threshold: lif.threshold }
+}
+
+/// Replaces a layer's recurrent weights, keeping whether they are trained.
+fn set_recurrent(lif: &mut crate::neuron::Lif, w: &Matrix) {
+    let device = lif.w_rec.val().device();
+    let tensor = Tensor::<2>::from_data(TensorData::new(w.data.clone(), [w.rows, w.cols]), &device);
+    let require_grad = lif.w_rec.val().is_require_grad();
+    lif.w_rec = Param::from_tensor(tensor).set_require_grad(require_grad);
 }
 
 /// W_rec `[n, n]` uniform with mean μ and variance σ², diagonal zero, drawn from `seed` and the
@@ -166,16 +356,15 @@ pub fn recurrent_weights(n: usize, mean: f64, variance: f64, seed: u64, layer: u
     Matrix::new(n, n, data)
 }
 
-/// Writes the predicted recurrent weights (Conditions I–II) into `net` and, when
-/// `set_surrogates`, each layer's predicted surrogate (Conditions III–IV).
+/// Writes the predicted recurrent weights into `net` (when Condition I or II is on; `seed`
+/// must be the one the prediction was made with to get the same draw) and, when
+/// `set_surrogates`, each layer's surrogate (Conditions III–IV, or the configured one).
 pub fn apply(mut net: Network, prediction: &Prediction, seed: u64, set_surrogates: bool) -> Network {
     for (layer, p) in net.layers.iter_mut().zip(&prediction.layers) {
         let lif = layer.lif_mut();
-        let device = lif.w_rec.val().device();
-        let w = recurrent_weights(p.n, p.w_rec_mean, p.w_rec_var.value, seed, p.layer);
-        let tensor = Tensor::<2>::from_data(TensorData::new(w.data, [p.n, p.n]), &device);
-        let require_grad = lif.w_rec.val().is_require_grad();
-        lif.w_rec = Param::from_tensor(tensor).set_require_grad(require_grad);
+        if prediction.conditions.sets_recurrent_weights() {
+            set_recurrent(lif, &recurrent_weights(p.n, p.w_rec_mean, p.w_rec_var.value, seed, p.layer));
+        }
         if set_surrogates {
             lif.spike_fn = SpikeFn::new(p.surrogate);
         }

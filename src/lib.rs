@@ -56,6 +56,7 @@ pub mod neuron;
 pub mod regularize;
 pub mod results;
 pub mod spike;
+pub mod stats;
 pub mod surrogate;
 pub mod train;
 

@@ -25,3 +25,6 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sglab/target}"
 
 cargo test --features ndarray,wgpu,shd
+
+# Notebook display: figures and tables exported to HTML draw offline (chromium, nbconvert).
+bash scripts/check_display.sh

@@ -50,17 +50,24 @@
 
 pub mod backend;
 pub mod data;
+pub mod display;
 pub mod init;
 pub mod network;
 pub mod neuron;
+pub mod plot;
 pub mod regularize;
 pub mod results;
 pub mod spike;
 pub mod stats;
+pub mod studies;
 pub mod surrogate;
+pub mod table;
 pub mod train;
 
 pub use backend::{BackendError, BackendKind, device};
 
 /// burn, re-exported so that notebooks and downstream code name the same tensor types.
 pub use burn;
+/// polars and plotly, re-exported so that a notebook's one `:dep` on sglab brings the table and
+/// figure types its results come in.
+pub use {plotly, polars};

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use polars::prelude::{Column, DataFrame, DataType};
+use polars::prelude::{Column, DataFrame};
 use serde::{Deserialize, Serialize};
 
 use super::bootstrap::{CiMethod, bootstrap_ci};
@@ -29,6 +29,7 @@ use super::effect::{hedges_g, rank_biserial_paired, rank_biserial_unpaired};
 use super::nonparametric::{Method, mann_whitney_u, wilcoxon_signed_rank};
 use super::ttest::{paired_t, student_t, welch_t};
 use super::{Alternative, StatsError, TestResult, mean};
+use crate::table::{f64_column, string_column};
 
 /// The two-group test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -95,14 +96,6 @@ fn table_error(e: impl std::fmt::Display) -> StatsError {
     StatsError::Table(e.to_string())
 }
 
-/// A column's values as strings (any dtype), naming the column when it is missing.
-fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, StatsError> {
-    let column = df.column(name).map_err(|_| StatsError::Table(format!("no column `{name}`; the table has {:?}", df.get_column_names())))?;
-    let as_string = column.cast(&DataType::String).map_err(table_error)?;
-    let ca = as_string.str().map_err(table_error)?;
-    Ok(ca.iter().map(|v| v.unwrap_or("null").to_string()).collect())
-}
-
 /// One comparison's numbers.
 struct Row {
     a: String,
@@ -125,23 +118,15 @@ struct Row {
 /// `statistic`, `p`, `p_adjusted`, `effect`, `effect_size`, `ci_low`, `ci_high` (bootstrap BCa
 /// interval of mean(a) − mean(b), or of the mean paired difference).
 pub fn compare_groups(df: &DataFrame, value: &str, group: &str, options: &CompareOptions) -> Result<DataFrame, StatsError> {
-    let values_column = df.column(value).map_err(|_| StatsError::Table(format!("no column `{value}`; the table has {:?}", df.get_column_names())))?;
-    let values_f64 = values_column.cast(&DataType::Float64).map_err(table_error)?;
-    let values: Vec<f64> = values_f64
-        .f64()
-        .map_err(table_error)?
-        .iter()
-        .enumerate()
-        .map(|(i, v)| v.ok_or_else(|| StatsError::Table(format!("column `{value}` has a null in row {i}"))))
-        .collect::<Result<_, _>>()?;
-    let groups = string_column(df, group)?;
+    let values = f64_column(df, value).map_err(table_error)?;
+    let groups = string_column(df, group).map_err(table_error)?;
     if options.test.is_paired() && options.pair_by.is_empty() {
         return Err(StatsError::Parameter { name: "pair_by".into(), message: "the columns that match rows across groups, for a paired test".into() });
     }
     let keys: Vec<String> = if options.pair_by.is_empty() {
         (0..df.height()).map(|i| i.to_string()).collect()
     } else {
-        let parts: Vec<Vec<String>> = options.pair_by.iter().map(|c| string_column(df, c)).collect::<Result<_, _>>()?;
+        let parts: Vec<Vec<String>> = options.pair_by.iter().map(|c| string_column(df, c)).collect::<Result<_, _>>().map_err(table_error)?;
         (0..df.height()).map(|i| parts.iter().map(|p| p[i].as_str()).collect::<Vec<_>>().join("\u{1f}")).collect()
     };
     // Group → key → value (BTreeMap: groups and pairs in a fixed order).

@@ -1,0 +1,31 @@
+//! Reading analysis inputs out of polars tables: a column as numbers or as text, whatever its
+//! dtype, with errors that name the column (and the row of a null).
+
+use polars::prelude::{DataFrame, DataType};
+
+/// A column that is missing, null where a value is needed, or not convertible.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct TableError(pub String);
+
+fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a polars::prelude::Column, TableError> {
+    df.column(name).map_err(|_| TableError(format!("no column `{name}`; the table has {:?}", df.get_column_names())))
+}
+
+/// The values of column `name` as f64 (integers and booleans converted); a null is an error
+/// naming its row.
+pub fn f64_column(df: &DataFrame, name: &str) -> Result<Vec<f64>, TableError> {
+    let cast = column(df, name)?.cast(&DataType::Float64).map_err(|e| TableError(format!("column `{name}` is not numeric: {e}")))?;
+    let ca = cast.f64().map_err(|e| TableError(format!("column `{name}`: {e}")))?;
+    ca.iter()
+        .enumerate()
+        .map(|(row, v)| v.ok_or_else(|| TableError(format!("column `{name}` has a null in row {row}"))))
+        .collect()
+}
+
+/// The values of column `name` as text (numbers formatted as polars does; null as "null").
+pub fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, TableError> {
+    let cast = column(df, name)?.cast(&DataType::String).map_err(|e| TableError(format!("column `{name}`: {e}")))?;
+    let ca = cast.str().map_err(|e| TableError(format!("column `{name}`: {e}")))?;
+    Ok(ca.iter().map(|v| v.unwrap_or("null").to_string()).collect())
+}

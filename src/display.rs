@@ -8,14 +8,38 @@
 //! since a notebook runs in one kernel process), and every figure after it only its own
 //! `<div>` and `Plotly.newPlot` call. [`init_notebook`] emits the library explicitly, for a
 //! first cell.
+//!
+//! "Already emitted" is a marker file named after the process (its id and start time), not a
+//! Rust static: evcxr compiles every cell into its own library with its own copy of sglab's
+//! statics, so a static set in one cell reads unset in the next. evcxr also keeps one block per
+//! MIME type per cell, so a cell shows one figure or table — its last expression.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use polars::prelude::{DataFrame, DataType};
 
-/// Whether this process has already emitted plotly.js.
-static PLOTLY_EMITTED: AtomicBool = AtomicBool::new(false);
+/// Whether this process has emitted plotly.js: a marker file per process (module docs), with
+/// an in-library flag as the fast path.
+fn mark_plotly_emitted() -> bool {
+    static EMITTED: AtomicBool = AtomicBool::new(false);
+    if EMITTED.swap(true, Ordering::SeqCst) {
+        return true;
+    }
+    let marker = std::env::temp_dir().join(format!("sglab-plotly-{}", process_key()));
+    // `create_new` fails when the file exists: another cell of this process emitted it.
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&marker).is_err() && marker.exists()
+}
+
+/// This process's id and start time (field 22 of /proc/self/stat, in clock ticks since boot),
+/// so that a later process reusing the id is not taken for this one.
+fn process_key() -> String {
+    let start = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|stat| stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().nth(19).map(str::to_string)))
+        .unwrap_or_default();
+    format!("{}-{start}", std::process::id())
+}
 
 /// plotly.js (the minified library plotly.rs embeds), without the MathJax that comes with it.
 pub fn plotly_js() -> &'static str {
@@ -40,7 +64,7 @@ fn block(mime: &str, content: &str) {
 
 /// The HTML to display for `html`, preceded by plotly.js the first time in this process.
 pub fn with_plotly_once(html: &str) -> String {
-    if PLOTLY_EMITTED.swap(true, Ordering::SeqCst) { html.to_string() } else { format!("{}{html}", plotly_script()) }
+    if mark_plotly_emitted() { html.to_string() } else { format!("{}{html}", plotly_script()) }
 }
 
 /// Displays `html` (which may draw plotly figures) with a text fallback.
@@ -51,7 +75,7 @@ pub(crate) fn emit_html(html: &str, plain: &str) {
 
 /// Emits plotly.js for the notebook (a first cell); later figures do not repeat it.
 pub fn init_notebook() {
-    if !PLOTLY_EMITTED.swap(true, Ordering::SeqCst) {
+    if !mark_plotly_emitted() {
         block("text/html", &plotly_script());
     }
 }

@@ -1,5 +1,12 @@
 //! Reading analysis inputs out of polars tables: a column as numbers or as text, whatever its
 //! dtype, with errors that name the column (and the row of a null).
+//!
+//! Columns are found by a linear search over their names, never through the frame's cached
+//! schema. In an evcxr notebook every cell is its own library with its own copy of polars'
+//! hashing statics, so a schema cached by one cell (a hash map) does not find names looked up
+//! from another: `df.column("x")` on a frame made in an earlier cell can fail with "not found"
+//! although the column is there. [`fresh`] gives a frame without that cache; the tables sglab
+//! returns come without it.
 
 use polars::prelude::{DataFrame, DataType};
 
@@ -9,7 +16,15 @@ use polars::prelude::{DataFrame, DataType};
 pub struct TableError(pub String);
 
 fn column<'a>(df: &'a DataFrame, name: &str) -> Result<&'a polars::prelude::Column, TableError> {
-    df.column(name).map_err(|_| TableError(format!("no column `{name}`; the table has {:?}", df.get_column_names())))
+    df.columns()
+        .iter()
+        .find(|c| c.name().as_str() == name)
+        .ok_or_else(|| TableError(format!("no column `{name}`; the table has {:?}", df.columns().iter().map(|c| c.name().as_str()).collect::<Vec<_>>())))
+}
+
+/// The same table without a cached schema (module docs).
+pub fn fresh(df: &DataFrame) -> DataFrame {
+    DataFrame::new_infer_height(df.columns().to_vec()).expect("the columns of a frame form a frame")
 }
 
 /// The values of column `name` as f64 (integers and booleans converted); a null is an error

@@ -225,5 +225,6 @@ pub fn compare_groups(df: &DataFrame, value: &str, group: &str, options: &Compar
         col_f("ci_low", &|r| r.ci.0),
         col_f("ci_high", &|r| r.ci.1),
     ])
+    .map(|df| crate::table::fresh(&df))
     .map_err(table_error)
 }

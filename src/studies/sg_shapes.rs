@@ -2,8 +2,8 @@
 //! LIF networks trained with each of the six main shapes (γ = β = 1) over a learning-rate grid
 //! and seeds, on randman and spike-latency MNIST.
 //!
-//! Quick scale (minutes on 2 cores): randman 10 classes × 100 samples, 20 units, 50 steps, one
-//! layer of 64, 5 epochs; sl-MNIST at 50 steps, one layer of 64, 3 epochs of 10 batches of 64
+//! Quick scale (minutes on 2 cores): randman 5 classes × 200 samples, 20 units, 50 steps,
+//! smoothness α = 2, one layer of 64, 10 epochs; sl-MNIST at 50 steps, one layer of 64, 3 epochs of 10 batches of 64
 //! evaluated on 256 digits; lr ∈ {1e-3, 3.16e-3, 1e-2, 3.16e-2}; seeds 0–3. Paper scale: randman
 //! 1000 samples per class at 100 steps and 128 neurons for 30 epochs; sl-MNIST 2 × 128 at 100
 //! steps, batch 256, 40 epochs on all 6,400 training digits (the paper trains up to 300);
@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::{Scale, StudyError, recompute_requested, results_dir};
 use crate::results;
 use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, mean, variance};
-use crate::table::{f64_column, string_column};
+use crate::table::{f64_column, fresh, string_column};
 use crate::train::sweep::{SweepSpec, run_sweep};
 use crate::train::{ProgressMode, RunOptions};
 
@@ -65,8 +65,8 @@ fn base(scale: Scale, task: &str) -> Value {
     let surrogate = json!({ "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 1.0 });
     match (scale, task) {
         (Scale::Quick, "randman") => json!({
-            "epochs": 5, "batch_size": 64,
-            "task": { "name": "randman", "classes": 10, "units": 20, "steps": 50, "samples_per_class": 100, "seed": 0 },
+            "epochs": 10, "batch_size": 64,
+            "task": { "name": "randman", "classes": 5, "units": 20, "steps": 50, "alpha": 2.0, "samples_per_class": 200, "seed": 0 },
             "model": { "hidden_sizes": [64], "surrogate": surrogate }, "optimizer": optimizer,
         }),
         (Scale::Quick, _) => json!({
@@ -118,13 +118,13 @@ pub fn run(scale: Scale) -> Result<DataFrame, StudyError> {
         println!("{task}: {} runs ({} trained now, {} cached, {} diverged) in {}", summary.points, summary.ran, summary.skipped, summary.diverged, path.display());
         frames.push(results::read_parquet(&path)?);
     }
-    Ok(results::concat(&frames)?)
+    Ok(fresh(&results::concat(&frames)?))
 }
 
 /// The rows of `runs` whose `column` equals `value`.
 pub fn rows_where(runs: &DataFrame, column: &str, value: &str) -> Result<DataFrame, StudyError> {
     let mask: Vec<bool> = string_column(runs, column)?.iter().map(|v| v == value).collect();
-    Ok(runs.filter(&BooleanChunked::from_slice("mask".into(), &mask))?)
+    Ok(fresh(&fresh(runs).filter(&BooleanChunked::from_slice("mask".into(), &mask))?))
 }
 
 /// The paper's sensitivity of each task to the shape (module docs), on `metric` (e.g.
@@ -151,12 +151,12 @@ pub fn sensitivity(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyErr
         error.push(if per_lr.len() > 1 { variance(&per_lr, 1).sqrt() / 2.0 } else { 0.0 });
         count.push(m.len() as u64);
     }
-    Ok(DataFrame::new_infer_height(vec![
+    Ok(fresh(&DataFrame::new_infer_height(vec![
         Column::new("task".into(), task_col),
         Column::new("sensitivity".into(), value),
         Column::new("error".into(), error),
         Column::new("runs".into(), count),
-    ])?)
+    ])?))
 }
 
 /// Whether `reference` beats every other shape on `metric` (larger is better), per task:
@@ -180,7 +180,7 @@ pub fn shape_tests(runs: &DataFrame, metric: &str, reference: &str) -> Result<Da
         table.with_column(Column::new("task".into(), vec![task.as_str(); n]))?;
         frames.push(table);
     }
-    Ok(results::concat(&frames)?)
+    Ok(fresh(&results::concat(&frames)?))
 }
 
 /// One sentence per task from [`shape_tests`]: against which shapes the reference's advantage

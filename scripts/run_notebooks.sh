@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Executes the study notebooks in order with the sglab-rust kernel, exports each to HTML and
+# checks that the pages draw offline; figures land in figures/ (the notebooks write them).
+#
+#   bash scripts/run_notebooks.sh [--scale quick|paper] [--out DIR] [NOTEBOOK.ipynb ...]
+#
+# Defaults: quick scale (minutes, embedded data), output under out/notebooks/ (executed
+# notebooks in executed/, pages in html/), every notebooks/NN_*.ipynb. Stops at the first
+# notebook with a failing cell and names the cell. Sets itself up first
+# (scripts/setup_notebooks.sh: evcxr, Jupyter, the kernel).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scale=quick
+out=out/notebooks
+notebooks=()
+while (($#)); do
+    case "$1" in
+        --scale) scale="$2"; shift 2 ;;
+        --out) out="$2"; shift 2 ;;
+        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        *) notebooks+=("$1"); shift ;;
+    esac
+done
+if [[ "$scale" != quick && "$scale" != paper ]]; then
+    echo "--scale must be quick or paper, got $scale" >&2
+    exit 2
+fi
+if ((${#notebooks[@]} == 0)); then
+    mapfile -t notebooks < <(ls notebooks/[0-9][0-9]_*.ipynb | sort)
+fi
+bin="$(bash scripts/setup_notebooks.sh | tail -n 1)"
+export SGLAB_SCALE="$scale"
+mkdir -p "$out/executed" "$out/html" figures
+for nb in "${notebooks[@]}"; do
+    name="$(basename "$nb" .ipynb)"
+    "$bin/python" scripts/execute_notebook.py "$nb" "$out/executed/$name.ipynb"
+    "$bin/jupyter" nbconvert --to html --log-level WARN "$out/executed/$name.ipynb" --output-dir "$out/html"
+    if [[ -x /usr/bin/chromium ]]; then
+        python3 scripts/check_offline_html.py "$out/html/$name.html"
+    fi
+done
+echo "notebooks done: executed copies and HTML under $out, figures under figures/"

@@ -44,3 +44,14 @@ pub fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, TableErr
     let ca = cast.str().map_err(|e| TableError(format!("column `{name}`: {e}")))?;
     Ok(ca.iter().map(|v| v.unwrap_or("null").to_string()).collect())
 }
+
+/// Distinct values in first-seen order (groups of a text column, in the table's order).
+pub fn distinct(values: &[String]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for v in values {
+        if !seen.contains(v) {
+            seen.push(v.clone());
+        }
+    }
+    seen
+}

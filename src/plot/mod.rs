@@ -25,6 +25,8 @@ pub use raster::{spike_raster, voltage_traces};
 pub use scatter::scatter_with_fit;
 pub use shapes::surrogate_shapes;
 
+pub(crate) use crate::table::distinct;
+
 /// Errors of the figure builders.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlotError {
@@ -67,16 +69,6 @@ pub(crate) fn colour(k: usize, alpha: f64) -> String {
     format!("rgba({r},{g},{b},{alpha})")
 }
 
-/// Distinct values of `keys` in first-seen order.
-pub(crate) fn distinct(keys: &[String]) -> Vec<String> {
-    let mut seen = Vec::new();
-    for k in keys {
-        if !seen.contains(k) {
-            seen.push(k.clone());
-        }
-    }
-    seen
-}
 
 /// A p-value for a label: three decimals, or scientific notation below 0.001.
 pub fn format_p(p: f64) -> String {

@@ -22,7 +22,7 @@ use serde_json::{Value, json};
 use super::{Scale, StudyError, recompute_requested, results_dir};
 use crate::results;
 use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, mean, variance};
-use crate::table::{f64_column, fresh, string_column};
+use crate::table::{distinct, f64_column, fresh, string_column};
 use crate::train::sweep::{SweepSpec, run_sweep};
 use crate::train::{ProgressMode, RunOptions};
 
@@ -205,14 +205,4 @@ pub fn summary(tests: &DataFrame, alpha: f64) -> Result<String, StudyError> {
         ));
     }
     Ok(lines.join("\n"))
-}
-
-fn distinct(values: &[String]) -> Vec<String> {
-    let mut seen: Vec<String> = Vec::new();
-    for v in values {
-        if !seen.contains(v) {
-            seen.push(v.clone());
-        }
-    }
-    seen
 }

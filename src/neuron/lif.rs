@@ -180,20 +180,23 @@ impl Lif {
         self.w_in.dims()[0]
     }
 
-    /// The per-sequence coefficients: α = exp(−1/τ), ϑ, the masked W_rec and b as `[1, n]` rows.
-    pub fn cell(&self) -> LifCell {
+    /// W_rec as the dynamics use it: M ⊙ W_rec, with the diagonal zeroed when `mask_diagonal`.
+    pub fn masked_recurrent(&self) -> Tensor<2> {
         let n = self.hidden_size();
         let w_rec = self.w_rec.val();
-        let w_rec = if self.mask_diagonal {
+        if self.mask_diagonal {
             let device = w_rec.device();
-            let mask = Tensor::<2>::ones([n, n], &device) - Tensor::<2>::eye(n, &device);
-            w_rec * mask
+            w_rec * (Tensor::<2>::ones([n, n], &device) - Tensor::<2>::eye(n, &device))
         } else {
             w_rec
-        };
+        }
+    }
+
+    /// The per-sequence coefficients: α = exp(−1/τ), ϑ, the masked W_rec and b as `[1, n]` rows.
+    pub fn cell(&self) -> LifCell {
         LifCell {
             w_in: self.w_in.val(),
-            w_rec,
+            w_rec: self.masked_recurrent(),
             bias: self.bias.as_ref().map(|b| b.val().unsqueeze_dim(0)),
             alpha: self.tau.val().recip().neg().exp().unsqueeze_dim(0),
             threshold: self.threshold.val().unsqueeze_dim(0),

@@ -20,6 +20,7 @@ use burn::Tensor;
 use serde::{Deserialize, Serialize};
 
 use crate::network::{Network, NetworkError};
+use crate::stats::variance;
 use crate::neuron::{Lif, Reset};
 
 /// Measured quantities of one layer.
@@ -48,12 +49,6 @@ pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
     t.into_data().convert::<f64>().try_to_vec::<f64>().expect("float tensor")
 }
 
-fn variance(v: &[f64]) -> f64 {
-    let n = v.len().max(1) as f64;
-    let m = v.iter().sum::<f64>() / n;
-    v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / n
-}
-
 /// A LIF layer's coefficients on the host, for its one-step Jacobian.
 #[derive(Debug, Clone)]
 pub struct HostLif {
@@ -76,19 +71,11 @@ pub struct HostLif {
 impl HostLif {
     /// Copies the coefficients of `lif` to the host.
     pub fn new(lif: &Lif) -> Self {
-        let n = lif.hidden_size();
-        let w = lif.w_rec.val();
-        let w = if lif.mask_diagonal {
-            let device = w.device();
-            w * (Tensor::<2>::ones([n, n], &device) - Tensor::<2>::eye(n, &device))
-        } else {
-            w
-        };
         HostLif {
-            n,
+            n: lif.hidden_size(),
             alpha: values(lif.tau.val()).iter().map(|tau| (-1.0 / tau).exp()).collect(),
             threshold: values(lif.threshold.val()),
-            w_rec: values(w),
+            w_rec: values(lif.masked_recurrent()),
             reset: lif.reset,
             detach_reset: lif.detach_reset,
             surrogate: lif.spike_fn.surrogate().cloned(),
@@ -150,11 +137,10 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
         centred.sort_by(f64::total_cmp);
         let median = centred[centred.len() / 2];
         let input_current = values(below.clone().reshape([steps * batch, n_in]).matmul(lif.w_in.val()));
-        let w_rec = Tensor::<2>::from_data(burn::tensor::TensorData::new(host.w_rec.clone(), [n, n]), &z.device());
         // z_{t−1} W_rec for t ≥ 1, and z_t W_rec + b for the step after t.
-        let recurrent = values(z.clone().reshape([steps * batch, n]).matmul(w_rec));
+        let recurrent = values(z.clone().reshape([steps * batch, n]).matmul(lif.masked_recurrent()));
         let bias = lif.bias.as_ref().map_or(vec![0.0; n], |b| values(b.val()));
-        let recurrent_var = if steps > 1 { variance(&recurrent[..(steps - 1) * batch * n]) } else { 0.0 };
+        let recurrent_var = if steps > 1 { variance(&recurrent[..(steps - 1) * batch * n], 0) } else { 0.0 };
         let (mut jac_max, mut jac_ms) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
         for t in 0..steps.saturating_sub(1) {
             let (mut max_sum, mut ms_sum) = (0.0, 0.0);
@@ -179,7 +165,7 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
             rate: z.clone().mean().into_scalar::<f64>(),
             mean_v_minus_threshold: mean,
             median_v_minus_threshold: median,
-            input_current_var: variance(&input_current),
+            input_current_var: variance(&input_current, 0),
             recurrent_current_var: recurrent_var,
             jacobian_max: jac_max,
             jacobian_mean_square: jac_ms,

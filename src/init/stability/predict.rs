@@ -229,11 +229,11 @@ struct RecurrentInit {
 
     let device = crate::device("flex")?;
     let net = config.init(&device)?;
+    let dynamics = dynamics_of(config);
     let mut moments = input;
     let mut inits = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
         let lif = layer.lif();
-        let dynamics = dynamics_of(config);
         let w_in = host(lif.w_in.val());
         let (n_in, n) = (w_in.rows, w_in.cols);
         let (_, var_in) = w_in.moments(false);
@@ -280,7 +280,6 @@ struct RecurrentInit {
     let mut layers = Vec::new();
     for (l, init) in inits.into_iter().enumerate() {
         let n = init.w_rec.cols;
-        let dynamics = dynamics_of(config);
         let gamma = init.gammas.iter().sum::<f64>() / n as f64;
         let range = init.gammas.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &g| (a.min(g), b.max(g)));
         let shape = config.surrogate.shape();

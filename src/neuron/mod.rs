@@ -6,6 +6,7 @@
 //! cell over a whole sequence.
 
 pub mod alif;
+pub mod decolle;
 pub mod lif;
 
 pub use alif::{Alif, AlifCell, AlifConfig, AlifState};
@@ -59,6 +60,16 @@ pub enum NeuronError {
     Spread {
         /// The field's name.
         field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A field lies outside its accepted range.
+    #[error("`{field}` must be {expected}, got {value}")]
+    Range {
+        /// The field's name.
+        field: &'static str,
+        /// What was expected.
+        expected: &'static str,
         /// The value given.
         value: f64,
     },

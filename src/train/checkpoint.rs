@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 use super::TrainError;
 use super::config::TrainConfig;
 use super::record::EpochRecord;
-use crate::network::Network;
 
 /// The scalar state of a run between epochs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,7 +77,7 @@ impl Checkpoint {
     }
 
     /// Writes weights, best weights, optimiser state and scalar state.
-    pub fn save(&self, net: &Network, best: &Network, optim: &ModuleOptimizer, state: &TrainState) -> Result<(), TrainError> {
+    pub fn save<M: Module>(&self, net: &M, best: &M, optim: &ModuleOptimizer, state: &TrainState) -> Result<(), TrainError> {
         std::fs::create_dir_all(&self.dir).map_err(|e| io(&self.dir, e))?;
         let place = |name: &str, write: &dyn Fn(&Path) -> Result<(), String>| -> Result<(), TrainError> {
             let tmp = self.dir.join(format!("{name}.tmp"));
@@ -95,13 +94,13 @@ impl Checkpoint {
 
     /// Loads a checkpoint into freshly initialised `net`, `best` and `optim`, after checking
     /// that it belongs to `config`.
-    pub fn load(
+    pub fn load<M: Module>(
         &self,
         config: &TrainConfig,
-        net: Network,
-        best: Network,
+        net: M,
+        best: M,
         optim: ModuleOptimizer,
-    ) -> Result<(Network, Network, ModuleOptimizer, TrainState), TrainError> {
+    ) -> Result<(M, M, ModuleOptimizer, TrainState), TrainError> {
         let path = self.state_path();
         let text = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
         let state: TrainState =

@@ -41,6 +41,7 @@ use crate::data::{DataError, Splits};
 use crate::init::WeightInit;
 use crate::network::{ClassificationLoss, NetworkConfig};
 use crate::neuron::NeuronConfig;
+use crate::neuron::decolle::DecolleConfig;
 use crate::regularize::RateRegularizer;
 use crate::spike::Implementation;
 use crate::surrogate::Surrogate;
@@ -69,6 +70,12 @@ pub struct TrainConfig {
     /// Optional bias-only pre-training to a target initial rate.
     #[serde(default)]
     pub rate_targeting: Option<RateTargeting>,
+    /// Train a DECOLLE network with its local per-step rule instead of a recurrent network with
+    /// BPTT ([`crate::neuron::decolle`]); the model's `hidden_sizes`, `surrogate` and
+    /// `spike_implementation` apply, its neuron settings and `loss` do not. (Left out of the
+    /// serialised form when absent, so run identifiers of BPTT runs do not depend on it.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decolle: Option<DecolleConfig>,
     /// Epochs E (the schedules' time base).
     pub epochs: usize,
     /// Training batch size.
@@ -402,6 +409,7 @@ impl TrainConfig {
             loss: ClassificationLoss::default(),
             regularizer: None,
             rate_targeting: None,
+            decolle: None,
             epochs,
             batch_size: default_batch_size(),
             seed: 0,
@@ -522,6 +530,17 @@ impl TrainConfig {
             }
             if !(t.lr > 0.0 && t.lr.is_finite()) {
                 return Err(TrainError::config("rate_targeting.lr", format!("a finite rate > 0, got {}", t.lr)));
+            }
+        }
+        if let Some(d) = &self.decolle {
+            d.validate().map_err(|e| TrainError::config("decolle", e.to_string()))?;
+            let bptt_only = [
+                ("regularizer", self.regularizer.is_some(), "no entry: DECOLLE controls rates with decolle.rate_control"),
+                ("rate_targeting", self.rate_targeting.is_some(), "no entry: DECOLLE starts from LSUV (decolle.lsuv)"),
+                ("init", self.init != InitScheme::Configured, "kind = \"configured\": DECOLLE initialises by LSUV (decolle.lsuv)"),
+            ];
+            if let Some((field, _, message)) = bptt_only.into_iter().find(|(_, set, _)| *set) {
+                return Err(TrainError::config(field, message));
             }
         }
         for (field, value) in [("patience", self.patience), ("train_batches_per_epoch", self.train_batches_per_epoch), ("eval_samples", self.eval_samples)] {

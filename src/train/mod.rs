@@ -10,7 +10,9 @@
 
 pub mod checkpoint;
 pub mod config;
+mod decolle;
 pub mod init_scheme;
+mod learner;
 pub mod metrics;
 pub mod progress;
 pub mod rate_target;

@@ -18,14 +18,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::GradientsParams;
 use burn::tensor::Device;
 use burn::Tensor;
 
 use super::TrainError;
 use super::checkpoint::{Checkpoint, TrainState};
 use super::config::TrainConfig;
-use super::metrics::{EvalMetrics, MetricSums, correct_predictions, evaluate};
+use super::learner::{BatchContext, Learner};
+use super::metrics::{EvalMetrics, MetricSums};
 use super::progress::{Progress, ProgressMode};
 use super::rate_target::target_rates;
 use super::record::{EpochRecord, RunRecord, RunStatus};
@@ -64,7 +64,7 @@ impl ModuleVisitor for FiniteCheck {
     }
 }
 
-fn parameters_finite(net: &Network) -> bool {
+fn parameters_finite<M: Module>(net: &M) -> bool {
     let mut check = FiniteCheck { sums: Vec::new() };
     net.visit(&mut check);
     check.sums.into_iter().reduce(|a, b| a + b).is_none_or(|s| s.into_scalar::<f64>().is_finite())
@@ -78,17 +78,51 @@ fn selection_set(splits: &Splits) -> &SpikeDataset {
 /// Runs `config` on already loaded `splits` (studies that share one dataset across runs).
 pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> Result<RunRecord, TrainError> {
     config.validate()?;
-    let started = Instant::now();
     let base = crate::device(&config.backend)?;
     let train_device = base.clone().autodiff();
     let train = &splits.train;
     if train.is_empty() {
         return Err(TrainError::Data(crate::data::DataError::Invalid("the training part is empty".into())));
     }
+    if config.decolle.is_some() {
+        let (net, _) = super::decolle::initial_network(config, train, &train_device)?;
+        return run_epochs(config, splits, options, net.clone(), net, |net, _| Ok(net));
+    }
     let net_config = config.model.network(train.channels(), train.classes(), config.seed);
     let fresh = || net_config.init(&train_device);
-    let mut net = fresh()?;
-    let mut best = fresh()?;
+    run_epochs(config, splits, options, fresh()?, fresh()?, |net, progress| {
+        let net = super::init_scheme::initialise(net, &config.init, &net_config, train)?;
+        match &config.rate_targeting {
+            Some(targeting) => Ok(target_rates(
+                net,
+                train,
+                targeting,
+                config.batch_size,
+                config.train_batches_per_epoch,
+                config.seed,
+                &train_device,
+                progress,
+            )?
+            .0),
+            None => Ok(net),
+        }
+    })
+}
+
+/// The epoch loop (module docs) for any model and learning rule: `net` and `best` are freshly
+/// drawn models, `prepare` initialises a new run (not a resumed one).
+fn run_epochs<L: Learner>(
+    config: &TrainConfig,
+    splits: &Splits,
+    options: &RunOptions,
+    mut net: L,
+    mut best: L,
+    prepare: impl FnOnce(L, &Progress) -> Result<L, TrainError>,
+) -> Result<RunRecord, TrainError> {
+    let started = Instant::now();
+    let base = crate::device(&config.backend)?;
+    let train_device = base.clone().autodiff();
+    let train = &splits.train;
     let mut optim = config.optimizer.init();
     let checkpoint = options.checkpoint_dir.as_ref().map(Checkpoint::new);
 
@@ -113,21 +147,8 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
     if state.epochs_done > 0 {
         progress.note(&format!("resuming after epoch {} from {}", state.epochs_done, checkpoint.as_ref().unwrap().dir().display()));
     } else {
-        net = super::init_scheme::initialise(net, &config.init, &net_config, train)?;
-        if let Some(targeting) = &config.rate_targeting {
-            let (targeted, _) = target_rates(
-                net,
-                train,
-                targeting,
-                config.batch_size,
-                config.train_batches_per_epoch,
-                config.seed,
-                &train_device,
-                &progress,
-            )?;
-            net = targeted;
-        }
-        let initial = evaluate_network(&net, selection_set(splits), config, &base)?;
+        net = prepare(net, &progress)?;
+        let initial = net.evaluate(selection_set(splits), config, &base)?;
         state.initial_rates = initial.rates;
         best = net.clone();
     }
@@ -148,29 +169,21 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
         let batches = train.batches(config.batch_size, Some(order_seed), &train_device)?.take(batches_per_epoch);
         for (i, batch) in batches.enumerate() {
             let progress_fraction = (epoch as f64 + i as f64 / batches_per_epoch as f64) / config.epochs as f64;
-            let out = net.forward(batch.inputs)?;
-            let task_loss = config.loss.loss(out.logits.clone(), &batch.labels)?;
-            let rates = out.firing_rates();
-            let correct = correct_predictions(&out.logits, &batch.labels)?;
-            let mut loss = task_loss.clone();
             if let Some(reg) = &config.regularizer {
                 state.switch = reg.schedule.value(progress_fraction, state.switch);
-                if let Some(r) = reg.loss(&out.spikes, state.switch) {
-                    regularizer_sum += r.clone().into_scalar::<f64>();
-                    loss = loss + r;
-                }
             }
-            let task_value = task_loss.into_scalar::<f64>();
-            let total = loss.clone().into_scalar::<f64>();
-            if !total.is_finite() {
+            let size = batch.labels.len();
+            let context = BatchContext { config, epoch, switch: state.switch };
+            let (learned, outcome) = net.learn(batch, &mut optim, &context)?;
+            net = learned;
+            if !outcome.is_finite() {
                 status = RunStatus::Diverged { epoch };
-                progress.note(&format!("diverged in epoch {}: loss {total}", epoch + 1));
+                progress.note(&format!("diverged in epoch {}: loss {}", epoch + 1, outcome.task_loss + outcome.regularizer_loss));
                 break 'epochs;
             }
-            sums.add(task_value, correct, &rates, batch.labels.len());
-            progress.batch(epoch, i, batches_per_epoch, task_value);
-            let grads = GradientsParams::from_grads(loss.backward(), &net);
-            net = optim.step(config.optimizer.lr, net, grads);
+            regularizer_sum += outcome.regularizer_loss;
+            sums.add(outcome.task_loss, outcome.correct, &outcome.rates, size);
+            progress.batch(epoch, i, batches_per_epoch, outcome.task_loss);
         }
         if !parameters_finite(&net) {
             status = RunStatus::Diverged { epoch };
@@ -181,7 +194,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
         let validation = if splits.validation.is_empty() {
             None
         } else {
-            Some(evaluate_network(&net, &splits.validation, config, &base)?)
+            Some(net.evaluate(&splits.validation, config, &base)?)
         };
         if !train_metrics.is_finite() || validation.as_ref().is_some_and(|v| !v.is_finite()) {
             status = RunStatus::Diverged { epoch };
@@ -189,7 +202,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
             break;
         }
         let test = if config.test_each_epoch && !splits.test.is_empty() {
-            Some(evaluate_network(&net, &splits.test, config, &base)?)
+            Some(net.evaluate(&splits.test, config, &base)?)
         } else {
             None
         };
@@ -230,7 +243,7 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
         None
     } else {
         let test_set = if splits.test.is_empty() { selection_set(splits) } else { &splits.test };
-        Some(evaluate_network(&best, test_set, config, &base)?)
+        Some(best.evaluate(test_set, config, &base)?)
     };
     Ok(RunRecord {
         config: config.clone(),
@@ -248,5 +261,5 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
 /// autodiff graph (batches of at least 256); the loop's own evaluations and studies that
 /// evaluate networks outside a run both use it.
 pub fn evaluate_network(net: &Network, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError> {
-    evaluate(&net.valid(), data, config.batch_size.max(256), config.eval_samples, config.loss, device)
+    net.evaluate(data, config, device)
 }

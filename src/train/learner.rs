@@ -1,0 +1,85 @@
+//! What the epoch loop needs from a model and its learning rule: learn from one batch, and be
+//! evaluated. Two rules implement it: backpropagation through time over a whole sequence for
+//! [`Network`] (here), and DECOLLE's local per-step learning for
+//! [`DecolleNet`](crate::neuron::decolle::DecolleNet) ([`super::decolle`]).
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::Device;
+
+use super::TrainError;
+use super::config::TrainConfig;
+use super::metrics::{EvalMetrics, correct_predictions, evaluate};
+use crate::data::{Batch, SpikeDataset};
+use crate::network::Network;
+
+/// Where in training a batch falls.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchContext<'a> {
+    /// The run's configuration.
+    pub config: &'a TrainConfig,
+    /// The epoch (from 0).
+    pub epoch: usize,
+    /// The regulariser's switch s(e) for this batch.
+    pub switch: f64,
+}
+
+/// What one batch of learning measured.
+#[derive(Debug, Clone)]
+pub(crate) struct BatchOutcome {
+    /// The task loss.
+    pub task_loss: f64,
+    /// The added rate terms (regulariser or rate control), 0 when off.
+    pub regularizer_loss: f64,
+    /// Correct predictions in the batch.
+    pub correct: usize,
+    /// Each layer's firing rate.
+    pub rates: Vec<f64>,
+}
+
+impl BatchOutcome {
+    /// Whether the loss is a number: a run whose loss is not stops as diverged.
+    pub fn is_finite(&self) -> bool {
+        (self.task_loss + self.regularizer_loss).is_finite()
+    }
+}
+
+/// A model with its learning rule.
+pub(crate) trait Learner: Module + Sized {
+    /// Learns from `batch` (on the autodiff device) with `optim`. A loss that is not finite is
+    /// reported in the outcome (the loop then stops the run as diverged).
+    fn learn(self, batch: Batch, optim: &mut ModuleOptimizer, context: &BatchContext) -> Result<(Self, BatchOutcome), TrainError>;
+
+    /// Metrics on `data` without autodiff graphs, on the inner `device`.
+    fn evaluate(&self, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError>;
+}
+
+impl Learner for Network {
+    /// L = loss(logits, labels) + λ s Σ_l R(z^{(l)}), one backward pass through the sequence.
+    fn learn(self, batch: Batch, optim: &mut ModuleOptimizer, context: &BatchContext) -> Result<(Self, BatchOutcome), TrainError> {
+        let config = context.config;
+        let out = self.forward(batch.inputs)?;
+        let task_loss = config.loss.loss(out.logits.clone(), &batch.labels)?;
+        let mut outcome = BatchOutcome {
+            task_loss: 0.0,
+            regularizer_loss: 0.0,
+            correct: correct_predictions(&out.logits, &batch.labels)?,
+            rates: out.firing_rates(),
+        };
+        let mut loss = task_loss.clone();
+        if let Some(r) = config.regularizer.as_ref().and_then(|reg| reg.loss(&out.spikes, context.switch)) {
+            outcome.regularizer_loss = r.clone().into_scalar::<f64>();
+            loss = loss + r;
+        }
+        outcome.task_loss = task_loss.into_scalar::<f64>();
+        if !outcome.is_finite() {
+            return Ok((self, outcome));
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &self);
+        Ok((optim.step(config.optimizer.lr, self, grads), outcome))
+    }
+
+    fn evaluate(&self, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError> {
+        evaluate(&self.valid(), data, config.batch_size.max(256), config.eval_samples, config.loss, device)
+    }
+}

@@ -187,3 +187,15 @@ fn display_embeds_plotly_once_and_files_open_offline() {
     assert!(html.contains("<td>&lt;b&gt;</td>") && html.contains("<td>a&amp;b</td>"));
     assert!(html.contains("<td>0.01235</td>") && html.contains("<td>1.500e-7</td>"), "{html}");
 }
+
+#[test]
+fn a_vertical_line_marks_a_value_across_the_given_range() {
+    let mut figure = sglab::plot::Figure::new(sglab::plotly::Plot::new());
+    figure.add_vertical_line(0.204, (0.1, 0.9), "predicted γ*");
+    let json: serde_json::Value = serde_json::from_str(&figure.to_json()).unwrap();
+    let trace = &json["data"][0];
+    assert_eq!(trace["x"], serde_json::json!([0.204, 0.204]));
+    assert_eq!(trace["y"], serde_json::json!([0.1, 0.9]));
+    assert_eq!(trace["name"], "predicted γ*");
+    assert_eq!(trace["line"]["dash"], "dash");
+}

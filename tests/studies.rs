@@ -68,3 +68,91 @@ fn shape_tests_and_summary_name_what_was_beaten() {
     assert!(summary.starts_with("randman: fast-sigmoid beats 1 of 2 shapes"), "{summary}");
     assert!(summary.contains("n = 12 pairs") && summary.contains("better than worse") && summary.contains("not shown better than noise"), "{summary}");
 }
+
+/// The grids of notebooks 02–04: sizes, the paper's tail values, and that every point is a
+/// valid configuration (`points` validates each).
+#[test]
+fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
+    use sglab::studies::{extensions, sparsity, stability_init::{self, Parameter}};
+    let ablation = stability_init::ablation_sweep(Scale::Quick).points().unwrap();
+    assert_eq!(ablation.len(), 8 * 8);
+    let labels: Vec<String> = ablation.iter().step_by(8).map(|p| p.key.clone()).collect();
+    assert!(labels[7].starts_with("init.conditions=\"I+II+III+IV\""), "{labels:?}");
+    assert_eq!(stability_init::parameter_sweep(Scale::Quick, Parameter::Dampening).points().unwrap().len(), 7 * 4);
+    // q = 1 + 10^linspace(−2, 1.2, 10), as listed in stable_spike.md §6.3.
+    let paper = [1.0100, 1.0226, 1.0514, 1.1165, 1.2643, 1.5994, 2.3593, 4.0823, 7.9894, 16.8489];
+    for (q, p) in Parameter::Tail.grid().iter().zip(paper) {
+        assert!((q - p).abs() < 1e-4, "{q} vs {p}");
+    }
+    let tail = stability_init::parameter_sweep(Scale::Quick, Parameter::Tail).points().unwrap();
+    assert_eq!(tail.len(), 10 * 4);
+    assert_eq!(tail[0].config.model.surrogate.shape(), sglab::surrogate::Shape::PseudoSpike { tail: Parameter::Tail.grid()[0] });
+
+    let sparse = sparsity::sweep(Scale::Quick).points().unwrap();
+    assert_eq!(sparse.len(), 7 * 3 * 3 * 4);
+    assert_eq!(sparse.iter().filter(|p| p.config.regularizer.is_none()).count(), 7 * 3 * 4);
+    assert!(sparse.iter().all(|p| p.config.rate_targeting.is_some()));
+
+    let decolle = extensions::decolle_sweep(Scale::Quick).points().unwrap();
+    assert_eq!(decolle.len(), 3 * 8);
+    assert!(decolle.iter().all(|p| p.config.decolle.is_some()));
+    let fluctuation = extensions::fluctuation_sweep(Scale::Quick).points().unwrap();
+    assert_eq!(fluctuation.len(), 4 * 2 * 8);
+    assert_eq!(fluctuation.iter().filter(|p| p.config.model.hidden_sizes.len() == 4).count(), 4 * 8);
+}
+
+/// Grid values 0.25, 0.5 and 1 with metric seeds {1, 2, 3, 4}/10, {2, 3, 4, 5}/10 and
+/// {3, 4, 5, 6}/10: the prediction 0.3 is nearest to 0.25 in log distance, the optimum is 1,
+/// and Welch's t between {1..4} and {3..6} is t = −2.19089 with 6 df, p = 0.07099 (scipy
+/// `ttest_ind(equal_var=False)`; the scale 1/10 does not change it).
+#[test]
+fn prediction_vs_optimum_finds_the_nearest_point_and_tests_it_against_the_best() {
+    use sglab::studies::stability_init::{Parameter, prediction_vs_optimum};
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for (g, offset) in [(0.25, 0.0), (0.5, 1.0), (1.0, 2.0)] {
+        for k in 1..=4 {
+            x.push(g);
+            y.push((k as f64 + offset) / 10.0);
+        }
+    }
+    let df = DataFrame::new_infer_height(vec![Column::new(Parameter::Dampening.column().into(), x), Column::new("acc".into(), y)]).unwrap();
+    let row = prediction_vs_optimum(&df, Parameter::Dampening, 0.3, "acc").unwrap();
+    let get = |c: &str| row.column(c).unwrap().f64().unwrap().get(0).unwrap();
+    assert_eq!(get("nearest_grid_value"), 0.25);
+    assert_eq!(get("grid_optimum"), 1.0);
+    assert!((get("difference") + 0.2).abs() < 1e-12);
+    assert!((get("welch_p") - 0.07099).abs() < 1e-4, "{}", get("welch_p"));
+}
+
+/// A table where accuracy rises exactly with the final rate and not with the initial one: the
+/// correlation table reports r = 1 for the final rate, and the sparsity label comes from the
+/// regulariser's target.
+#[test]
+fn sparsity_correlations_and_labels() {
+    use sglab::studies::sparsity;
+    let n = 6;
+    let final_rate: Vec<f64> = (0..n).map(|i| 0.1 * i as f64).collect();
+    let df = DataFrame::new_infer_height(vec![
+        Column::new(sparsity::SHAPE.into(), vec!["triangular"; n]),
+        Column::new("regularizer.target".into(), vec![Some(0.1); n]),
+        Column::new("initial_rate_l0".into(), vec![0.5, 0.1, 0.9, 0.3, 0.7, 0.2]),
+        Column::new("final_rate_l0".into(), final_rate.clone()),
+        Column::new("acc".into(), final_rate.iter().map(|r| 0.5 + r).collect::<Vec<_>>()),
+    ])
+    .unwrap();
+    let labelled = sparsity::label(&df).unwrap();
+    assert_eq!(sglab::table::string_column(&labelled, sparsity::SPARSITY).unwrap()[0], "f=0.1");
+    let table = sparsity::correlations(&labelled, "acc").unwrap();
+    assert_eq!(table.height(), 2);
+    let r = table.column("pearson_r").unwrap().f64().unwrap();
+    assert!((r.get(1).unwrap() - 1.0).abs() < 1e-12, "final-rate r = {:?}", r.get(1));
+    assert!(r.get(0).unwrap().abs() < 0.9);
+}
+
+/// Condition III's γ* of the sl-MNIST 2 × 128 preset is the paper's 0.204 (stable_spike.md §6.3).
+#[test]
+fn notebook_02_reproduces_the_papers_dampening() {
+    let gamma = sglab::studies::stability_init::preset_gamma(sglab::init::stability::Preset::Slmnist2x128).unwrap();
+    println!("γ* = {gamma}");
+    assert!((gamma - sglab::studies::stability_init::PAPER_GAMMA_SLMNIST).abs() < 0.015, "{gamma}");
+}

@@ -5,6 +5,7 @@
 //! sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
 //! sglab merge OUT.parquet IN.parquet...
 //! sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
+//! sglab study 01|02|03|04|NAME [--scale quick|paper]
 //! ```
 
 use std::path::PathBuf;
@@ -19,6 +20,11 @@ const USAGE: &str = "usage:
   sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
   sglab merge OUT.parquet IN.parquet...
   sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
+  sglab study 01|02|03|04|NAME [--scale quick|paper]
+
+study: runs what is missing of a study notebook's sweeps into data/results/ (or
+$SGLAB_RESULTS; SGLAB_RECOMPUTE=1 reruns them), e.g. at paper scale on a cluster, so that
+the notebook only reads them.
 
 predict: --conditions picks which conditions set the initialisation (default all four;
 \"none\" or a subset such as I+II); --measured solves Condition IV over the voltages the
@@ -39,7 +45,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
         if let Some(name) = a.strip_prefix("--") {
             let value = match name {
                 "quiet" | "json" | "measured" => None,
-                "out" | "checkpoint" | "shard" | "conditions" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
+                "out" | "checkpoint" | "shard" | "conditions" | "scale" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
                 _ => return Err(format!("unknown option --{name}")),
             };
             options.push((name.to_string(), value));
@@ -217,6 +223,24 @@ fn predict(args: &Args) -> Result<(), TrainError> {
     Ok(())
 }
 
+fn study(args: &Args) -> Result<(), TrainError> {
+    use sglab::studies::{self, Scale};
+    let [name] = args.positional.as_slice() else {
+        return Err(TrainError::Parse(format!("study takes one study name\n{USAGE}")));
+    };
+    let scale = match args.option("scale") {
+        None => Scale::from_env().map_err(|e| TrainError::Parse(e.to_string()))?,
+        Some("quick") => Scale::Quick,
+        Some("paper") => Scale::Paper,
+        Some(other) => return Err(TrainError::Parse(format!("--scale must be quick or paper, got {other:?}"))),
+    };
+    let tables = studies::run_study(name, scale).map_err(|e| TrainError::Results(e.to_string()))?;
+    for (table, rows) in tables {
+        println!("{table}: {rows} runs");
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
     let Some(command) = argv.next() else {
@@ -235,6 +259,7 @@ fn main() -> ExitCode {
         "sweep" => sweep(&args),
         "merge" => merge(&args),
         "predict" => predict(&args),
+        "study" => study(&args),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

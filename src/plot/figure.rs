@@ -62,6 +62,16 @@ impl Figure {
         &mut self.plot
     }
 
+    /// Adds a dashed vertical line at `x` from `y_range.0` to `y_range.1`, named in the legend
+    /// (e.g. a predicted value on a sweep).
+    pub fn add_vertical_line(&mut self, x: f64, y_range: (f64, f64), name: &str) {
+        let line = plotly::Scatter::new(vec![x, x], vec![y_range.0, y_range.1])
+            .mode(plotly::common::Mode::Lines)
+            .name(name)
+            .line(plotly::common::Line::new().dash(plotly::common::DashType::Dash).color("black"));
+        self.plot.add_trace(line);
+    }
+
     /// The figure as plotly JSON (`{"data": [...], "layout": {...}, ...}`).
     pub fn to_json(&self) -> String {
         self.plot.to_json()

@@ -6,7 +6,79 @@
 //! cached sweeps; `SGLAB_RESULTS` and `SGLAB_FIGURES` override the result and figure folders
 //! (default `data/results/` and `figures/` in the crate's directory).
 
+pub mod extensions;
 pub mod scale;
 pub mod sg_shapes;
+pub mod sparsity;
+pub mod stability_init;
 
 pub use scale::{Scale, StudyError, figures_dir, recompute_requested, results_dir};
+
+use std::path::PathBuf;
+
+use polars::prelude::{BooleanChunked, Column, DataFrame, NewChunkedArray};
+
+use crate::results;
+use crate::table::{fresh, string_column};
+use crate::train::sweep::{SweepSpec, history_path, run_sweep};
+use crate::train::{ProgressMode, RunOptions, TrainError};
+
+/// The parquet table `<name>_<scale>.parquet` under [`results_dir`].
+pub fn results_path(name: &str, scale: Scale) -> PathBuf {
+    results_dir().join(format!("{name}_{}.parquet", scale.name()))
+}
+
+/// Runs what is missing of `spec` into `path` (everything with `SGLAB_RECOMPUTE=1`), prints a
+/// line about it and returns every run of the table.
+pub fn cached_sweep(spec: &SweepSpec, path: &std::path::Path) -> Result<DataFrame, StudyError> {
+    if recompute_requested() {
+        for p in [path.to_path_buf(), history_path(path)] {
+            if p.exists() {
+                std::fs::remove_file(&p).map_err(|e| TrainError::Io(format!("{}: {e}", p.display())))?;
+            }
+        }
+    }
+    let options = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet };
+    let summary = run_sweep(spec, path, None, &options)?;
+    let name = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    println!("{name}: {} runs ({} trained now, {} cached, {} diverged) in {}", summary.points, summary.ran, summary.skipped, summary.diverged, path.display());
+    Ok(fresh(&results::read_parquet(path)?))
+}
+
+/// The rows of `runs` whose `column` (as text) equals `value`.
+pub fn rows_where(runs: &DataFrame, column: &str, value: &str) -> Result<DataFrame, StudyError> {
+    let mask: Vec<bool> = string_column(runs, column)?.iter().map(|v| v == value).collect();
+    Ok(fresh(&fresh(runs).filter(&BooleanChunked::from_slice("mask".into(), &mask))?))
+}
+
+/// `runs` with a text column `name` added (or replaced).
+pub fn with_text_column(runs: &DataFrame, name: &str, values: Vec<String>) -> Result<DataFrame, StudyError> {
+    let mut df = fresh(runs);
+    df.with_column(Column::new(name.into(), values))?;
+    Ok(fresh(&df))
+}
+
+/// The studies [`run_study`] knows, by notebook number and name.
+pub const STUDIES: [(&str, &str); 4] = [("01", "sg-shapes"), ("02", "stability-init"), ("03", "sparsity"), ("04", "extensions")];
+
+/// Runs (what is missing of) every sweep of the study `name` ("02" or "stability-init", …) at
+/// `scale` and returns the number of runs of each of its tables.
+pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, StudyError> {
+    let Some(&(number, long)) = STUDIES.iter().find(|(n, l)| *n == name || *l == name) else {
+        let known: Vec<String> = STUDIES.iter().map(|(n, l)| format!("{n} ({l})")).collect();
+        return Err(StudyError::Unknown(format!("study {name:?}; known: {}", known.join(", "))));
+    };
+    let tables: Vec<(String, DataFrame)> = match number {
+        "01" => vec![(long.into(), sg_shapes::run(scale)?)],
+        "02" => {
+            let mut t = vec![("ablation".to_string(), stability_init::run_ablation(scale)?)];
+            for p in stability_init::Parameter::ALL {
+                t.push((p.name().into(), stability_init::run_parameter_sweep(scale, p)?));
+            }
+            t
+        }
+        "03" => vec![(long.into(), sparsity::run(scale)?)],
+        _ => vec![("decolle".into(), extensions::run_decolle(scale)?), ("fluctuation".into(), extensions::run_fluctuation(scale)?)],
+    };
+    Ok(tables.into_iter().map(|(n, df)| (n, df.height())).collect())
+}

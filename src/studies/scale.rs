@@ -24,6 +24,12 @@ pub enum StudyError {
     /// A table column was missing or malformed.
     #[error(transparent)]
     Table(#[from] crate::table::TableError),
+    /// A figure could not be made.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
+    /// A study name that is not known.
+    #[error("unknown {0}")]
+    Unknown(String),
     /// A polars operation failed.
     #[error("table: {0}")]
     Polars(#[from] polars::prelude::PolarsError),

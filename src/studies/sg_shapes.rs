@@ -16,15 +16,14 @@
 
 use std::path::PathBuf;
 
-use polars::prelude::{BooleanChunked, Column, DataFrame, NewChunkedArray};
+use polars::prelude::{Column, DataFrame};
 use serde_json::{Value, json};
 
-use super::{Scale, StudyError, recompute_requested, results_dir};
+use super::{Scale, StudyError, cached_sweep, results_dir};
 use crate::results;
 use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, mean, variance};
 use crate::table::{distinct, f64_column, fresh, string_column};
-use crate::train::sweep::{SweepSpec, run_sweep};
-use crate::train::{ProgressMode, RunOptions};
+use crate::train::sweep::SweepSpec;
 
 /// The six main shapes, in the paper's order.
 pub const SHAPES: [&str; 6] = ["rectangular", "triangular", "exponential", "gaussian", "sigmoid", "fast-sigmoid"];
@@ -103,29 +102,11 @@ pub fn results_path(scale: Scale, task: &str) -> PathBuf {
 /// Runs what is missing of both sweeps (everything with `SGLAB_RECOMPUTE=1`) and returns all
 /// runs, one row each (columns of [`crate::results`]).
 pub fn run(scale: Scale) -> Result<DataFrame, StudyError> {
-    let mut frames = Vec::new();
-    for task in TASKS {
-        let path = results_path(scale, task);
-        if recompute_requested() {
-            for p in [path.clone(), crate::train::sweep::history_path(&path)] {
-                if p.exists() {
-                    std::fs::remove_file(&p).map_err(|e| crate::train::TrainError::Io(format!("{}: {e}", p.display())))?;
-                }
-            }
-        }
-        let options = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet };
-        let summary = run_sweep(&sweep(scale, task), &path, None, &options)?;
-        println!("{task}: {} runs ({} trained now, {} cached, {} diverged) in {}", summary.points, summary.ran, summary.skipped, summary.diverged, path.display());
-        frames.push(results::read_parquet(&path)?);
-    }
+    let frames = TASKS.iter().map(|task| cached_sweep(&sweep(scale, task), &results_path(scale, task))).collect::<Result<Vec<_>, _>>()?;
     Ok(fresh(&results::concat(&frames)?))
 }
 
-/// The rows of `runs` whose `column` equals `value`.
-pub fn rows_where(runs: &DataFrame, column: &str, value: &str) -> Result<DataFrame, StudyError> {
-    let mask: Vec<bool> = string_column(runs, column)?.iter().map(|v| v == value).collect();
-    Ok(fresh(&fresh(runs).filter(&BooleanChunked::from_slice("mask".into(), &mask))?))
-}
+pub use super::rows_where;
 
 /// The paper's sensitivity of each task to the shape (module docs), on `metric` (e.g.
 /// `max_val_accuracy`): columns `task`, `sensitivity`, `error`, `runs`.

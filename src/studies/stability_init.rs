@@ -1,0 +1,359 @@
+//! Study 02, the stability-predicted initialisation (Herranz-Celotti & Rouat, Fig. 4 and the
+//! sweeps of `conds.png`; stable_spike.md §4 and §6.3):
+//!
+//! * the predictions of Conditions I–IV for the paper's presets and what the initialised network
+//!   measures ([`presets`], [`measured_at_init`]);
+//! * the conditions ablation: none, I, II, III, IV, I+II, I+II+III, I+II+III+IV, each trained
+//!   over seeds ([`ablation_sweep`]), tested against "none" ([`ablation_tests`]);
+//! * the dampening γ, sharpness β and tail q sweeps of the surrogate with the predicted γ*, β*
+//!   and q* ([`parameter_sweep`], [`predicted_parameters`], [`prediction_vs_optimum`]).
+//!
+//! Every run is LIF with the paper's neuron (τ = 0.1 steps, ϑ = 0.01, so α = e^{−10} ≈ 0)
+//! on spike-latency MNIST. Quick scale: 2 × 64 neurons, 50 steps, 3 epochs of 10 batches of 64,
+//! evaluated on 256 digits, AdamW at 3.16e-3 with clipping at norm 1; 8 seeds for the ablation,
+//! 4 per sweep point. Paper scale: 2 × 128 at 100 steps, batch 256, 40 epochs, lr 3.16e-4.
+//! The ablation uses the exponential surrogate (the paper's Fig. 4); the γ and β sweeps the
+//! exponential with the other parameter at 1, the q sweep the q-PseudoSpike with γ = β = 1.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::{Column, DataFrame};
+use serde_json::{Value, json};
+
+use super::{Scale, StudyError, cached_sweep, results_path};
+use crate::init::stability::{self, Preset, diagnostics};
+use crate::network::NetworkConfig;
+use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, mean, welch_t};
+use crate::surrogate::{Shape, Surrogate};
+use crate::table::{f64_column, fresh, string_column};
+use crate::train::TrainConfig;
+use crate::train::sweep::SweepSpec;
+
+/// The ablation's condition sets, in the paper's order.
+pub const CONDITION_SETS: [&str; 8] = ["none", "I", "II", "III", "IV", "I+II", "I+II+III", "I+II+III+IV"];
+/// Column of the condition set.
+pub const CONDITIONS: &str = "init.conditions";
+/// Column of the dampening γ.
+pub const DAMPENING: &str = "model.surrogate.dampening";
+/// Column of the sharpness β.
+pub const SHARPNESS: &str = "model.surrogate.sharpness";
+/// Column of the tail fatness q.
+pub const TAIL: &str = "model.surrogate.tail";
+
+/// The paper's predicted dampening on sl-MNIST 2 × 128 (stable_spike.md §6.3).
+pub const PAPER_GAMMA_SLMNIST: f64 = 0.204;
+
+/// The surrogate parameter a sweep varies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Parameter {
+    /// Dampening γ (exponential shape, β = 1).
+    Dampening,
+    /// Sharpness β (exponential shape, γ = 1).
+    Sharpness,
+    /// Tail fatness q (q-PseudoSpike, γ = β = 1).
+    Tail,
+}
+
+impl Parameter {
+    /// All three, in the paper's order.
+    pub const ALL: [Parameter; 3] = [Parameter::Dampening, Parameter::Sharpness, Parameter::Tail];
+
+    /// Short name ("dampening", "sharpness", "tail").
+    pub fn name(self) -> &'static str {
+        match self {
+            Parameter::Dampening => "dampening",
+            Parameter::Sharpness => "sharpness",
+            Parameter::Tail => "tail",
+        }
+    }
+
+    /// The result column that holds its value.
+    pub fn column(self) -> &'static str {
+        match self {
+            Parameter::Dampening => DAMPENING,
+            Parameter::Sharpness => SHARPNESS,
+            Parameter::Tail => TAIL,
+        }
+    }
+
+    /// The paper's grid: γ, β ∈ {0.1, 0.25, 0.5, …, 1.5}; q = 1 + 10^linspace(−2, 1.2, 10).
+    pub fn grid(self) -> Vec<f64> {
+        match self {
+            Parameter::Dampening | Parameter::Sharpness => vec![0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5],
+            Parameter::Tail => (0..10).map(|k| 1.0 + 10f64.powf(-2.0 + 3.2 * k as f64 / 9.0)).collect(),
+        }
+    }
+
+    /// The surrogate the sweep starts from.
+    fn surrogate(self) -> Value {
+        match self {
+            Parameter::Tail => json!({ "shape": "pseudo-spike", "tail": 2.0, "dampening": 1.0, "sharpness": 1.0 }),
+            _ => json!({ "shape": "exponential", "dampening": 1.0, "sharpness": 1.0 }),
+        }
+    }
+}
+
+/// Seeds of the ablation (quick scale: 8, so that a two-sided test against "none" can reach
+/// p < 0.05 with room to spare).
+pub fn ablation_seeds(scale: Scale) -> Vec<u64> {
+    match scale {
+        Scale::Quick => (0..8).collect(),
+        Scale::Paper => (0..4).collect(),
+    }
+}
+
+/// The training configuration of every run (module docs) with `surrogate`.
+fn base(scale: Scale, surrogate: Value) -> Value {
+    let neuron = json!({ "model": "lif", "tau": 0.1, "threshold": 0.01 });
+    match scale {
+        Scale::Quick => json!({
+            "epochs": 3, "batch_size": 64, "train_batches_per_epoch": 10, "eval_samples": 256,
+            "task": { "name": "slmnist", "steps": 50 },
+            "model": { "hidden_sizes": [64, 64], "neuron": neuron, "surrogate": surrogate },
+            "optimizer": { "kind": "adamw", "lr": 3.16e-3, "clip_norm": 1.0 },
+        }),
+        Scale::Paper => json!({
+            "epochs": 40, "batch_size": 256,
+            "task": { "name": "slmnist", "steps": 100 },
+            "model": { "hidden_sizes": [128, 128], "neuron": neuron, "surrogate": surrogate },
+            "optimizer": { "kind": "adamw", "lr": 3.16e-4, "clip_norm": 1.0 },
+        }),
+    }
+}
+
+/// The ablation: every condition set × [`ablation_seeds`], exponential surrogate.
+pub fn ablation_sweep(scale: Scale) -> SweepSpec {
+    let mut config = base(scale, json!({ "shape": "exponential", "dampening": 1.0, "sharpness": 1.0 }));
+    config["init"] = json!({ "kind": "stability" });
+    let mut grid = BTreeMap::new();
+    grid.insert(CONDITIONS.to_string(), CONDITION_SETS.iter().map(|c| json!(c)).collect());
+    SweepSpec { base: config, grid, seeds: ablation_seeds(scale), out: None }
+}
+
+/// The sweep of one surrogate parameter over its grid × seeds 0–3.
+pub fn parameter_sweep(scale: Scale, parameter: Parameter) -> SweepSpec {
+    let mut grid = BTreeMap::new();
+    grid.insert(parameter.column().to_string(), parameter.grid().into_iter().map(|v| json!(v)).collect());
+    SweepSpec { base: base(scale, parameter.surrogate()), grid, seeds: vec![0, 1, 2, 3], out: None }
+}
+
+/// Runs (what is missing of) the ablation and returns its runs.
+pub fn run_ablation(scale: Scale) -> Result<DataFrame, StudyError> {
+    cached_sweep(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
+}
+
+/// Runs (what is missing of) one parameter sweep and returns its runs.
+pub fn run_parameter_sweep(scale: Scale, parameter: Parameter) -> Result<DataFrame, StudyError> {
+    cached_sweep(&parameter_sweep(scale, parameter), &results_path(&format!("02_stability_{}", parameter.name()), scale))
+}
+
+/// The stability predictions for the paper's presets, one row per preset and layer: widths,
+/// Conditions I–II's W_rec mean and variance, III's γ (with the paper's value for sl-MNIST),
+/// IV's β for the ∂fast-sigmoid preset surrogate replaced by the exponential, and the share of
+/// neurons for which IV has an exact root.
+pub fn presets() -> Result<DataFrame, StudyError> {
+    let (mut name, mut layer, mut n, mut mean_w, mut var_w, mut gamma, mut beta, mut root) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (label, preset) in [("slmnist-2x128", Preset::Slmnist2x128), ("shd-2x256", Preset::Shd2x256)] {
+        let config = preset.network().with_surrogate(Surrogate::new(Shape::Exponential, 1.0, 1.0).expect("valid surrogate"));
+        let input = preset.input().map_err(crate::train::TrainError::Data)?;
+        let prediction = stability::predict(&config, input).map_err(prediction_error)?;
+        for p in prediction.layers {
+            name.push(label.to_string());
+            layer.push(p.layer as u64);
+            n.push(p.n as u64);
+            mean_w.push(p.w_rec_mean);
+            var_w.push(p.w_rec_var.value);
+            gamma.push(p.dampening);
+            let (b, r) = p.sharpness.unwrap_or((f64::NAN, 0.0));
+            beta.push(b);
+            root.push(r);
+        }
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new("preset".into(), name),
+        Column::new("layer".into(), layer),
+        Column::new("n".into(), n),
+        Column::new("w_rec_mean".into(), mean_w),
+        Column::new("w_rec_var".into(), var_w),
+        Column::new("gamma".into(), gamma),
+        Column::new("beta".into(), beta),
+        Column::new("iv_root_fraction".into(), root),
+    ])?))
+}
+
+fn prediction_error(e: stability::PredictError) -> StudyError {
+    StudyError::Train(crate::train::TrainError::Init(e))
+}
+
+/// Condition III alone on a preset's default (Glorot-uniform) weights: the first layer's γ*,
+/// the value the paper draws as its prediction in the γ sweep (0.204 for sl-MNIST 2 × 128;
+/// stable_spike.md §4.3). With Conditions I–II applied first the recurrent weights change and
+/// so does γ* ([`presets`]).
+pub fn preset_gamma(preset: Preset) -> Result<f64, StudyError> {
+    let input = preset.input().map_err(crate::train::TrainError::Data)?;
+    let only_iii = stability::Conditions { iii: true, ..stability::Conditions::NONE };
+    let prediction = stability::predict_with(&preset.network(), input, only_iii, None).map_err(prediction_error)?;
+    Ok(prediction.layers[0].dampening)
+}
+
+/// The sl-MNIST 2 × 128 preset initialised with all four conditions and measured on `samples`
+/// training digits: the table of predicted against measured quantities per layer
+/// ([`diagnostics::comparison_frame`]).
+pub fn measured_at_init(samples: usize) -> Result<DataFrame, StudyError> {
+    let preset = Preset::Slmnist2x128;
+    let data = crate::data::slmnist::load(&crate::data::slmnist::SlMnistConfig::default()).map_err(crate::train::TrainError::Data)?;
+    let device = crate::device("flex").map_err(crate::train::TrainError::Backend)?;
+    let config = preset.network();
+    let x = data.train.batch(&(0..samples.min(data.train.len())).collect::<Vec<_>>(), &device).map_err(crate::train::TrainError::Data)?.inputs;
+    let prediction = stability::predict_on_batch(&config, data.train.statistics().map_err(crate::train::TrainError::Data)?.into(), x.clone())
+        .map_err(prediction_error)?;
+    let net = stability::apply(config.init(&device).map_err(crate::train::TrainError::Network)?, &prediction, config.seed, true);
+    let measured = diagnostics::measure(&net, x).map_err(crate::train::TrainError::Network)?;
+    Ok(fresh(&diagnostics::comparison_frame(&measured)?))
+}
+
+/// γ*, β* and q* that Conditions III and IV predict for the network of the sweeps at `scale`
+/// with its default weights, averaged over its layers: one row per parameter with `predicted` and `exact_fraction` (the
+/// share of neurons with a root of IV; 1 for γ).
+pub fn predicted_parameters(scale: Scale) -> Result<DataFrame, StudyError> {
+    let data = crate::data::slmnist::load(&crate::data::slmnist::SlMnistConfig::default()).map_err(crate::train::TrainError::Data)?;
+    let input = data.train.statistics().map_err(crate::train::TrainError::Data)?.into();
+    let (mut names, mut predicted, mut exact) = (Vec::new(), Vec::new(), Vec::new());
+    for parameter in Parameter::ALL {
+        let spec = parameter_sweep(scale, parameter);
+        let config: TrainConfig = serde_json::from_value({
+            let mut c = spec.base.clone();
+            c["seed"] = json!(0);
+            c
+        })
+        .map_err(|e| crate::train::TrainError::Parse(e.to_string()))?;
+        let network: NetworkConfig = config.model.network(784, 10, 0);
+        // Each sweep keeps the default weights and the other parameters at 1, so γ* is Condition
+        // III alone, and β* and q* are Condition IV alone at γ = 1.
+        let conditions = match parameter {
+            Parameter::Dampening => stability::Conditions { iii: true, ..stability::Conditions::NONE },
+            _ => stability::Conditions { iv: true, ..stability::Conditions::NONE },
+        };
+        let prediction = stability::predict_with(&network, input, conditions, None).map_err(prediction_error)?;
+        let per_layer: Vec<(f64, f64)> = prediction
+            .layers
+            .iter()
+            .map(|p| match parameter {
+                Parameter::Dampening => (p.dampening, 1.0),
+                Parameter::Sharpness => p.sharpness.unwrap_or((f64::NAN, 0.0)),
+                Parameter::Tail => p.tail.unwrap_or((f64::NAN, 0.0)),
+            })
+            .collect();
+        names.push(parameter.name().to_string());
+        predicted.push(mean(&per_layer.iter().map(|p| p.0).collect::<Vec<_>>()));
+        exact.push(mean(&per_layer.iter().map(|p| p.1).collect::<Vec<_>>()));
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new("parameter".into(), names),
+        Column::new("predicted".into(), predicted),
+        Column::new("exact_fraction".into(), exact),
+    ])?))
+}
+
+/// Every condition set against "none" on `metric` (larger is better): two-sided Welch t tests
+/// over the seeds, Holm-corrected over the seven sets (columns of [`compare_groups`]).
+pub fn ablation_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let options = CompareOptions { test: GroupTest::Welch, reference: Some("none".into()), correction: Correction::Holm, ..CompareOptions::default() };
+    Ok(fresh(&compare_groups(runs, metric, CONDITIONS, &options)?))
+}
+
+/// Where the prediction lands on a sweep: for `parameter` with predicted value `predicted`,
+/// the grid value nearest to it (in log distance) and the grid optimum (highest mean `metric`),
+/// their mean metrics, the difference and a two-sided Welch t test of the seeds at the two
+/// points (p = 1 when they coincide). One row.
+pub fn prediction_vs_optimum(runs: &DataFrame, parameter: Parameter, predicted: f64, metric: &str) -> Result<DataFrame, StudyError> {
+    let (x, y) = (f64_column(runs, parameter.column())?, f64_column(runs, metric)?);
+    let mut grid = x.clone();
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    let at = |g: f64| -> Vec<f64> { x.iter().zip(&y).filter(|(xi, _)| **xi == g).map(|(_, yi)| *yi).collect() };
+    let optimum = grid.iter().copied().max_by(|a, b| mean(&at(*a)).total_cmp(&mean(&at(*b)))).ok_or_else(|| crate::table::TableError(format!("no runs in the {} sweep", parameter.name())))?;
+    let distance = |g: f64| if predicted > 0.0 && g > 0.0 { (g.ln() - predicted.ln()).abs() } else { (g - predicted).abs() };
+    let nearest = grid.iter().copied().min_by(|a, b| distance(*a).total_cmp(&distance(*b))).expect("a non-empty grid");
+    let p = if nearest == optimum { 1.0 } else { welch_t(&at(nearest), &at(optimum), Alternative::TwoSided)?.p_value };
+    let n = at(nearest).len().min(at(optimum).len()) as u64;
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new("parameter".into(), vec![parameter.name()]),
+        Column::new("predicted".into(), vec![predicted]),
+        Column::new("nearest_grid_value".into(), vec![nearest]),
+        Column::new("metric_at_nearest".into(), vec![mean(&at(nearest))]),
+        Column::new("grid_optimum".into(), vec![optimum]),
+        Column::new("metric_at_optimum".into(), vec![mean(&at(optimum))]),
+        Column::new("difference".into(), vec![mean(&at(nearest)) - mean(&at(optimum))]),
+        Column::new("welch_p".into(), vec![p]),
+        Column::new("n_per_point".into(), vec![n]),
+    ])?))
+}
+
+/// One sentence from [`ablation_tests`]: which condition sets differ from "none" at `alpha`
+/// after the correction, with the test and n named.
+pub fn ablation_summary(tests: &DataFrame, alpha: f64) -> Result<String, StudyError> {
+    let (sets, adjusted) = (string_column(tests, "group_a")?, f64_column(tests, "p_adjusted")?);
+    let (means, reference, n) = (f64_column(tests, "mean_a")?, f64_column(tests, "mean_b")?, f64_column(tests, "n_a")?);
+    let differing: Vec<String> = (0..sets.len())
+        .filter(|&i| adjusted[i] < alpha)
+        .map(|i| format!("{} ({:.3} vs {:.3}, p_adj = {})", sets[i], means[i], reference[i], crate::plot::format_p(adjusted[i])))
+        .collect();
+    Ok(format!(
+        "Against \"none\" (mean {:.3}; two-sided Welch t, Holm over {} sets, n = {} seeds each): {}",
+        reference.first().copied().unwrap_or(f64::NAN),
+        sets.len(),
+        n.first().copied().unwrap_or(0.0) as u64,
+        if differing.is_empty() { "no condition set differs at α = 0.05".to_string() } else { format!("differing at α = {alpha}: {}", differing.join("; ")) }
+    ))
+}
+
+/// Bars of `metric` per condition set (mean ± 95 % CI over seeds) with the Holm-adjusted p of
+/// each set against "none" from [`ablation_tests`] above its bar.
+pub fn ablation_figure(runs: &DataFrame, tests: &DataFrame, metric: &str) -> Result<crate::plot::Figure, StudyError> {
+    let runs = super::with_text_column(runs, "task", vec!["sl-MNIST".to_string(); runs.height()])?;
+    let (sets, adjusted) = (string_column(tests, "group_a")?, f64_column(tests, "p_adjusted")?);
+    let markers: Vec<crate::plot::Significance> = sets
+        .iter()
+        .zip(&adjusted)
+        .map(|(set, p)| crate::plot::Significance { category: set.clone(), group_a: set.clone(), group_b: "none".into(), p: *p })
+        .collect();
+    let labels = crate::plot::Labels::new("Conditions ablation (exponential SG): mean ± 95 % CI over seeds", "conditions", metric);
+    Ok(crate::plot::grouped_bars(&runs, CONDITIONS, "task", metric, crate::plot::Band::Ci95, &markers, &labels)?)
+}
+
+/// `metric` against the swept parameter (mean ± std over seeds), with the predicted value of
+/// `predicted` ([`predicted_parameters`]) as a dashed line.
+pub fn sweep_figure(runs: &DataFrame, parameter: Parameter, predicted: &DataFrame, metric: &str) -> Result<crate::plot::Figure, StudyError> {
+    let title = format!("{} sweep", parameter.name());
+    let labels = crate::plot::Labels::new(title, parameter.column(), metric);
+    let shape_column = "model.surrogate.shape";
+    let mut figure = crate::plot::metric_vs_x(runs, parameter.column(), metric, shape_column, crate::plot::Band::Std, parameter == Parameter::Tail, &labels)?;
+    let value = predicted_value(predicted, parameter)?;
+    let y = f64_column(runs, metric)?;
+    let range = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    if value.is_finite() {
+        figure.add_vertical_line(value, range, &format!("predicted {} = {value:.3}", parameter.name()));
+    }
+    Ok(figure)
+}
+
+/// The predicted value of `parameter` in a [`predicted_parameters`] table.
+pub fn predicted_value(predicted: &DataFrame, parameter: Parameter) -> Result<f64, StudyError> {
+    let (names, values) = (string_column(predicted, "parameter")?, f64_column(predicted, "predicted")?);
+    names
+        .iter()
+        .position(|n| n == parameter.name())
+        .map(|i| values[i])
+        .ok_or_else(|| StudyError::Table(crate::table::TableError(format!("no prediction for {}", parameter.name()))))
+}
+
+/// [`prediction_vs_optimum`] for each sweep given, one row per parameter.
+pub fn predictions_vs_optima(sweeps: &[(Parameter, &DataFrame)], predicted: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let rows = sweeps
+        .iter()
+        .map(|(p, runs)| prediction_vs_optimum(runs, *p, predicted_value(predicted, *p)?, metric))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(fresh(&crate::results::concat(&rows)?))
+}

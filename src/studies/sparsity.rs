@@ -13,7 +13,7 @@
 //! The paper's test is Pearson's r between accuracy and the initial or final rate
 //! ([`correlations`]); since r is set by design, [`rate_tests`] adds a rank test across the
 //! seven levels of r (Kruskal–Wallis) and Spearman's ρ for a monotone trend; [`sparsity_tests`]
-//! checks that the sparsity term lowers the final rate.
+//! checks what the sparsity term does to the final rate and to the accuracy.
 
 use std::collections::BTreeMap;
 
@@ -158,10 +158,10 @@ pub fn rate_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyErro
     ])?))
 }
 
-/// Whether the sparsity term lowers the final rate of layer 0: each f against "none", paired by
-/// initial rate, shape and seed, two-sided Wilcoxon signed-rank, Holm (columns of
-/// [`compare_groups`]).
-pub fn sparsity_tests(runs: &DataFrame) -> Result<DataFrame, StudyError> {
+/// What the sparsity term changes in `metric` (e.g. `final_rate_l0`, or the accuracy): each f
+/// against "none", paired by initial rate, shape and seed, two-sided Wilcoxon signed-rank, Holm
+/// (columns of [`compare_groups`]).
+pub fn sparsity_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
     let options = CompareOptions {
         test: GroupTest::Wilcoxon,
         pair_by: vec![RATE.into(), SHAPE.into(), "seed".into()],
@@ -169,7 +169,7 @@ pub fn sparsity_tests(runs: &DataFrame) -> Result<DataFrame, StudyError> {
         correction: Correction::Holm,
         ..CompareOptions::default()
     };
-    Ok(fresh(&compare_groups(runs, "final_rate_l0", SPARSITY, &options)?))
+    Ok(fresh(&compare_groups(runs, metric, SPARSITY, &options)?))
 }
 
 /// Per target initial rate r and sparsity label: the measured initial and final rates of

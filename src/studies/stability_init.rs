@@ -9,7 +9,7 @@
 //!   and q* ([`parameter_sweep`], [`predicted_parameters`], [`prediction_vs_optimum`]).
 //!
 //! Every run is LIF with the paper's neuron (τ = 0.1 steps, ϑ = 0.01, so α = e^{−10} ≈ 0)
-//! on spike-latency MNIST. Quick scale: 2 × 64 neurons, 50 steps, 3 epochs of 10 batches of 64,
+//! on spike-latency MNIST. Quick scale: 2 × 64 neurons, 50 steps, 5 epochs of 20 batches of 64,
 //! evaluated on 256 digits, AdamW at 3.16e-3 with clipping at norm 1; 8 seeds for the ablation,
 //! 4 per sweep point. Paper scale: 2 × 128 at 100 steps, batch 256, 40 epochs, lr 3.16e-4.
 //! The ablation uses the exponential surrogate (the paper's Fig. 4); the γ and β sweeps the
@@ -107,7 +107,7 @@ fn base(scale: Scale, surrogate: Value) -> Value {
     let neuron = json!({ "model": "lif", "tau": 0.1, "threshold": 0.01 });
     match scale {
         Scale::Quick => json!({
-            "epochs": 3, "batch_size": 64, "train_batches_per_epoch": 10, "eval_samples": 256,
+            "epochs": 5, "batch_size": 64, "train_batches_per_epoch": 20, "eval_samples": 256,
             "task": { "name": "slmnist", "steps": 50 },
             "model": { "hidden_sizes": [64, 64], "neuron": neuron, "surrogate": surrogate },
             "optimizer": { "kind": "adamw", "lr": 3.16e-3, "clip_norm": 1.0 },
@@ -324,36 +324,50 @@ pub fn ablation_figure(runs: &DataFrame, tests: &DataFrame, metric: &str) -> Res
 }
 
 /// `metric` against the swept parameter (mean ± std over seeds), with the predicted value of
-/// `predicted` ([`predicted_parameters`]) as a dashed line.
+/// `predicted` ([`predicted_parameters`]) as a dashed line when Condition III or IV has a root
+/// for at least half of the neurons; otherwise the title says that there is no prediction.
 pub fn sweep_figure(runs: &DataFrame, parameter: Parameter, predicted: &DataFrame, metric: &str) -> Result<crate::plot::Figure, StudyError> {
-    let title = format!("{} sweep", parameter.name());
+    let (value, exact) = predicted_value(predicted, parameter)?;
+    let has_root = exact >= 0.5 && value.is_finite();
+    let title = if has_root {
+        format!("{} sweep", parameter.name())
+    } else {
+        format!("{} sweep (no root of the condition for {:.0} % of neurons: no prediction drawn)", parameter.name(), 100.0 * (1.0 - exact))
+    };
     let labels = crate::plot::Labels::new(title, parameter.column(), metric);
     let shape_column = "model.surrogate.shape";
     let mut figure = crate::plot::metric_vs_x(runs, parameter.column(), metric, shape_column, crate::plot::Band::Std, parameter == Parameter::Tail, &labels)?;
-    let value = predicted_value(predicted, parameter)?;
-    let y = f64_column(runs, metric)?;
-    let range = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    if value.is_finite() {
+    if has_root {
+        let y = f64_column(runs, metric)?;
+        let range = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
         figure.add_vertical_line(value, range, &format!("predicted {} = {value:.3}", parameter.name()));
     }
     Ok(figure)
 }
 
-/// The predicted value of `parameter` in a [`predicted_parameters`] table.
-pub fn predicted_value(predicted: &DataFrame, parameter: Parameter) -> Result<f64, StudyError> {
-    let (names, values) = (string_column(predicted, "parameter")?, f64_column(predicted, "predicted")?);
+/// The predicted value of `parameter` in a [`predicted_parameters`] table and the share of
+/// neurons with an exact root.
+pub fn predicted_value(predicted: &DataFrame, parameter: Parameter) -> Result<(f64, f64), StudyError> {
+    let (names, values, exact) = (string_column(predicted, "parameter")?, f64_column(predicted, "predicted")?, f64_column(predicted, "exact_fraction")?);
     names
         .iter()
         .position(|n| n == parameter.name())
-        .map(|i| values[i])
+        .map(|i| (values[i], exact[i]))
         .ok_or_else(|| StudyError::Table(crate::table::TableError(format!("no prediction for {}", parameter.name()))))
 }
 
-/// [`prediction_vs_optimum`] for each sweep given, one row per parameter.
+/// [`prediction_vs_optimum`] for each sweep given whose prediction has a root for at least
+/// half of the neurons, one row per parameter.
 pub fn predictions_vs_optima(sweeps: &[(Parameter, &DataFrame)], predicted: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
-    let rows = sweeps
-        .iter()
-        .map(|(p, runs)| prediction_vs_optimum(runs, *p, predicted_value(predicted, *p)?, metric))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::new();
+    for (parameter, runs) in sweeps {
+        let (value, exact) = predicted_value(predicted, *parameter)?;
+        if exact >= 0.5 && value.is_finite() {
+            rows.push(prediction_vs_optimum(runs, *parameter, value, metric)?);
+        }
+    }
+    if rows.is_empty() {
+        return Err(StudyError::Table(crate::table::TableError("no sweep has a prediction with a root".into())));
+    }
     Ok(fresh(&crate::results::concat(&rows)?))
 }

@@ -62,6 +62,7 @@ pub mod stats;
 pub mod studies;
 pub mod surrogate;
 pub mod table;
+pub mod theory;
 pub mod train;
 
 pub use backend::{BackendError, BackendKind, device};

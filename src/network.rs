@@ -42,9 +42,13 @@ pub struct NetworkConfig {
     /// Whether the readout has a (zero-initialised) bias.
     #[config(default = true)]
     pub readout_bias: bool,
-    /// Seed of every random draw of the initialisation.
+    /// Seed of every random draw of the initialisation (and of the escape noise).
     #[config(default = 0)]
     pub seed: u64,
+    /// Stochastic spikes with escape noise in every layer ([`crate::neuron::stochastic`]);
+    /// `surrogate` and `spike_implementation` are then not used.
+    #[config(default = "None")]
+    pub stochastic: Option<crate::neuron::stochastic::StochasticSpec>,
 }
 
 /// Errors of network construction and use.
@@ -85,6 +89,9 @@ pub enum NetworkError {
         /// The shape given.
         got: [usize; 3],
     },
+    /// The escape-noise settings are invalid.
+    #[error("stochastic: {0}")]
+    Stochastic(String),
 }
 
 /// A stack of recurrent spiking layers and a linear readout.
@@ -112,7 +119,10 @@ pub struct NetworkOutput {
 impl NetworkConfig {
     /// Builds the network with the configured built-in surrogate.
     pub fn init(&self, device: &Device) -> Result<Network, NetworkError> {
-        let spike_fn = SpikeFn::new(self.surrogate).with_implementation(self.spike_implementation);
+        let spike_fn = match &self.stochastic {
+            None => SpikeFn::new(self.surrogate).with_implementation(self.spike_implementation),
+            Some(spec) => spec.spike_fn(rng_seed(self.seed, 0xE5C4_9E)).map_err(NetworkError::Stochastic)?,
+        };
         self.init_with_spike_fn(spike_fn, device)
     }
 

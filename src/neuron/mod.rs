@@ -8,6 +8,7 @@
 pub mod alif;
 pub mod decolle;
 pub mod lif;
+pub mod stochastic;
 
 pub use alif::{Alif, AlifCell, AlifConfig, AlifState};
 pub use lif::{Lif, LifCell, LifConfig, LifState};

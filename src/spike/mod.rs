@@ -21,6 +21,7 @@
 //! gradient the spiking network's surrogate gradient imitates. It exists for gradient checks and
 //! for studies of what the surrogate is a gradient of.
 
+pub mod escape;
 mod extension;
 
 use std::fmt;
@@ -69,6 +70,9 @@ pub enum SpikeFn {
     },
     /// A user-defined surrogate, run through the injection form with a Heaviside forward.
     Custom(Arc<dyn CustomSurrogate>),
+    /// A stochastic spike with escape noise ([`escape`]): 1[ξ < f(x)] forward, f′ or a chosen
+    /// surrogate backward.
+    Escape(escape::EscapeSpike),
 }
 
 impl fmt::Debug for SpikeFn {
@@ -80,6 +84,7 @@ impl fmt::Debug for SpikeFn {
                 forward,
             } => write!(f, "SpikeFn({surrogate}, {implementation:?}, {forward:?})"),
             SpikeFn::Custom(c) => write!(f, "SpikeFn(custom {})", c.name()),
+            SpikeFn::Escape(e) => write!(f, "SpikeFn({e:?})"),
         }
     }
 }
@@ -114,7 +119,7 @@ impl SpikeFn {
     }
 
     /// The same surrogate attached with another implementation (built-ins only; a custom
-    /// surrogate always uses the injection form and is returned unchanged).
+    /// surrogate or a stochastic spike always uses the injection form and is returned unchanged).
     pub fn with_implementation(self, implementation: Implementation) -> Self {
         match self {
             SpikeFn::Builtin {
@@ -145,10 +150,11 @@ impl SpikeFn {
                 implementation,
                 forward,
             }),
-            (custom @ SpikeFn::Custom(_), Forward::Heaviside) => Ok(custom),
+            (other @ (SpikeFn::Custom(_) | SpikeFn::Escape(_)), Forward::Heaviside) => Ok(other),
             (SpikeFn::Custom(c), Forward::Smooth) => {
                 Err(SpikeError::SmoothCustom(c.name().to_string()))
             }
+            (SpikeFn::Escape(e), Forward::Smooth) => Err(SpikeError::SmoothCustom(format!("{e:?}"))),
         }
     }
 
@@ -156,7 +162,7 @@ impl SpikeFn {
     pub fn surrogate(&self) -> Option<&Surrogate> {
         match self {
             SpikeFn::Builtin { surrogate, .. } => Some(surrogate),
-            SpikeFn::Custom(_) => None,
+            SpikeFn::Custom(_) | SpikeFn::Escape(_) => None,
         }
     }
 
@@ -195,6 +201,7 @@ impl SpikeFn {
                 );
                 derivative.reshape(dims)
             }),
+            SpikeFn::Escape(e) => e.apply(x),
         }
     }
 }
@@ -202,9 +209,10 @@ impl SpikeFn {
 /// Errors of the spike op's configuration.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SpikeError {
-    /// A smooth forward needs the antiderivative, which a custom surrogate does not provide.
+    /// A smooth forward needs the antiderivative, which a custom surrogate or a stochastic spike
+    /// does not provide.
     #[error(
-        "custom surrogate `{0}` has no antiderivative, so it supports only the Heaviside forward"
+        "`{0}` has no antiderivative, so it supports only the Heaviside forward"
     )]
     SmoothCustom(String),
 }

@@ -175,6 +175,10 @@ pub struct ModelConfig {
     /// Whether the readout has a bias.
     #[serde(default = "yes")]
     pub readout_bias: bool,
+    /// Stochastic spikes with escape noise in every layer (`surrogate` is then unused; the
+    /// backward is `stochastic.backward`). Left out of the serialised form when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stochastic: Option<crate::neuron::stochastic::StochasticSpec>,
 }
 
 fn default_hidden() -> Vec<usize> {
@@ -194,6 +198,7 @@ impl Default for ModelConfig {
             spike_implementation: Implementation::default(),
             readout_init: WeightInit::default(),
             readout_bias: true,
+            stochastic: None,
         }
     }
 }
@@ -208,6 +213,7 @@ impl ModelConfig {
             .with_readout_init(self.readout_init)
             .with_readout_bias(self.readout_bias)
             .with_seed(seed)
+            .with_stochastic(self.stochastic)
     }
 }
 
@@ -516,6 +522,9 @@ impl TrainConfig {
             .neuron
             .validate()
             .map_err(|e| TrainError::config("model.neuron", e.to_string()))?;
+        if let Some(s) = &self.model.stochastic {
+            s.noise.validate().map_err(|m| TrainError::config("model.stochastic.noise", m))?;
+        }
         self.optimizer.validate()?;
         if let Some(r) = &self.regularizer {
             r.validate().map_err(|(field, m)| TrainError::config(format!("regularizer.{field}"), m))?;

@@ -1,0 +1,180 @@
+//! The stochastic spike of a neuron with escape noise (Gygax & Zenke 2024; other_seeds.md §A.2):
+//!
+//! ```text
+//! forward:   z = 1[ξ < f(x)],   ξ ~ U(0, 1) i.i.d. per element and call, from a seeded stream
+//! backward:  ∂z/∂x = h(x),       by default the matched h = f′
+//! ```
+//!
+//! with x = v − ϑ and the escape-noise function f(x) = P(spike | x):
+//!
+//! ```text
+//! sigmoid:      f(x) = 1/(1 + e^{−βx}),    f′(x) = β f(x)(1 − f(x))
+//! exponential:  f(x) = p₀ e^{x/Δu},         f′(x) = (p₀/Δu) e^{x/Δu}   (f > 1 always spikes)
+//! ```
+//!
+//! Since E[z | x] = min(f(x), 1), the matched surrogate f′ is the derivative of the expected
+//! spike (where f < 1): surrogate-gradient descent on the deterministic neuron is gradient descent
+//! on the expected output of this one, for a single neuron. The noise is drawn on the host from a
+//! [`StdRng`] shared by every clone of the op, so a network's spikes are a deterministic function
+//! of its seed and the order of its calls.
+
+use std::sync::{Arc, Mutex};
+
+use burn::Tensor;
+use burn::tensor::TensorData;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::surrogate::Surrogate;
+
+/// The escape-noise function f.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum EscapeNoise {
+    /// f(x) = 1/(1 + e^{−βx}) (Gygax & Zenke: β = 10 in hidden layers).
+    Sigmoid {
+        /// Steepness β > 0.
+        beta: f64,
+    },
+    /// f(x) = p₀ e^{x/Δu} (stork: p₀ = 0.01, Δu = 0.133).
+    Exponential {
+        /// Firing probability at threshold, p₀ > 0.
+        p0: f64,
+        /// Width Δu > 0.
+        delta_u: f64,
+    },
+}
+
+impl EscapeNoise {
+    /// Checks that the parameters are finite and positive; the error names the parameter.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = |name: &str, v: f64| if v > 0.0 && v.is_finite() { Ok(()) } else { Err(format!("escape noise `{name}` must be finite and > 0, got {v}")) };
+        match *self {
+            EscapeNoise::Sigmoid { beta } => positive("beta", beta),
+            EscapeNoise::Exponential { p0, delta_u } => positive("p0", p0).and(positive("delta_u", delta_u)),
+        }
+    }
+
+    /// f(x).
+    pub fn probability(&self, x: f64) -> f64 {
+        match *self {
+            EscapeNoise::Sigmoid { beta } => 1.0 / (1.0 + (-beta * x).exp()),
+            EscapeNoise::Exponential { p0, delta_u } => p0 * (x / delta_u).exp(),
+        }
+    }
+
+    /// f′(x).
+    pub fn derivative(&self, x: f64) -> f64 {
+        match *self {
+            EscapeNoise::Sigmoid { beta } => {
+                let f = self.probability(x);
+                beta * f * (1.0 - f)
+            }
+            EscapeNoise::Exponential { p0, delta_u } => p0 / delta_u * (x / delta_u).exp(),
+        }
+    }
+
+    /// f(x) elementwise.
+    pub fn probability_tensor<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match *self {
+            EscapeNoise::Sigmoid { beta } => burn::tensor::activation::sigmoid(x * beta),
+            EscapeNoise::Exponential { p0, delta_u } => (x / delta_u).exp() * p0,
+        }
+    }
+
+    /// f′(x) elementwise.
+    pub fn derivative_tensor<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match *self {
+            EscapeNoise::Sigmoid { beta } => {
+                let f = burn::tensor::activation::sigmoid(x * beta);
+                f.clone() * (f.neg() + 1.0) * beta
+            }
+            EscapeNoise::Exponential { p0, delta_u } => (x / delta_u).exp() * (p0 / delta_u),
+        }
+    }
+
+    /// The built-in surrogate equal to f′ where one exists: for the sigmoid,
+    /// β σ(βx)(1 − σ(βx)) = (β/4)(1 − tanh²(βx/2)) is the ∂sigmoid shape with peak γ = β/4 and
+    /// sharpness β/4 (area 1). The exponential's f′ is one-sided and has no built-in shape.
+    pub fn matched_surrogate(&self) -> Option<Surrogate> {
+        match *self {
+            EscapeNoise::Sigmoid { beta } => Surrogate::new(crate::surrogate::Shape::Sigmoid, beta / 4.0, beta / 4.0).ok(),
+            EscapeNoise::Exponential { .. } => None,
+        }
+    }
+}
+
+/// The backward of the stochastic spike.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum EscapeBackward {
+    /// h = f′, the derivative of the expected spike.
+    #[default]
+    Matched,
+    /// Any built-in surrogate σ′.
+    Surrogate {
+        /// The surrogate.
+        surrogate: Surrogate,
+    },
+}
+
+/// The stochastic spike op (module docs): escape noise, backward, and the seeded noise stream.
+#[derive(Clone)]
+pub struct EscapeSpike {
+    noise: EscapeNoise,
+    backward: EscapeBackward,
+    rng: Arc<Mutex<StdRng>>,
+}
+
+impl std::fmt::Debug for EscapeSpike {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EscapeSpike({:?}, {:?})", self.noise, self.backward)
+    }
+}
+
+impl EscapeSpike {
+    /// The op with escape noise `noise`, backward `backward` and noise seed `seed`.
+    pub fn new(noise: EscapeNoise, backward: EscapeBackward, seed: u64) -> Result<Self, String> {
+        noise.validate()?;
+        Ok(EscapeSpike { noise, backward, rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed))) })
+    }
+
+    /// The escape-noise function.
+    pub fn noise(&self) -> EscapeNoise {
+        self.noise
+    }
+
+    /// The backward.
+    pub fn backward(&self) -> EscapeBackward {
+        self.backward
+    }
+
+    /// h(x) elementwise (the derivative the backward uses).
+    pub fn backward_tensor<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        match self.backward {
+            EscapeBackward::Matched => self.noise.derivative_tensor(x),
+            EscapeBackward::Surrogate { surrogate } => surrogate.derivative_tensor(x),
+        }
+    }
+
+    /// U(0, 1) draws of the shape of `x`, on its device, from the shared stream.
+    fn uniform<const D: usize>(&self, x: &Tensor<D>) -> Tensor<D> {
+        let shape = x.shape();
+        let n = shape.num_elements();
+        let values: Vec<f64> = {
+            let mut rng = self.rng.lock().expect("the noise stream is not poisoned");
+            (0..n).map(|_| rng.random_range(0.0..1.0)).collect()
+        };
+        Tensor::from_data(TensorData::new(values, shape), &x.device())
+    }
+
+    /// z = 1[ξ < f(x)] forward, h(x) backward (module docs).
+    pub fn apply<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let detached = x.clone().detach();
+        let xi = self.uniform(&detached);
+        let value = super::heaviside(self.noise.probability_tensor(detached.clone()) - xi);
+        let slope = self.backward_tensor(detached.clone()).detach();
+        value.detach() + (x - detached) * slope
+    }
+}

@@ -1,4 +1,6 @@
 //! Theory studies that need no task data: what the surrogate gradient is (and is not) a gradient
-//! of ([`surrogate_field`]).
+//! of ([`surrogate_field`]), and the kernel that governs surrogate-gradient learning in wide
+//! networks ([`sg_ntk`]).
 
+pub mod sg_ntk;
 pub mod surrogate_field;

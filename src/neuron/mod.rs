@@ -8,10 +8,12 @@
 pub mod alif;
 pub mod decolle;
 pub mod lif;
+pub mod qif;
 pub mod stochastic;
 
 pub use alif::{Alif, AlifCell, AlifConfig, AlifState};
 pub use lif::{Lif, LifCell, LifConfig, LifState};
+pub use qif::{Qif, QifCell, QifConfig};
 
 use burn::Tensor;
 use burn::module::Module;
@@ -138,6 +140,8 @@ pub enum NeuronConfig {
     Lif(LifConfig),
     /// Adaptive leaky integrate-and-fire.
     Alif(AlifConfig),
+    /// Quadratic integrate-and-fire (its `lif` table holds weights, τ and V_peak).
+    Qif(QifConfig),
 }
 
 /// Overlays `given` on `base`: tables whose default is an untagged table merge field by field;
@@ -166,7 +170,8 @@ impl<'de> Deserialize<'de> for NeuronConfig {
         let defaults = match model.as_str() {
             Some("lif") => serde_json::to_value(LifConfig::new()),
             Some("alif") => serde_json::to_value(AlifConfig::new()),
-            _ => return Err(D::Error::unknown_variant(&model.to_string(), &["lif", "alif"])),
+            Some("qif") => serde_json::to_value(QifConfig::new()),
+            _ => return Err(D::Error::unknown_variant(&model.to_string(), &["lif", "alif", "qif"])),
         }
         .map_err(D::Error::custom)?;
         let serde_json::Value::Object(mut base) = defaults else {
@@ -174,10 +179,10 @@ impl<'de> Deserialize<'de> for NeuronConfig {
         };
         overlay(&mut base, given, "").map_err(D::Error::custom)?;
         let value = serde_json::Value::Object(base);
-        let parsed = if model == "lif" {
-            LifConfig::deserialize(value).map(NeuronConfig::Lif)
-        } else {
-            AlifConfig::deserialize(value).map(NeuronConfig::Alif)
+        let parsed = match model.as_str() {
+            Some("lif") => LifConfig::deserialize(value).map(NeuronConfig::Lif),
+            Some("alif") => AlifConfig::deserialize(value).map(NeuronConfig::Alif),
+            _ => QifConfig::deserialize(value).map(NeuronConfig::Qif),
         };
         parsed.map_err(D::Error::custom)
     }
@@ -195,6 +200,7 @@ impl NeuronConfig {
         match self {
             NeuronConfig::Lif(c) => c.validate(),
             NeuronConfig::Alif(c) => c.validate(),
+            NeuronConfig::Qif(c) => c.validate(),
         }
     }
 
@@ -212,6 +218,7 @@ impl NeuronConfig {
             NeuronConfig::Alif(c) => {
                 Layer::Alif(c.init(input_size, hidden_size, spike_fn, seed, device)?)
             }
+            NeuronConfig::Qif(c) => Layer::Qif(c.init(input_size, hidden_size, spike_fn, seed, device)?),
         })
     }
 }
@@ -224,6 +231,8 @@ pub enum Layer {
     Lif(Lif),
     /// An ALIF layer.
     Alif(Alif),
+    /// A QIF layer.
+    Qif(Qif),
 }
 
 /// What a layer produced over a sequence, one `[B, n]` tensor per time step.
@@ -241,6 +250,7 @@ impl Layer {
         match self {
             Layer::Lif(l) => l,
             Layer::Alif(a) => &a.lif,
+            Layer::Qif(q) => &q.lif,
         }
     }
 
@@ -249,6 +259,7 @@ impl Layer {
         match self {
             Layer::Lif(l) => l,
             Layer::Alif(a) => &mut a.lif,
+            Layer::Qif(q) => &mut q.lif,
         }
     }
 
@@ -292,6 +303,14 @@ impl Layer {
                 for x in inputs {
                     state = cell.step(x, &state);
                     record(&state.lif);
+                }
+            }
+            Layer::Qif(layer) => {
+                let cell = layer.cell();
+                let mut state = cell.initial_state(batch);
+                for x in inputs {
+                    state = cell.step(x, &state);
+                    record(&state);
                 }
             }
         }

@@ -463,6 +463,9 @@ impl TrainConfig {
 
     /// Checks the initialisation scheme's fields.
     fn validate_init(&self) -> Result<(), TrainError> {
+        if matches!(self.model.neuron, crate::neuron::NeuronConfig::Qif(_)) && self.init != InitScheme::Configured {
+            return Err(TrainError::config("init", "kind = \"configured\" for QIF neurons: the stability and fluctuation schemes are derived for LIF dynamics"));
+        }
         match &self.init {
             InitScheme::Configured => Ok(()),
             InitScheme::Stability(s) => {
@@ -488,6 +491,7 @@ impl TrainConfig {
                 let threshold = match &self.model.neuron {
                     crate::neuron::NeuronConfig::Lif(c) => c.threshold,
                     crate::neuron::NeuronConfig::Alif(c) => c.lif.threshold,
+                    crate::neuron::NeuronConfig::Qif(c) => c.lif.threshold,
                 };
                 if !(f.mu_u.is_finite() && f.mu_u < threshold) {
                     return Err(TrainError::config("init.mu_u", format!("a finite mean below the threshold ϑ = {threshold}, got {}", f.mu_u)));

@@ -35,6 +35,7 @@ fn fluctuation_init(net: Network, scheme: &FluctuationScheme, config: &NetworkCo
     let lif = match &config.neuron {
         NeuronConfig::Lif(c) => c,
         NeuronConfig::Alif(c) => &c.lif,
+        NeuronConfig::Qif(c) => &c.lif,
     };
     let nu = match scheme.nu {
         Some(nu) => nu,

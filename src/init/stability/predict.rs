@@ -329,6 +329,7 @@ fn dynamics_of(config: &NetworkConfig) -> LayerDynamics {
     let lif = match &config.neuron {
         NeuronConfig::Lif(c) => c,
         NeuronConfig::Alif(c) => &c.lif,
+        NeuronConfig::Qif(c) => &c.lif,
     };
     LayerDynamics { reset: lif.reset, detach_reset: lif.detach_reset, alpha: (-1.0 / lif.tau).exp(), threshold: lif.threshold }
 }

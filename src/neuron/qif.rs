@@ -1,0 +1,138 @@
+//! The quadratic integrate-and-fire layer in discrete time (Wenig, Memmesheimer & Klos 2026;
+//! other_seeds.md §B), trainable with surrogate gradients like LIF.
+//!
+//! The continuous neuron τ dV/dt = V(V − 1) + I has a stable rest at 0 and an unstable fixed
+//! point at 1: past it V runs off to +∞ in finite time (the spike) and restarts from −∞. Here
+//! with an Euler step of one time step, a finite peak and a finite reset:
+//!
+//! ```text
+//! I_t = x_t·W_in + z_{t−1}·(M ⊙ W_rec) + b
+//! u_t = v_{t−1} + (v_{t−1}(v_{t−1} − 1) + I_t) / τ
+//! z_t = H(u_t − V_peak)                                surrogate gradient backward
+//! v_t = max(u_t (1 − z_t) + V_reset z_t, V_reset)      reset to V_reset, which is also a floor
+//! ```
+//!
+//! with per-neuron τ (steps) and V_peak from the LIF parameters (`tau`, `threshold`), so the
+//! weights, bias, masking and initialisers are those of [`super::lif`]. Unlike LIF, whose spike
+//! appears as soon as v crosses ϑ, a QIF neuron past the unstable point 1 fires a few steps later
+//! whatever its input, and below it does not: a small change of the parameters moves a spike in
+//! time rather than adding or removing it — the reason the paper finds smoother loss landscapes.
+//! With `detach_reset` the reset carries no gradient.
+
+use burn::Tensor;
+use burn::config::Config;
+use burn::module::Module;
+use burn::tensor::Device;
+
+use super::NeuronError;
+use super::lif::{Lif, LifConfig, LifState};
+use crate::spike::SpikeFn;
+
+/// Settings of a QIF layer.
+#[derive(Config, Debug, PartialEq)]
+pub struct QifConfig {
+    /// Weights, bias, τ (in steps) and V_peak (`threshold`) as for LIF; the reset rule is
+    /// replaced by the QIF reset.
+    #[config(default = "LifConfig::new().with_tau(10.0).with_threshold(10.0)")]
+    pub lif: LifConfig,
+    /// The value v is reset to after a spike, and its floor.
+    #[config(default = -1.0)]
+    pub v_reset: f64,
+    /// The initial bias current I₀ of every neuron. Above 1/4 a neuron fires on its own, with
+    /// period τπ/√(I₀ − 1/4) in the continuous model (the oscillatory "theta" regime; Klos &
+    /// Memmesheimer use I₀ = 5/4); at 0 it rests until its input drives it past 1.
+    #[config(default = 0.0)]
+    pub drive: f64,
+}
+
+/// A QIF layer's parameters: those of a LIF layer and the reset value.
+#[derive(Module, Debug)]
+pub struct Qif {
+    /// Weights, bias, τ and V_peak.
+    pub lif: Lif,
+    /// V_reset.
+    #[module(skip)]
+    pub v_reset: f64,
+}
+
+/// A QIF layer unrolled for one sequence.
+#[derive(Debug, Clone)]
+pub struct QifCell {
+    w_in: Tensor<2>,
+    w_rec: Tensor<2>,
+    bias: Option<Tensor<2>>,
+    inverse_tau: Tensor<2>,
+    peak: Tensor<2>,
+    v_reset: f64,
+    detach_reset: bool,
+    spike_fn: SpikeFn,
+}
+
+impl QifConfig {
+    /// Checks every field; V_reset must lie below the unstable point 1 and V_peak above it.
+    pub fn validate(&self) -> Result<(), NeuronError> {
+        self.lif.validate()?;
+        super::check_finite("v_reset", self.v_reset)?;
+        super::check_finite("drive", self.drive)?;
+        if self.drive != 0.0 && !self.lif.bias {
+            return Err(NeuronError::Range { field: "drive", expected: "0 when the layer has no bias (lif.bias = false)", value: self.drive });
+        }
+        if self.v_reset >= 1.0 {
+            return Err(NeuronError::Range { field: "v_reset", expected: "below the unstable fixed point 1", value: self.v_reset });
+        }
+        if self.lif.threshold <= 1.0 {
+            return Err(NeuronError::Range { field: "threshold (V_peak)", expected: "above the unstable fixed point 1", value: self.lif.threshold });
+        }
+        Ok(())
+    }
+
+    /// A layer of `hidden_size` neurons fed by `input_size` inputs, drawn from `seed`.
+    pub fn init(&self, input_size: usize, hidden_size: usize, spike_fn: SpikeFn, seed: u64, device: &Device) -> Result<Qif, NeuronError> {
+        self.validate()?;
+        let mut lif = self.lif.init(input_size, hidden_size, spike_fn, seed, device)?;
+        if let Some(bias) = lif.bias.as_mut() {
+            *bias = burn::module::Param::from_tensor(Tensor::full([hidden_size], self.drive, device));
+        }
+        Ok(Qif { lif, v_reset: self.v_reset })
+    }
+}
+
+impl Qif {
+    /// The per-sequence coefficients.
+    pub fn cell(&self) -> QifCell {
+        let lif = &self.lif;
+        QifCell {
+            w_in: lif.w_in.val(),
+            w_rec: lif.masked_recurrent(),
+            bias: lif.bias.as_ref().map(|b| b.val().unsqueeze_dim(0)),
+            inverse_tau: lif.tau.val().recip().unsqueeze_dim(0),
+            peak: lif.threshold.val().unsqueeze_dim(0),
+            v_reset: self.v_reset,
+            detach_reset: lif.detach_reset,
+            spike_fn: lif.spike_fn.clone(),
+        }
+    }
+}
+
+impl QifCell {
+    /// v_0 = z_0 = 0 (rest) for a batch of `batch`.
+    pub fn initial_state(&self, batch: usize) -> LifState {
+        let n = self.peak.dims()[1];
+        let device = self.peak.device();
+        LifState { v: Tensor::zeros([batch, n], &device), z: Tensor::zeros([batch, n], &device) }
+    }
+
+    /// One step (module docs).
+    pub fn step(&self, x: Tensor<2>, state: &LifState) -> LifState {
+        let mut current = x.matmul(self.w_in.clone()) + state.z.clone().matmul(self.w_rec.clone());
+        if let Some(b) = &self.bias {
+            current = current + b.clone();
+        }
+        let v = state.v.clone();
+        let u = v.clone() + (v.clone() * (v - 1.0) + current) * self.inverse_tau.clone();
+        let z = self.spike_fn.apply(u.clone() - self.peak.clone());
+        let gate = if self.detach_reset { z.clone().detach() } else { z.clone() };
+        let reset = u * (gate.clone().neg() + 1.0) + gate * self.v_reset;
+        LifState { v: reset.clamp_min(self.v_reset), z }
+    }
+}

@@ -1,0 +1,111 @@
+//! The QIF layer: its step against a host recurrence, BPTT through it against finite
+//! differences, training from a configuration, and configuration errors.
+
+mod common;
+
+use common::{assert_close, values};
+use sglab::burn::Tensor;
+use sglab::burn::module::Param;
+use sglab::burn::tensor::TensorData;
+use sglab::network::NetworkConfig;
+use sglab::neuron::{LifConfig, NeuronConfig, QifConfig};
+use sglab::spike::{Forward, SpikeFn};
+use sglab::surrogate::{Shape, Surrogate};
+
+fn qif() -> QifConfig {
+    QifConfig::new().with_lif(LifConfig::new().with_tau(4.0).with_threshold(5.0)).with_v_reset(-1.0)
+}
+
+#[test]
+fn the_step_follows_the_discrete_qif_equation() {
+    let device = sglab::device("flex").unwrap();
+    let spike_fn = SpikeFn::new(Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).unwrap());
+    let mut layer = qif().init(2, 2, spike_fn, 0, &device).unwrap();
+    let (w_in, w_rec, b) = ([1.5, 0.2, -0.4, 0.9], [0.0, 0.7, -0.5, 0.0], [0.3, 0.1]);
+    layer.lif.w_in = Param::from_tensor(Tensor::from_data(TensorData::new(w_in.to_vec(), [2, 2]), &device));
+    layer.lif.w_rec = Param::from_tensor(Tensor::from_data(TensorData::new(w_rec.to_vec(), [2, 2]), &device));
+    layer.lif.bias = Some(Param::from_tensor(common::tensor1(&b, &device)));
+    let cell = layer.cell();
+    let mut state = cell.initial_state(1);
+    let (mut v, mut z) = ([0.0f64; 2], [0.0f64; 2]);
+    let mut spikes = 0.0;
+    for t in 0..40 {
+        let x = [(t % 3 == 0) as u8 as f64, 1.0];
+        let mut next_v = [0.0; 2];
+        let mut next_z = [0.0; 2];
+        for j in 0..2 {
+            let current: f64 = (0..2).map(|i| x[i] * w_in[i * 2 + j] + z[i] * w_rec[i * 2 + j]).sum::<f64>() + b[j];
+            let u = v[j] + (v[j] * (v[j] - 1.0) + current) / 4.0;
+            next_z[j] = (u > 5.0) as u8 as f64;
+            next_v[j] = (u * (1.0 - next_z[j]) + -1.0 * next_z[j]).max(-1.0);
+        }
+        (v, z) = (next_v, next_z);
+        spikes += z.iter().sum::<f64>();
+        state = cell.step(Tensor::from_data(TensorData::new(x.to_vec(), [1, 2]), &device), &state);
+        assert_close(&values(state.v.clone()), &v, 1e-4, 1e-5, &format!("v at step {t}"));
+        assert_eq!(values(state.z.clone()), z.to_vec(), "z at step {t}");
+    }
+    assert!(spikes > 2.0, "the test should exercise spikes and resets, got {spikes}");
+}
+
+/// With the smooth forward (the surrogate's antiderivative in place of H) the QIF network is
+/// differentiable, and autodiff through time equals central differences of its loss.
+#[test]
+fn bptt_through_qif_matches_finite_differences() {
+    let device = sglab::device("flex").unwrap().autodiff();
+    let smooth = SpikeFn::new(Surrogate::new(Shape::Sigmoid, 1.0, 1.0).unwrap()).with_forward(Forward::Smooth).unwrap();
+    let config = NetworkConfig::new(3, vec![4], 2).with_neuron(NeuronConfig::Qif(qif())).with_seed(5);
+    let net = config.init_with_spike_fn(smooth, &device).unwrap();
+    let (steps, batch) = (12, 2);
+    let x: Vec<f64> = (0..steps * batch * 3).map(|k| ((k * 7) % 5) as f64 / 4.0).collect();
+    let input = Tensor::<3>::from_data(TensorData::new(x, [steps, batch, 3]), &device);
+    let loss_of = |net: &sglab::network::Network| -> Tensor<1> { net.forward(input.clone()).unwrap().logits.powi_scalar(2).mean() };
+    let grads = loss_of(&net).backward();
+    let analytic = values(net.layers[0].lif().w_in.grad(&grads).unwrap());
+    let base = values(net.layers[0].lif().w_in.val());
+    let eps = 1e-3;
+    for k in [0, 3, 5, 10] {
+        let shifted = |delta: f64| {
+            let mut w = base.clone();
+            w[k] += delta;
+            let mut n = net.clone();
+            n.layers[0].lif_mut().w_in = Param::from_tensor(Tensor::from_data(TensorData::new(w, [3, 4]), &device));
+            loss_of(&n).into_scalar::<f64>()
+        };
+        let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
+        assert!((fd - analytic[k]).abs() < 2e-3 * fd.abs().max(1e-2), "W_in[{k}]: finite difference {fd} vs autodiff {}", analytic[k]);
+    }
+}
+
+/// A QIF model reads from a configuration file; bad values and LIF-only initialisations are
+/// errors naming the field.
+#[test]
+fn qif_configurations_parse_and_errors_name_the_field() {
+    use sglab::train::{InitScheme, TrainConfig, TrainError};
+    let text = r#"
+        epochs = 2
+        [task]
+        name = "randman"
+        [model]
+        hidden_sizes = [24]
+        neuron = { model = "qif", v_reset = -1.0, drive = 0.5, lif = { tau = 4.0, threshold = 5.0 } }
+    "#;
+    let config = TrainConfig::from_toml(text).unwrap();
+    let NeuronConfig::Qif(q) = &config.model.neuron else { panic!("a QIF model was expected") };
+    assert_eq!((q.v_reset, q.drive, q.lif.tau, q.lif.threshold), (-1.0, 0.5, 4.0, 5.0));
+    assert_eq!(TrainConfig::from_toml(&config.to_toml()).unwrap(), config);
+    let field = |text: &str| match TrainConfig::from_toml(text) {
+        Err(TrainError::Config { field, .. }) => field,
+        other => panic!("expected a configuration error, got {other:?}"),
+    };
+    assert_eq!(field(&text.replace("v_reset = -1.0", "v_reset = 2.0")), "model.neuron");
+    assert_eq!(field(&text.replace("threshold = 5.0", "threshold = 0.5")), "model.neuron");
+    let mut stability = config.clone();
+    stability.init = InitScheme::Stability(Default::default());
+    assert!(matches!(stability.validate(), Err(TrainError::Config { field, .. }) if field == "init"));
+    // The drive is the initial bias of every neuron.
+    let device = sglab::device("flex").unwrap();
+    let spike_fn = SpikeFn::new(Surrogate::default());
+    let layer = q.init(3, 4, spike_fn, 0, &device).unwrap();
+    assert_eq!(values(layer.lif.bias.as_ref().unwrap().val()), vec![0.5; 4]);
+}

@@ -235,13 +235,24 @@ impl LifCell {
         self.spike_fn.apply(x)
     }
 
+    /// I_t = x_t·W_in + z_{t−1}·(M ⊙ W_rec) + b.
+    pub(crate) fn current(&self, x: Tensor<2>, z: &Tensor<2>) -> Tensor<2> {
+        let current = x.matmul(self.w_in.clone()) + z.clone().matmul(self.w_rec.clone());
+        match &self.bias {
+            Some(b) => current + b.clone(),
+            None => current,
+        }
+    }
+
+    /// Whether the reset term is excluded from the gradient.
+    pub(crate) fn detach_reset(&self) -> bool {
+        self.detach_reset
+    }
+
     /// v_t from the input current and the reset rule, with `threshold` the threshold the reset by
     /// subtraction removes (ϑ for LIF, the adaptive ϑ_t for ALIF).
     pub(crate) fn membrane(&self, x: Tensor<2>, state: &LifState, threshold: &Tensor<2>) -> Tensor<2> {
-        let mut current = x.matmul(self.w_in.clone()) + state.z.clone().matmul(self.w_rec.clone());
-        if let Some(b) = &self.bias {
-            current = current + b.clone();
-        }
+        let current = self.current(x, &state.z);
         let leak = state.v.clone() * self.alpha.clone();
         let z_reset = if self.detach_reset {
             state.z.clone().detach()

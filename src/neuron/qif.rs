@@ -25,7 +25,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 
 use super::NeuronError;
-use super::lif::{Lif, LifConfig, LifState};
+use super::lif::{Lif, LifCell, LifConfig, LifState};
 use crate::spike::SpikeFn;
 
 /// Settings of a QIF layer.
@@ -55,17 +55,13 @@ pub struct Qif {
     pub v_reset: f64,
 }
 
-/// A QIF layer unrolled for one sequence.
+/// A QIF layer unrolled for one sequence: the LIF cell's current, V_peak (its threshold) and
+/// spike op, with 1/τ and V_reset.
 #[derive(Debug, Clone)]
 pub struct QifCell {
-    w_in: Tensor<2>,
-    w_rec: Tensor<2>,
-    bias: Option<Tensor<2>>,
+    lif: LifCell,
     inverse_tau: Tensor<2>,
-    peak: Tensor<2>,
     v_reset: f64,
-    detach_reset: bool,
-    spike_fn: SpikeFn,
 }
 
 impl QifConfig {
@@ -100,38 +96,23 @@ impl QifConfig {
 impl Qif {
     /// The per-sequence coefficients.
     pub fn cell(&self) -> QifCell {
-        let lif = &self.lif;
-        QifCell {
-            w_in: lif.w_in.val(),
-            w_rec: lif.masked_recurrent(),
-            bias: lif.bias.as_ref().map(|b| b.val().unsqueeze_dim(0)),
-            inverse_tau: lif.tau.val().recip().unsqueeze_dim(0),
-            peak: lif.threshold.val().unsqueeze_dim(0),
-            v_reset: self.v_reset,
-            detach_reset: lif.detach_reset,
-            spike_fn: lif.spike_fn.clone(),
-        }
+        QifCell { lif: self.lif.cell(), inverse_tau: self.lif.tau.val().recip().unsqueeze_dim(0), v_reset: self.v_reset }
     }
 }
 
 impl QifCell {
     /// v_0 = z_0 = 0 (rest) for a batch of `batch`.
     pub fn initial_state(&self, batch: usize) -> LifState {
-        let n = self.peak.dims()[1];
-        let device = self.peak.device();
-        LifState { v: Tensor::zeros([batch, n], &device), z: Tensor::zeros([batch, n], &device) }
+        self.lif.initial_state(batch)
     }
 
     /// One step (module docs).
     pub fn step(&self, x: Tensor<2>, state: &LifState) -> LifState {
-        let mut current = x.matmul(self.w_in.clone()) + state.z.clone().matmul(self.w_rec.clone());
-        if let Some(b) = &self.bias {
-            current = current + b.clone();
-        }
+        let current = self.lif.current(x, &state.z);
         let v = state.v.clone();
         let u = v.clone() + (v.clone() * (v - 1.0) + current) * self.inverse_tau.clone();
-        let z = self.spike_fn.apply(u.clone() - self.peak.clone());
-        let gate = if self.detach_reset { z.clone().detach() } else { z.clone() };
+        let z = self.lif.spike(u.clone() - self.lif.threshold().clone());
+        let gate = if self.lif.detach_reset() { z.clone().detach() } else { z.clone() };
         let reset = u * (gate.clone().neg() + 1.0) + gate * self.v_reset;
         LifState { v: reset.clamp_min(self.v_reset), z }
     }

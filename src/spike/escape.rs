@@ -95,11 +95,10 @@ impl EscapeNoise {
     }
 
     /// The built-in surrogate equal to f′ where one exists: for the sigmoid,
-    /// β σ(βx)(1 − σ(βx)) = (β/4)(1 − tanh²(βx/2)) is the ∂sigmoid shape with peak γ = β/4 and
-    /// sharpness β/4 (area 1). The exponential's f′ is one-sided and has no built-in shape.
+    /// [`Surrogate::logistic`]. The exponential's f′ is one-sided and has no built-in shape.
     pub fn matched_surrogate(&self) -> Option<Surrogate> {
         match *self {
-            EscapeNoise::Sigmoid { beta } => Surrogate::new(crate::surrogate::Shape::Sigmoid, beta / 4.0, beta / 4.0).ok(),
+            EscapeNoise::Sigmoid { beta } => Surrogate::logistic(beta).ok(),
             EscapeNoise::Exponential { .. } => None,
         }
     }
@@ -173,8 +172,7 @@ impl EscapeSpike {
     pub fn apply<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
         let detached = x.clone().detach();
         let xi = self.uniform(&detached);
-        let value = super::heaviside(self.noise.probability_tensor(detached.clone()) - xi);
-        let slope = self.backward_tensor(detached.clone()).detach();
-        value.detach() + (x - detached) * slope
+        let value = super::heaviside(self.noise.probability_tensor(detached) - xi);
+        super::inject(value, x, |xd| self.backward_tensor(xd))
     }
 }

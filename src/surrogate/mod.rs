@@ -190,6 +190,14 @@ impl Surrogate {
         })
     }
 
+    /// The derivative of the logistic function of steepness β, σ′_β(x) = β s(βx)(1 − s(βx)) =
+    /// (β/4)(1 − tanh²(βx/2)): the ∂sigmoid shape with peak γ = β/4 and sharpness β/4 (area 1),
+    /// whose antiderivative is exactly s(βx). It is the matched surrogate of sigmoid escape noise
+    /// and the derivative of a sigmoid network of steepness β.
+    pub fn logistic(beta: f64) -> Result<Self, SurrogateError> {
+        Surrogate::new(Shape::Sigmoid, beta / 4.0, beta / 4.0)
+    }
+
     /// `shape` with γ = β = 1 (peak 1, area 1).
     pub fn unit(shape: Shape) -> Result<Self, SurrogateError> {
         Self::new(shape, 1.0, 1.0)

@@ -11,7 +11,7 @@
 //! where s is the spike op: the Heaviside step with the surrogate σ′_β backward (the spiking
 //! network and its surrogate gradient), or the sigmoid σ_β itself with its exact derivative (the
 //! smooth network). σ′_β(z) = β σ(βz)(1 − σ(βz)) is sglab's ∂sigmoid surrogate with peak β/4 and
-//! sharpness β/4, whose antiderivative is exactly σ_β, so both networks come from one
+//! sharpness β/4 ([`Surrogate::logistic`]), whose antiderivative is exactly σ_β, so both networks come from one
 //! [`SpikeFn`] with a Heaviside or a smooth forward.
 //!
 //! On the circle θ(φ) = θ₀ + R (sin φ d₁ + cos φ d₂) spanned by two orthonormal directions, the
@@ -24,7 +24,7 @@ use burn::tensor::{Device, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::spike::{Forward, SpikeFn};
-use crate::surrogate::{Shape, Surrogate};
+use crate::surrogate::Surrogate;
 
 /// The five parameters of the toy network.
 pub const PARAMETERS: usize = 5;
@@ -38,9 +38,9 @@ pub enum Field {
     Smooth,
 }
 
-/// The spike op for steepness β: ∂sigmoid with peak and sharpness β/4.
+/// The spike op for steepness β: σ′_β ([`Surrogate::logistic`]) backward.
 fn spike_fn(beta: f64, field: Field) -> SpikeFn {
-    let surrogate = Surrogate::new(Shape::Sigmoid, beta / 4.0, beta / 4.0).expect("β > 0");
+    let surrogate = Surrogate::logistic(beta).expect("β > 0");
     let forward = match field {
         Field::Surrogate => Forward::Heaviside,
         Field::Smooth => Forward::Smooth,

@@ -166,19 +166,20 @@ impl Learner for DecolleNet {
     }
 }
 
-/// A DECOLLE network for `config` on data of `input_size` channels and `classes` classes,
-/// drawn from the run's seed, then initialised by LSUV on `train`'s first batch when the
-/// settings ask for it. Returns the network and, with LSUV, each layer's (mean U, var U).
-pub(crate) fn initial_network(
-    config: &TrainConfig,
-    train: &SpikeDataset,
-    device: &Device,
-) -> Result<(DecolleNet, Vec<(f64, f64)>), TrainError> {
-    let settings = settings(config);
+/// A DECOLLE network for `config` on data of `train`'s channels and classes, drawn from the
+/// run's seed.
+pub(crate) fn initial_network(config: &TrainConfig, train: &SpikeDataset, device: &Device) -> Result<DecolleNet, TrainError> {
     let spike_fn = crate::spike::SpikeFn::new(config.model.surrogate).with_implementation(config.model.spike_implementation);
-    let net = settings
+    settings(config)
         .init(train.channels(), &config.model.hidden_sizes, train.classes(), spike_fn, config.seed, device)
-        .map_err(|source| TrainError::Network(crate::network::NetworkError::Neuron { layer: 0, source }))?;
+        .map_err(|source| TrainError::Network(crate::network::NetworkError::Neuron { layer: 0, source }))
+}
+
+/// `net` initialised by LSUV on `train`'s first batch when the settings ask for it (a new run;
+/// a resumed one keeps its checkpoint). Returns the network and, with LSUV, each layer's
+/// (mean U, var U).
+pub(crate) fn prepare(net: DecolleNet, config: &TrainConfig, train: &SpikeDataset, device: &Device) -> Result<(DecolleNet, Vec<(f64, f64)>), TrainError> {
+    let settings = settings(config);
     if !settings.lsuv {
         return Ok((net, Vec::new()));
     }

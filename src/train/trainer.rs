@@ -85,12 +85,14 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
         return Err(TrainError::Data(crate::data::DataError::Invalid("the training part is empty".into())));
     }
     if config.decolle.is_some() {
-        let (net, _) = super::decolle::initial_network(config, train, &train_device)?;
-        return run_epochs(config, splits, options, net.clone(), net, |net, _| Ok(net));
+        let net = super::decolle::initial_network(config, train, &train_device)?;
+        return run_epochs(config, splits, options, &base, net.clone(), net, |net, _| {
+            Ok(super::decolle::prepare(net, config, train, &train_device)?.0)
+        });
     }
     let net_config = config.model.network(train.channels(), train.classes(), config.seed);
     let fresh = || net_config.init(&train_device);
-    run_epochs(config, splits, options, fresh()?, fresh()?, |net, progress| {
+    run_epochs(config, splits, options, &base, fresh()?, fresh()?, |net, progress| {
         let net = super::init_scheme::initialise(net, &config.init, &net_config, train)?;
         match &config.rate_targeting {
             Some(targeting) => Ok(target_rates(
@@ -109,18 +111,19 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
     })
 }
 
-/// The epoch loop (module docs) for any model and learning rule: `net` and `best` are freshly
-/// drawn models, `prepare` initialises a new run (not a resumed one).
+/// The epoch loop (module docs) for any model and learning rule on the device `base` (training
+/// on its autodiff form): `net` and `best` are freshly drawn models, `prepare` initialises a new
+/// run (not a resumed one).
 fn run_epochs<L: Learner>(
     config: &TrainConfig,
     splits: &Splits,
     options: &RunOptions,
+    base: &Device,
     mut net: L,
     mut best: L,
     prepare: impl FnOnce(L, &Progress) -> Result<L, TrainError>,
 ) -> Result<RunRecord, TrainError> {
     let started = Instant::now();
-    let base = crate::device(&config.backend)?;
     let train_device = base.clone().autodiff();
     let train = &splits.train;
     let mut optim = config.optimizer.init();
@@ -148,7 +151,7 @@ fn run_epochs<L: Learner>(
         progress.note(&format!("resuming after epoch {} from {}", state.epochs_done, checkpoint.as_ref().unwrap().dir().display()));
     } else {
         net = prepare(net, &progress)?;
-        let initial = net.evaluate(selection_set(splits), config, &base)?;
+        let initial = net.evaluate(selection_set(splits), config, base)?;
         state.initial_rates = initial.rates;
         best = net.clone();
     }
@@ -194,7 +197,7 @@ fn run_epochs<L: Learner>(
         let validation = if splits.validation.is_empty() {
             None
         } else {
-            Some(net.evaluate(&splits.validation, config, &base)?)
+            Some(net.evaluate(&splits.validation, config, base)?)
         };
         if !train_metrics.is_finite() || validation.as_ref().is_some_and(|v| !v.is_finite()) {
             status = RunStatus::Diverged { epoch };
@@ -202,7 +205,7 @@ fn run_epochs<L: Learner>(
             break;
         }
         let test = if config.test_each_epoch && !splits.test.is_empty() {
-            Some(net.evaluate(&splits.test, config, &base)?)
+            Some(net.evaluate(&splits.test, config, base)?)
         } else {
             None
         };
@@ -243,7 +246,7 @@ fn run_epochs<L: Learner>(
         None
     } else {
         let test_set = if splits.test.is_empty() { selection_set(splits) } else { &splits.test };
-        Some(best.evaluate(test_set, config, &base)?)
+        Some(best.evaluate(test_set, config, base)?)
     };
     Ok(RunRecord {
         config: config.clone(),

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use polars::prelude::DataFrame;
 use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, results_path, rows_where, with_text_column};
+use super::{Scale, StudyError, cached_sweep, results_path, rows_where, text_or_null, with_target_label, with_text_column};
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
 use crate::table::{distinct, fresh, string_column};
 use crate::train::sweep::SweepSpec;
@@ -87,13 +87,7 @@ pub fn fluctuation_sweep(scale: Scale) -> SweepSpec {
 /// Runs what is missing of the DECOLLE sweep; every run with the [`RATE_CONTROL`] label.
 pub fn run_decolle(scale: Scale) -> Result<DataFrame, StudyError> {
     let runs = cached_sweep(&decolle_sweep(scale), &results_path("04_decolle", scale))?;
-    let targets = if runs.column("decolle.rate_control.target").is_ok() {
-        string_column(&runs, "decolle.rate_control.target")?
-    } else {
-        vec!["null".to_string(); runs.height()]
-    };
-    let labels = targets.into_iter().map(|t| if t == "null" { "none".to_string() } else { format!("f={t}") }).collect();
-    with_text_column(&runs, RATE_CONTROL, labels)
+    with_target_label(&runs, "decolle.rate_control.target", RATE_CONTROL)
 }
 
 /// Runs what is missing of the fluctuation sweep; every run with the [`INIT`] and [`DEPTH`]
@@ -101,7 +95,7 @@ pub fn run_decolle(scale: Scale) -> Result<DataFrame, StudyError> {
 pub fn run_fluctuation(scale: Scale) -> Result<DataFrame, StudyError> {
     let runs = cached_sweep(&fluctuation_sweep(scale), &results_path("04_fluctuation", scale))?;
     let kinds = string_column(&runs, "init.kind")?;
-    let variants = if runs.column("init.variant").is_ok() { string_column(&runs, "init.variant")? } else { vec!["null".to_string(); runs.height()] };
+    let variants = text_or_null(&runs, "init.variant")?;
     let labels = kinds.iter().zip(&variants).map(|(k, v)| if k == "configured" { "glorot".to_string() } else { v.clone() }).collect();
     let layers = string_column(&runs, "model.hidden_sizes")?;
     let depth = layers.iter().map(|l| if l.matches(',').count() == 0 { "shallow".to_string() } else { "deep".to_string() }).collect();

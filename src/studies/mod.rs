@@ -51,6 +51,19 @@ pub fn rows_where(runs: &DataFrame, column: &str, value: &str) -> Result<DataFra
     Ok(fresh(&fresh(runs).filter(&BooleanChunked::from_slice("mask".into(), &mask))?))
 }
 
+/// Column `name` as text, "null" where a value is missing — everywhere when the column is
+/// absent (a results table leaves out a configuration field that is null in every run).
+pub fn text_or_null(runs: &DataFrame, name: &str) -> Result<Vec<String>, StudyError> {
+    if runs.column(name).is_ok() { Ok(string_column(runs, name)?) } else { Ok(vec!["null".to_string(); runs.height()]) }
+}
+
+/// `runs` with a text column `label` naming the target rate in the optional configuration
+/// field `target`: "none" where it is absent, "f=<target>" otherwise.
+pub fn with_target_label(runs: &DataFrame, target: &str, label: &str) -> Result<DataFrame, StudyError> {
+    let labels = text_or_null(runs, target)?.into_iter().map(|t| if t == "null" { "none".to_string() } else { format!("f={t}") }).collect();
+    with_text_column(runs, label, labels)
+}
+
 /// `runs` with a text column `name` added (or replaced).
 pub fn with_text_column(runs: &DataFrame, name: &str, values: Vec<String>) -> Result<DataFrame, StudyError> {
     let mut df = fresh(runs);

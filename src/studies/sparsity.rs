@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use polars::prelude::{Column, DataFrame};
 use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, results_path, rows_where, with_text_column};
+use super::{Scale, StudyError, cached_sweep, results_path, rows_where, with_target_label};
 use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, adjust, compare_groups, kruskal_wallis, pearson, spearman};
 use crate::table::{distinct, f64_column, fresh, string_column};
 use crate::train::sweep::SweepSpec;
@@ -80,9 +80,7 @@ pub fn run(scale: Scale) -> Result<DataFrame, StudyError> {
 
 /// `runs` with the [`SPARSITY`] column derived from `regularizer.target`.
 pub fn label(runs: &DataFrame) -> Result<DataFrame, StudyError> {
-    let targets = if runs.column("regularizer.target").is_ok() { string_column(runs, "regularizer.target")? } else { vec!["null".to_string(); runs.height()] };
-    let labels = targets.into_iter().map(|t| if t == "null" { "none".to_string() } else { format!("f={t}") }).collect();
-    with_text_column(runs, SPARSITY, labels)
+    with_target_label(runs, "regularizer.target", SPARSITY)
 }
 
 /// Pearson's r (the paper's test) between `metric` and the measured initial and final rate of

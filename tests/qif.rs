@@ -27,7 +27,8 @@ fn the_step_follows_the_discrete_qif_equation() {
     layer.lif.bias = Some(Param::from_tensor(common::tensor1(&b, &device)));
     let cell = layer.cell();
     let mut state = cell.initial_state(1);
-    let (mut v, mut z) = ([0.0f64; 2], [0.0f64; 2]);
+    let (peak, reset) = (2.0 * (5.0f64 - 0.5).atan(), 2.0 * (-1.0f64 - 0.5).atan());
+    let (mut v, mut z) = ([2.0 * (-0.5f64).atan(); 2], [0.0f64; 2]);
     let mut spikes = 0.0;
     for t in 0..40 {
         let x = [(t % 3 == 0) as u8 as f64, 1.0];
@@ -35,17 +36,42 @@ fn the_step_follows_the_discrete_qif_equation() {
         let mut next_z = [0.0; 2];
         for j in 0..2 {
             let current: f64 = (0..2).map(|i| x[i] * w_in[i * 2 + j] + z[i] * w_rec[i * 2 + j]).sum::<f64>() + b[j];
-            let u = v[j] + (v[j] * (v[j] - 1.0) + current) / 4.0;
-            next_z[j] = (u > 5.0) as u8 as f64;
-            next_v[j] = (u * (1.0 - next_z[j]) + -1.0 * next_z[j]).max(-1.0);
+            let u = v[j] + ((1.0 - v[j].cos()) + (current - 0.25) * (1.0 + v[j].cos())) / 4.0;
+            next_z[j] = (u > peak) as u8 as f64;
+            next_v[j] = (u * (1.0 - next_z[j]) + reset * next_z[j]).max(reset);
         }
         (v, z) = (next_v, next_z);
         spikes += z.iter().sum::<f64>();
         state = cell.step(Tensor::from_data(TensorData::new(x.to_vec(), [1, 2]), &device), &state);
-        assert_close(&values(state.v.clone()), &v, 1e-4, 1e-5, &format!("v at step {t}"));
+        assert_close(&values(state.v.clone()), &v, 1e-4, 1e-5, &format!("θ at step {t}"));
         assert_eq!(values(state.z.clone()), z.to_vec(), "z at step {t}");
     }
     assert!(spikes > 2.0, "the test should exercise spikes and resets, got {spikes}");
+}
+
+/// The phase form is the QIF neuron: mapped back by V = ½ + tan(θ/2), one small step (τ = 1000)
+/// moves V by the QIF equation's (V(V − 1) + I)/τ up to O(1/τ²), at rest, below and above the
+/// unstable point, with and without input.
+#[test]
+fn a_small_phase_step_is_the_quadratic_voltage_step() {
+    let device = sglab::device("flex").unwrap();
+    let spike_fn = SpikeFn::new(Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).unwrap());
+    let tau = 1000.0;
+    let config = QifConfig::new().with_lif(LifConfig::new().with_tau(tau).with_threshold(50.0)).with_v_reset(-10.0);
+    let mut layer = config.init(1, 1, spike_fn, 0, &device).unwrap();
+    layer.lif.w_in = Param::from_tensor(Tensor::from_data(TensorData::new(vec![1.0], [1, 1]), &device));
+    let cell = layer.cell();
+    for v0 in [-0.5, 0.0, 0.3, 1.0, 1.7, 3.0] {
+        for current in [0.0, 0.8, -1.5] {
+            let theta = sglab::neuron::qif::phase(Tensor::from_data(TensorData::new(vec![v0], [1, 1]), &device));
+            let state = sglab::neuron::LifState { v: theta, z: Tensor::zeros([1, 1], &device) };
+            let next = cell.step(Tensor::from_data(TensorData::new(vec![current], [1, 1]), &device), &state);
+            let dv = values(sglab::neuron::qif::voltage(next.v))[0] - v0;
+            let expected = (v0 * (v0 - 1.0) + current) / tau;
+            let second_order = 4.0 * (1.0 + v0 * v0 + current.abs()).powi(3) / (tau * tau);
+            assert!((dv - expected).abs() < second_order + 2e-6, "V = {v0}, I = {current}: ΔV {dv} vs {expected}");
+        }
+    }
 }
 
 /// With the smooth forward (the surrogate's antiderivative in place of H) the QIF network is

@@ -135,3 +135,23 @@ fn qif_configurations_parse_and_errors_name_the_field() {
     let layer = q.init(3, 4, spike_fn, 0, &device).unwrap();
     assert_eq!(values(layer.lif.bias.as_ref().unwrap().val()), vec![0.5; 4]);
 }
+
+/// A QIF network with the default phase-form layer (τ = 10, V_peak = 10) trains from its
+/// configuration and learns randman well above chance.
+#[test]
+fn a_qif_network_learns_randman() {
+    use sglab::data::randman::RandmanConfig;
+    use sglab::init::weights::WeightInit;
+    use sglab::train::{ProgressMode, RunOptions, TaskConfig, TrainConfig, train_with};
+    let task = RandmanConfig { classes: 3, units: 20, steps: 50, alpha: 2.0, samples_per_class: 100, seed: 2, ..Default::default() };
+    let mut config = TrainConfig::new(TaskConfig::Randman(task), 20);
+    config.model.hidden_sizes = vec![32];
+    config.model.neuron = NeuronConfig::Qif(QifConfig::new().with_lif(LifConfig::new().with_tau(10.0).with_threshold(10.0).with_input_init(WeightInit::Normal { mean: 0.0, std: 1.5 })));
+    config.batch_size = 32;
+    config.optimizer.lr = 1e-2;
+    config.seed = 1;
+    let record = train_with(&config, &RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet }).unwrap();
+    let accuracy = record.max_validation_accuracy().unwrap();
+    println!("QIF on randman: best validation accuracy {accuracy}, initial rate {:?}", record.initial_rates);
+    assert!(accuracy > 0.7, "chance is 1/3, got {accuracy}");
+}

@@ -113,9 +113,14 @@ pub fn fnv1a_hex(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// FNV-1a 64 of the configuration's canonical JSON, as 16 hex digits.
+/// The run id of a record: [`config_id`] of its configuration.
 pub fn run_id(record: &RunRecord) -> String {
-    let json = serde_json::to_string(&serde_json::to_value(&record.config).expect("configs serialise")).expect("JSON");
+    config_id(&record.config)
+}
+
+/// FNV-1a 64 of the configuration's canonical JSON, as 16 hex digits.
+pub fn config_id(config: &crate::train::TrainConfig) -> String {
+    let json = serde_json::to_string(&serde_json::to_value(config).expect("configs serialise")).expect("JSON");
     fnv1a_hex(&json)
 }
 

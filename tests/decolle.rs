@@ -149,7 +149,7 @@ fn decolle_config(epochs: usize, control: Option<RateControl>) -> TrainConfig {
 }
 
 fn quiet() -> RunOptions {
-    RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet }
+    RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None }
 }
 
 #[test]

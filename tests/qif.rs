@@ -150,7 +150,7 @@ fn a_qif_network_learns_randman() {
     config.batch_size = 32;
     config.optimizer.lr = 1e-2;
     config.seed = 1;
-    let record = train_with(&config, &RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet }).unwrap();
+    let record = train_with(&config, &RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None }).unwrap();
     let accuracy = record.max_validation_accuracy().unwrap();
     println!("QIF on randman: best validation accuracy {accuracy}, initial rate {:?}", record.initial_rates);
     assert!(accuracy > 0.7, "chance is 1/3, got {accuracy}");

@@ -78,7 +78,7 @@ fn a_stochastic_network_trains_and_repeats_with_its_seed() {
     config.batch_size = 16;
     config.optimizer.lr = 1e-2;
     config.seed = 1;
-    let quiet = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet };
+    let quiet = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
     let a = train_with(&config, &quiet).unwrap();
     let b = train_with(&config, &quiet).unwrap();
     let metrics = |r: &sglab::train::RunRecord| r.history.iter().map(|e| (e.train.loss, e.train.rates.clone())).collect::<Vec<_>>();

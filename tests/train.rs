@@ -23,7 +23,7 @@ fn epoch_metrics(r: &sglab::train::RunRecord) -> Vec<(sglab::train::EvalMetrics,
 }
 
 fn quiet() -> RunOptions {
-    RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet }
+    RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None }
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn an_interrupted_run_resumes_to_the_same_result() {
     let straight = train_with(&config, &quiet()).unwrap();
 
     let dir = common::scratch_dir("resume");
-    let options = RunOptions { checkpoint_dir: Some(dir.clone()), progress: ProgressMode::Quiet };
+    let options = RunOptions { checkpoint_dir: Some(dir.clone()), progress: ProgressMode::Quiet, model_file: None };
     // Interrupted after its first epoch by a wall-clock limit …
     let mut limited = config.clone();
     limited.time_limit_s = Some(1e-9);
@@ -169,6 +169,32 @@ fn an_interrupted_run_resumes_to_the_same_result() {
     assert_eq!(resumed.status, RunStatus::Completed);
     assert_eq!(epoch_metrics(&resumed), epoch_metrics(&straight));
     assert_eq!(resumed.test, straight.test);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// The saved model is the one the test metrics describe: loaded back into a network of the
+/// configuration it reproduces the record's test loss and accuracy; a missing file or one of
+/// another architecture is an error naming the file.
+#[test]
+fn a_saved_model_reproduces_the_test_metrics() {
+    let config = small(3);
+    let dir = common::scratch_dir("model");
+    let path = dir.join("net.bpk");
+    let options = RunOptions { model_file: Some(path.clone()), ..quiet() };
+    let record = train_with(&config, &options).unwrap();
+    let splits = config.task.load().unwrap();
+    let device = sglab::device(&config.backend).unwrap();
+    let (inputs, classes) = (splits.train.channels(), splits.train.classes());
+    let net = sglab::train::load_network(&config, inputs, classes, &path, &device).unwrap();
+    let metrics = sglab::train::evaluate_network(&net, &splits.test, &config, &device).unwrap();
+    let test = record.test.unwrap();
+    assert!((metrics.loss - test.loss).abs() < 1e-6 && metrics.accuracy == test.accuracy, "{metrics:?} vs {test:?}");
+    let mut wider = config.clone();
+    wider.model.hidden_sizes = vec![config.model.hidden_sizes[0] + 3];
+    let err = sglab::train::load_network(&wider, inputs, classes, &path, &device).unwrap_err().to_string();
+    assert!(err.contains("net.bpk"), "{err}");
+    let err = sglab::train::load_network(&config, inputs, classes, &dir.join("missing.bpk"), &device).unwrap_err().to_string();
+    assert!(err.contains("missing.bpk"), "{err}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

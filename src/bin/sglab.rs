@@ -75,7 +75,7 @@ fn train(args: &Args) -> Result<(), TrainError> {
         return Err(TrainError::Parse(format!("train takes one configuration file\n{USAGE}")));
     };
     let config = TrainConfig::load(&PathBuf::from(config))?;
-    let options = RunOptions { checkpoint_dir: args.option("checkpoint").map(PathBuf::from), progress: args.progress() };
+    let options = RunOptions { checkpoint_dir: args.option("checkpoint").map(PathBuf::from), progress: args.progress(), model_file: None };
     let record = train_with(&config, &options)?;
     let test = record.test.as_ref();
     println!(
@@ -111,7 +111,7 @@ fn sweep(args: &Args) -> Result<(), TrainError> {
         .or_else(|| spec.out.clone())
         .ok_or_else(|| TrainError::config("out", "an output table: give --out or `out` in the sweep file"))?;
     let shard = args.option("shard").map(str::parse::<Shard>).transpose()?;
-    let summary = sweep::run_sweep(&spec, &out, shard, &RunOptions { checkpoint_dir: None, progress: args.progress() })?;
+    let summary = sweep::run_sweep(&spec, &out, shard, &RunOptions { checkpoint_dir: None, progress: args.progress(), model_file: None })?;
     println!(
         "{}: {} points in this shard, {} run now ({} diverged), {} already done",
         out.display(),

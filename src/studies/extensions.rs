@@ -62,7 +62,7 @@ pub fn decolle_sweep(scale: Scale) -> SweepSpec {
     let control = |f: f64| json!({ "target": f, "weight": 100.0, "until_epoch": 1 });
     let mut grid = BTreeMap::new();
     grid.insert("decolle.rate_control".to_string(), vec![Value::Null, control(0.5), control(0.158)]);
-    SweepSpec { base, grid, seeds: seeds(), out: None }
+    SweepSpec { base, grid, seeds: seeds(), out: None, keep_models: false }
 }
 
 /// Fluctuation-driven initialisation variants and Glorot-uniform, shallow and deep.
@@ -81,7 +81,7 @@ pub fn fluctuation_sweep(scale: Scale) -> SweepSpec {
         vec![json!({ "kind": "configured" }), fluctuation("centred"), fluctuation("mean-at-threshold"), fluctuation("unit-rates")],
     );
     grid.insert("model.hidden_sizes".to_string(), vec![json!([n]), json!([n, n, n, n])]);
-    SweepSpec { base, grid, seeds: seeds(), out: None }
+    SweepSpec { base, grid, seeds: seeds(), out: None, keep_models: false }
 }
 
 /// Runs what is missing of the DECOLLE sweep; every run with the [`RATE_CONTROL`] label.

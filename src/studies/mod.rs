@@ -38,7 +38,7 @@ pub fn cached_sweep(spec: &SweepSpec, path: &std::path::Path) -> Result<DataFram
             }
         }
     }
-    let options = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet };
+    let options = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
     let summary = run_sweep(spec, path, None, &options)?;
     let name = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     println!("{name}: {} runs ({} trained now, {} cached, {} diverged) in {}", summary.points, summary.ran, summary.skipped, summary.diverged, path.display());

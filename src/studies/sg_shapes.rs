@@ -91,7 +91,7 @@ pub fn sweep(scale: Scale, task: &str) -> SweepSpec {
     let mut grid = std::collections::BTreeMap::new();
     grid.insert(SHAPE.to_string(), SHAPES.iter().map(|s| json!(s)).collect());
     grid.insert(LR.to_string(), learning_rates(scale).into_iter().map(|lr| json!(lr)).collect());
-    SweepSpec { base: base(scale, task), grid, seeds: vec![0, 1, 2, 3], out: None }
+    SweepSpec { base: base(scale, task), grid, seeds: vec![0, 1, 2, 3], out: None, keep_models: false }
 }
 
 /// The parquet table of `task` at `scale` under [`results_dir`].

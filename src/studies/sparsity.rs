@@ -69,7 +69,7 @@ pub fn sweep(scale: Scale) -> SweepSpec {
     grid.insert(RATE.to_string(), RATES.iter().map(|r| json!(r)).collect());
     grid.insert("regularizer".to_string(), TARGETS.iter().map(|t| regularizer(*t)).collect());
     grid.insert(SHAPE.to_string(), SHAPES.iter().map(|s| json!(s)).collect());
-    SweepSpec { base, grid, seeds: vec![0, 1, 2, 3], out: None }
+    SweepSpec { base, grid, seeds: vec![0, 1, 2, 3], out: None, keep_models: false }
 }
 
 /// Runs what is missing of the sweep and returns every run with the [`SPARSITY`] label.

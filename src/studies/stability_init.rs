@@ -127,14 +127,14 @@ pub fn ablation_sweep(scale: Scale) -> SweepSpec {
     config["init"] = json!({ "kind": "stability" });
     let mut grid = BTreeMap::new();
     grid.insert(CONDITIONS.to_string(), CONDITION_SETS.iter().map(|c| json!(c)).collect());
-    SweepSpec { base: config, grid, seeds: ablation_seeds(scale), out: None }
+    SweepSpec { base: config, grid, seeds: ablation_seeds(scale), out: None, keep_models: false }
 }
 
 /// The sweep of one surrogate parameter over its grid × seeds 0–3.
 pub fn parameter_sweep(scale: Scale, parameter: Parameter) -> SweepSpec {
     let mut grid = BTreeMap::new();
     grid.insert(parameter.column().to_string(), parameter.grid().into_iter().map(|v| json!(v)).collect());
-    SweepSpec { base: base(scale, parameter.surrogate()), grid, seeds: vec![0, 1, 2, 3], out: None }
+    SweepSpec { base: base(scale, parameter.surrogate()), grid, seeds: vec![0, 1, 2, 3], out: None, keep_models: false }
 }
 
 /// Runs (what is missing of) the ablation and returns its runs.

@@ -24,7 +24,7 @@ pub use config::{FluctuationScheme, InitScheme, ModelConfig, OptimizerConfig, Op
 pub use metrics::EvalMetrics;
 pub use progress::ProgressMode;
 pub use record::{EpochRecord, RunRecord, RunStatus};
-pub use trainer::{RunOptions, evaluate_network, train, train_on, train_with};
+pub use trainer::{RunOptions, evaluate_network, load_network, train, train_on, train_with};
 
 use crate::data::DataError;
 use crate::network::NetworkError;

@@ -51,6 +51,10 @@ pub struct SweepSpec {
     /// Output table.
     #[serde(default)]
     pub out: Option<PathBuf>,
+    /// Keep every run's trained model as `<out>.models/<run id>.bpk` ([`model_path`]) for
+    /// analyses of the trained networks.
+    #[serde(default)]
+    pub keep_models: bool,
 }
 
 fn default_seeds() -> Vec<u64> {
@@ -170,6 +174,11 @@ impl SweepSpec {
     }
 }
 
+/// Where a sweep with `keep_models` writing `out` keeps the trained model of the run of `config`.
+pub fn model_path(out: &Path, config: &TrainConfig) -> PathBuf {
+    PathBuf::from(format!("{}.models", out.display())).join(format!("{}.bpk", results::config_id(config)))
+}
+
 /// The history table beside a runs table: `x.parquet` → `x.history.parquet`.
 pub fn history_path(out: &Path) -> PathBuf {
     out.with_extension("history.parquet")
@@ -206,7 +215,8 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &R
             continue;
         }
         let checkpoint = checkpoint_dir(out, &point.key);
-        let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), ..options.clone() };
+        let model_file = spec.keep_models.then(|| model_path(out, &point.config));
+        let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), model_file, ..options.clone() };
         let record = train_with(&point.config, &run_options)?;
         summary.ran += 1;
         summary.diverged += usize::from(record.status.diverged());

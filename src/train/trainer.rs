@@ -39,6 +39,9 @@ pub struct RunOptions {
     pub checkpoint_dir: Option<PathBuf>,
     /// Progress display.
     pub progress: ProgressMode,
+    /// Where to save the trained model (the best epoch's, the one the test metrics describe) as
+    /// a burn record when the run ends without diverging; [`load_network`] reads it back.
+    pub model_file: Option<PathBuf>,
 }
 
 /// Runs `config` to completion with default options (no checkpoint, automatic progress).
@@ -246,6 +249,9 @@ fn run_epochs<L: Learner>(
         None
     } else {
         let test_set = if splits.test.is_empty() { selection_set(splits) } else { &splits.test };
+        if let Some(path) = &options.model_file {
+            save_model(&best, path)?;
+        }
         Some(best.evaluate(test_set, config, base)?)
     };
     Ok(RunRecord {
@@ -258,6 +264,28 @@ fn run_epochs<L: Learner>(
         wall_time_s: elapsed(),
         crate_version: env!("CARGO_PKG_VERSION").to_string(),
     })
+}
+
+/// Writes `model` to `path` (through a temporary file, so a reader never sees half a record).
+fn save_model<M: burn::module::Module>(model: &M, path: &std::path::Path) -> Result<(), TrainError> {
+    let fail = |e: String| TrainError::Io(format!("{}: {e}", path.display()));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    }
+    let tmp = path.with_extension("tmp");
+    model.clone().save_file(&tmp).map_err(|e| fail(format!("{e:?}")))?;
+    std::fs::rename(&tmp, path).map_err(|e| fail(e.to_string()))
+}
+
+/// The BPTT network of `config` for a task of `input_size` channels and `output_size` classes
+/// with the parameters saved in `path` (by [`RunOptions::model_file`]), on `device`. A missing
+/// or corrupt file, or one saved from another architecture, is an error naming the file.
+pub fn load_network(config: &TrainConfig, input_size: usize, output_size: usize, path: &std::path::Path, device: &Device) -> Result<Network, TrainError> {
+    if config.decolle.is_some() {
+        return Err(TrainError::config("decolle", "a BPTT configuration (load_network builds a `Network`)"));
+    }
+    let net = config.model.network(input_size, output_size, config.seed).init(device)?;
+    net.try_load_file(path).map_err(|e| TrainError::Io(format!("{}: not a saved model of this configuration: {e:?}", path.display())))
 }
 
 /// Metrics of `net` on `data` with the configuration's loss and evaluation limit, without an

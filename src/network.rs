@@ -92,6 +92,9 @@ pub enum NetworkError {
     /// The escape-noise settings are invalid.
     #[error("stochastic: {0}")]
     Stochastic(String),
+    /// Weights given for the network do not have its parameters' shapes.
+    #[error("weights: {0}")]
+    WeightShape(String),
 }
 
 /// A stack of recurrent spiking layers and a linear readout.

@@ -90,3 +90,46 @@ fn a_stochastic_network_trains_and_repeats_with_its_seed() {
     bad.model.stochastic = Some(StochasticSpec { noise: EscapeNoise::Exponential { p0: 0.0, delta_u: 0.1 }, backward: EscapeBackward::Matched });
     assert!(matches!(bad.validate(), Err(sglab::train::TrainError::Config { field, .. }) if field == "model.stochastic.noise"));
 }
+
+/// The Fano factor on hand-counted spikes: T = 4, R = 3 trials, n = 2 neurons, windows of 2.
+/// Neuron 0 counts (0, 1, 2) in window 0 (F = 1) and (2, 2, 2) in window 1 (F = 0); neuron 1 is
+/// silent in window 0 (left out) and counts (1, 0, 0) in window 1 (mean 1/3, variance 1/3,
+/// F = 1): the mean over the three cells is 2/3. A network without spikes has none.
+#[test]
+fn fano_factors_match_hand_counts() {
+    use sglab::studies::stochastic::fano_factor;
+    let (steps, trials, neurons) = (4, 3, 2);
+    let mut s = vec![0.0; steps * trials * neurons];
+    let mut set = |t: usize, r: usize, j: usize| s[(t * trials + r) * neurons + j] = 1.0;
+    set(0, 1, 0);
+    set(0, 2, 0);
+    set(1, 2, 0);
+    for r in 0..3 {
+        set(2, r, 0);
+        set(3, r, 0);
+    }
+    set(3, 0, 1);
+    let f = fano_factor(&s, steps, trials, neurons, 2).unwrap();
+    assert!((f - 2.0 / 3.0).abs() < 1e-12, "{f}");
+    assert_eq!(fano_factor(&vec![0.0; 24], 4, 3, 2, 2), None);
+}
+
+/// The study's Monte-Carlo table agrees with f′ within 4 standard errors plus the central
+/// difference's bias, and its standard error is the binomial one of the common-random-number
+/// difference, √(p(1 − p)/N)/2h with p = f(x + h) − f(x − h), within 5 %.
+#[test]
+fn the_study_monte_carlo_table_agrees_with_the_surrogate() {
+    use sglab::table::f64_column;
+    let noise = EscapeNoise::Sigmoid { beta: 10.0 };
+    let xs = [-0.3, 0.0, 0.15];
+    let (h, draws) = (0.01, 100_000);
+    let t = sglab::studies::stochastic::escape_derivative(noise, &xs, h, draws, 3).unwrap();
+    let (f1, mc, se, bias) = (f64_column(&t, "surrogate").unwrap(), f64_column(&t, "monte_carlo").unwrap(), f64_column(&t, "standard_error").unwrap(), f64_column(&t, "bias_bound").unwrap());
+    for i in 0..xs.len() {
+        assert!((f1[i] - noise.derivative(xs[i])).abs() < 1e-12);
+        assert!((mc[i] - f1[i]).abs() < 4.0 * se[i] + bias[i], "x = {}: {} ± {} vs {}", xs[i], mc[i], se[i], f1[i]);
+        let p = noise.probability(xs[i] + h) - noise.probability(xs[i] - h);
+        let binomial = (p * (1.0 - p) / draws as f64).sqrt() / (2.0 * h);
+        assert!((se[i] / binomial - 1.0).abs() < 0.05, "x = {}: SE {} vs binomial {binomial}", xs[i], se[i]);
+    }
+}

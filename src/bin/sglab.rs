@@ -5,7 +5,7 @@
 //! sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
 //! sglab merge OUT.parquet IN.parquet...
 //! sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
-//! sglab study 01|02|03|04|NAME [--scale quick|paper]
+//! sglab study 01|02|…|07|NAME [--scale quick|paper]
 //! ```
 
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ const USAGE: &str = "usage:
   sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
   sglab merge OUT.parquet IN.parquet...
   sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
-  sglab study 01|02|03|04|NAME [--scale quick|paper]
+  sglab study 01|02|…|07|NAME [--scale quick|paper]
 
 study: runs what is missing of a study notebook's sweeps into data/results/ (or
 $SGLAB_RESULTS; SGLAB_RECOMPUTE=1 reruns them), e.g. at paper scale on a cluster, so that
@@ -236,7 +236,7 @@ fn study(args: &Args) -> Result<(), TrainError> {
     };
     let tables = studies::run_study(name, scale).map_err(|e| TrainError::Results(e.to_string()))?;
     for (table, rows) in tables {
-        println!("{table}: {rows} runs");
+        println!("{table}: {rows} rows");
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Figure builders for the studies, on plotly.rs: surrogate shapes, a metric against the
 //! learning rate with a band, grouped bars with error bars and significance markers, heatmaps
-//! with a marked prediction, scatter with a regression line, spike rasters, voltage traces and
+//! with a marked prediction, named curves with error bars, scatter with a regression line, spike rasters, voltage traces and
 //! training curves.
 //!
 //! Every builder returns a [`Figure`]: it displays inline in an evcxr notebook (as text/html,
@@ -14,6 +14,7 @@ mod figure;
 mod heatmap;
 mod raster;
 mod scatter;
+mod series;
 mod shapes;
 
 pub use bands::{Band, metric_vs_x};
@@ -23,6 +24,7 @@ pub use figure::{Figure, Labels};
 pub use heatmap::heatmap;
 pub use raster::{spike_raster, voltage_traces};
 pub use scatter::scatter_with_fit;
+pub use series::{Series, series};
 pub use shapes::surrogate_shapes;
 
 pub(crate) use crate::table::distinct;

@@ -7,10 +7,13 @@
 //! (default `data/results/` and `figures/` in the crate's directory).
 
 pub mod extensions;
+pub mod landscape;
 pub mod scale;
+pub mod sg_ntk;
 pub mod sg_shapes;
 pub mod sparsity;
 pub mod stability_init;
+pub mod stochastic;
 
 pub use scale::{Scale, StudyError, figures_dir, recompute_requested, results_dir};
 
@@ -45,6 +48,27 @@ pub fn cached_sweep(spec: &SweepSpec, path: &std::path::Path) -> Result<DataFram
     Ok(fresh(&results::read_parquet(path)?))
 }
 
+/// A table computed from other results, cached at `path`: read back when its `key` column
+/// holds exactly the values `keys` (the runs or settings it was computed from) and no
+/// recomputation is requested, otherwise computed with `compute` and written.
+pub fn cached_table(
+    path: &std::path::Path,
+    key: &str,
+    keys: &std::collections::BTreeSet<String>,
+    compute: impl FnOnce() -> Result<DataFrame, StudyError>,
+) -> Result<DataFrame, StudyError> {
+    if path.exists() && !recompute_requested() {
+        let table = fresh(&results::read_parquet(path)?);
+        let held: std::collections::BTreeSet<String> = string_column(&table, key)?.into_iter().collect();
+        if &held == keys {
+            return Ok(table);
+        }
+    }
+    let mut table = compute()?;
+    results::write_parquet(&mut table, path)?;
+    Ok(table)
+}
+
 /// The rows of `runs` whose `column` (as text) equals `value`.
 pub fn rows_where(runs: &DataFrame, column: &str, value: &str) -> Result<DataFrame, StudyError> {
     let mask: Vec<bool> = string_column(runs, column)?.iter().map(|v| v == value).collect();
@@ -72,10 +96,11 @@ pub fn with_text_column(runs: &DataFrame, name: &str, values: Vec<String>) -> Re
 }
 
 /// The studies [`run_study`] knows, by notebook number and name.
-pub const STUDIES: [(&str, &str); 4] = [("01", "sg-shapes"), ("02", "stability-init"), ("03", "sparsity"), ("04", "extensions")];
+pub const STUDIES: [(&str, &str); 7] =
+    [("01", "sg-shapes"), ("02", "stability-init"), ("03", "sparsity"), ("04", "extensions"), ("05", "stochastic"), ("06", "qif-lif"), ("07", "sg-ntk")];
 
 /// Runs (what is missing of) every sweep of the study `name` ("02" or "stability-init", …) at
-/// `scale` and returns the number of runs of each of its tables.
+/// `scale` (and the tables computed from them) and returns the number of rows of each table.
 pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, StudyError> {
     let Some(&(number, long)) = STUDIES.iter().find(|(n, l)| *n == name || *l == name) else {
         let known: Vec<String> = STUDIES.iter().map(|(n, l)| format!("{n} ({l})")).collect();
@@ -91,7 +116,15 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
             t
         }
         "03" => vec![(long.into(), sparsity::run(scale)?)],
-        _ => vec![("decolle".into(), extensions::run_decolle(scale)?), ("fluctuation".into(), extensions::run_fluctuation(scale)?)],
+        "04" => vec![("decolle".into(), extensions::run_decolle(scale)?), ("fluctuation".into(), extensions::run_fluctuation(scale)?)],
+        "05" => vec![(long.into(), stochastic::run_training(scale)?)],
+        "07" => vec![("ensembles".into(), sg_ntk::run_ensembles(scale)?)],
+        _ => {
+            let runs = landscape::run_training(scale)?;
+            let slices = landscape::slices(scale, &runs)?;
+            let planes = landscape::planes(scale, &runs)?;
+            vec![(long.into(), runs), ("slices".into(), slices), ("planes".into(), planes)]
+        }
     };
     Ok(tables.into_iter().map(|(n, df)| (n, df.height())).collect())
 }

@@ -33,6 +33,15 @@ pub enum StudyError {
     /// A polars operation failed.
     #[error("table: {0}")]
     Polars(#[from] polars::prelude::PolarsError),
+    /// A dataset could not be loaded or batched.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// A network could not be built or run.
+    #[error(transparent)]
+    Network(#[from] crate::network::NetworkError),
+    /// A backend is not available.
+    #[error(transparent)]
+    Backend(#[from] crate::BackendError),
 }
 
 /// How big the studies run.

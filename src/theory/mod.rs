@@ -2,5 +2,7 @@
 //! of ([`surrogate_field`]), and the kernel that governs surrogate-gradient learning in wide
 //! networks ([`sg_ntk`]).
 
+pub mod landscape;
+pub mod sg_descent;
 pub mod sg_ntk;
 pub mod surrogate_field;

@@ -161,3 +161,9 @@ mod tests {
         }
     }
 }
+
+/// The values of a float tensor on the host as f64, row-major (a read that cannot fail: every
+/// float element type converts to f64).
+pub fn host_values<const D: usize>(t: burn::Tensor<D>) -> Vec<f64> {
+    t.into_data().convert::<f64>().try_to_vec::<f64>().expect("a float tensor converts to f64")
+}

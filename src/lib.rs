@@ -65,7 +65,7 @@ pub mod table;
 pub mod theory;
 pub mod train;
 
-pub use backend::{BackendError, BackendKind, device};
+pub use backend::{BackendError, BackendKind, device, host_values};
 
 /// burn, re-exported so that notebooks and downstream code name the same tensor types.
 pub use burn;

@@ -15,11 +15,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::{Column, DataFrame};
 use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, cached_table, results_path, with_text_column};
+use super::{KeptNetwork, Scale, StudyError, cached_sweep, cached_table, kept_networks, results_path, with_text_column};
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
 use crate::table::{f64_column, fresh, string_column};
 use crate::theory::landscape::{Weights, jumps, roughness, slice_1d, slice_2d};
-use crate::train::sweep::{SweepSpec, model_path};
+use crate::train::sweep::SweepSpec;
 
 /// Column added by [`run_training`]: "lif" or "qif".
 pub const NEURON: &str = "neuron";
@@ -92,30 +92,15 @@ pub fn neuron_test(table: &DataFrame, metric: &str, test: GroupTest) -> Result<D
     Ok(fresh(&compare_groups(table, metric, NEURON, &options)?))
 }
 
-struct Trained {
-    id: String,
-    label: String,
-    seed: u64,
-    net: crate::network::Network,
-}
-
-/// The trained networks of the runs in `runs` (on `device`), with the fixed slice batch.
-fn trained_networks(scale: Scale, runs: &DataFrame, device: &burn::tensor::Device) -> Result<(Vec<Trained>, crate::data::Batch, crate::train::TrainConfig), StudyError> {
-    let points = training_sweep(scale).points()?;
-    let config = points.first().ok_or_else(|| StudyError::Unknown("the sweep has no points".into()))?.config.clone();
-    let splits = config.task.load()?;
+/// The trained networks of the runs in `runs` (on `device`), the fixed slice batch and the
+/// sweep's base configuration.
+fn trained_networks(scale: Scale, runs: &DataFrame, device: &burn::tensor::Device) -> Result<(Vec<KeptNetwork>, crate::data::Batch, crate::train::TrainConfig), StudyError> {
+    let spec = training_sweep(scale);
+    let config = spec.points()?.first().ok_or_else(|| StudyError::Unknown("the sweep has no points".into()))?.config.clone();
+    let (nets, splits) = kept_networks(&spec, &training_path(scale), runs, NEURON, device)?;
     let data = if splits.validation.is_empty() { &splits.train } else { &splits.validation };
     let indices: Vec<usize> = (0..SLICE_SAMPLES.min(data.len())).collect();
     let batch = data.batch(&indices, device)?;
-    let (ids, labels) = (string_column(runs, "run_id")?, string_column(runs, NEURON)?);
-    let mut nets = Vec::new();
-    for point in &points {
-        let id = crate::results::config_id(&point.config);
-        let Some(row) = ids.iter().position(|i| *i == id) else { continue };
-        let path = model_path(&training_path(scale), &point.config);
-        let net = crate::train::load_network(&point.config, splits.train.channels(), splits.train.classes(), &path, device)?;
-        nets.push(Trained { id, label: labels[row].clone(), seed: point.config.seed, net });
-    }
     Ok((nets, batch, config))
 }
 
@@ -136,7 +121,7 @@ pub fn slices(scale: Scale, runs: &DataFrame) -> Result<DataFrame, StudyError> {
                 let direction = Weights::of(&t.net).random_direction(1000 * t.seed + k);
                 let values = slice_1d(&t.net, &direction, &alphas, &batch.inputs, &batch.labels, config.loss, &device)?;
                 for (&a, (loss, grad)) in alphas.iter().zip(values) {
-                    cols.0.push(t.id.clone());
+                    cols.0.push(t.run_id.clone());
                     cols.1.push(t.label.clone());
                     cols.2.push(t.seed);
                     cols.3.push(k);
@@ -174,7 +159,7 @@ pub fn planes(scale: Scale, runs: &DataFrame) -> Result<DataFrame, StudyError> {
             let values = slice_2d(&t.net, (&d1, &d2), &grid, &grid, &batch.inputs, &batch.labels, config.loss, &device)?;
             for (i, &a) in grid.iter().enumerate() {
                 for (j, &b) in grid.iter().enumerate() {
-                    cols.0.push(t.id.clone());
+                    cols.0.push(t.run_id.clone());
                     cols.1.push(t.label.clone());
                     cols.2.push(a);
                     cols.3.push(b);

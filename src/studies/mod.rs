@@ -69,6 +69,43 @@ pub fn cached_table(
     Ok(table)
 }
 
+/// A network a sweep kept ([`SweepSpec::keep_models`]), with its run's id, label and seed.
+pub struct KeptNetwork {
+    /// The run's id.
+    pub run_id: String,
+    /// The run's value of the label column.
+    pub label: String,
+    /// The run's seed.
+    pub seed: u64,
+    /// The trained network.
+    pub net: crate::network::Network,
+}
+
+/// The trained networks that the sweep `spec` writing `out` kept for the runs in `runs` (in
+/// the sweep's order), labelled from `runs`' column `label`, on `device`; also the task's data,
+/// loaded once. A run whose model file is missing or corrupt is an error naming the file.
+pub fn kept_networks(
+    spec: &SweepSpec,
+    out: &std::path::Path,
+    runs: &DataFrame,
+    label: &str,
+    device: &burn::tensor::Device,
+) -> Result<(Vec<KeptNetwork>, crate::data::Splits), StudyError> {
+    let points = spec.points()?;
+    let first = points.first().ok_or_else(|| StudyError::Unknown("the sweep has no points".into()))?;
+    let splits = first.config.task.load()?;
+    let (ids, labels) = (string_column(runs, "run_id")?, string_column(runs, label)?);
+    let mut nets = Vec::new();
+    for point in &points {
+        let run_id = results::config_id(&point.config);
+        let Some(row) = ids.iter().position(|i| *i == run_id) else { continue };
+        let path = crate::train::sweep::model_path(out, &point.config);
+        let net = crate::train::load_network(&point.config, splits.train.channels(), splits.train.classes(), &path, device)?;
+        nets.push(KeptNetwork { run_id, label: labels[row].clone(), seed: point.config.seed, net });
+    }
+    Ok((nets, splits))
+}
+
 /// The rows of `runs` whose `column` (as text) equals `value`.
 pub fn rows_where(runs: &DataFrame, column: &str, value: &str) -> Result<DataFrame, StudyError> {
     let mask: Vec<bool> = string_column(runs, column)?.iter().map(|v| v == value).collect();

@@ -143,8 +143,8 @@ pub fn run_ensembles(scale: Scale) -> Result<DataFrame, StudyError> {
                 for _ in 0..s.steps {
                     ensemble.step(&x, &y, LEARNING_RATE);
                 }
-                let losses = host(ensemble.loss(&x, &y))?;
-                let outputs = host(ensemble.forward(&test))?;
+                let losses = crate::host_values(ensemble.loss(&x, &y));
+                let outputs = crate::host_values(ensemble.forward(&test));
                 println!("{}: mean training loss {:.2e} after {} steps ({:.1} s)", setting_key(m, width, &s), crate::stats::mean(&losses), s.steps, started.elapsed().as_secs_f64());
                 for net in 0..s.networks {
                     for (i, &angle) in t.angles.iter().enumerate() {
@@ -169,10 +169,6 @@ pub fn run_ensembles(scale: Scale) -> Result<DataFrame, StudyError> {
             Column::new("train_loss".into(), cols.6),
         ])?))
     })
-}
-
-fn host<const D: usize>(t: Tensor<D>) -> Result<Vec<f64>, StudyError> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().map_err(|e| crate::table::TableError(format!("tensor values: {e:?}")).into())
 }
 
 /// The ensemble mean output per (forward, width, angle): columns `forward`, `width`, `angle`,

@@ -33,8 +33,7 @@ use crate::spike::escape::{EscapeBackward, EscapeNoise, EscapeSpike};
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
 use crate::table::{fresh, string_column};
 use crate::theory::surrogate_field::{Field, PARAMETERS, loop_integral, random_plane};
-use crate::train::TrainConfig;
-use crate::train::sweep::{SweepSpec, model_path};
+use crate::train::sweep::SweepSpec;
 
 /// Column added by [`run_training`]: "deterministic", "stochastic" (SuperSpike backward) or
 /// "stochastic-matched" (f′ backward).
@@ -56,7 +55,7 @@ pub fn escape_derivative(noise: EscapeNoise, xs: &[f64], h: f64, draws: usize, s
         let side = |at: f64| -> Vec<f64> {
             let op = EscapeSpike::new(noise, EscapeBackward::Matched, seed.wrapping_add(k as u64)).expect("a validated noise");
             let t = Tensor::<1>::from_data(TensorData::new(vec![at; draws], [draws]), &device);
-            op.apply(t).into_data().convert::<f64>().try_to_vec::<f64>().expect("f64 spikes")
+            crate::host_values(op.apply(t))
         };
         let (up, down) = (side(x + h), side(x - h));
         let differences: Vec<f64> = up.iter().zip(&down).map(|(a, b)| (a - b) / (2.0 * h)).collect();
@@ -204,23 +203,16 @@ pub fn fano_factor(spikes: &[f64], steps: usize, trials: usize, neurons: usize, 
 /// counts in windows of `window` steps ([`fano_factor`]), averaged over the samples. Columns
 /// `run_id`, [`NEURON`], `seed`, `layer`, `fano`, `rate` (the layer's mean rate over the trials).
 pub fn fano_factors(scale: Scale, runs: &DataFrame, samples: usize, trials: usize, window: usize) -> Result<DataFrame, StudyError> {
-    let spec = training_sweep(scale);
-    let points = spec.points()?;
-    let first = &points.first().ok_or_else(|| StudyError::Unknown("the sweep has no points".into()))?.config;
-    let splits = first.task.load()?;
-    let test: &SpikeDataset = if splits.test.is_empty() { &splits.validation } else { &splits.test };
     let device = crate::device("flex")?;
-    let (ids, labels) = (string_column(runs, "run_id")?, string_column(runs, NEURON)?);
+    let (nets, splits) = super::kept_networks(&training_sweep(scale), &training_path(scale), runs, NEURON, &device)?;
+    let test: &SpikeDataset = if splits.test.is_empty() { &splits.validation } else { &splits.test };
     let (mut out_ids, mut out_labels, mut out_seeds, mut layers, mut fanos, mut rates) = (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for point in &points {
-        let id = crate::results::config_id(&point.config);
-        let Some(row) = ids.iter().position(|i| *i == id) else { continue };
-        let net = trained(&point.config, &splits.train, &training_path(scale), &device)?;
-        let per_layer = layer_fano(&net, test, samples.min(test.len()), trials, window, &device)?;
+    for kept in &nets {
+        let per_layer = layer_fano(&kept.net, test, samples.min(test.len()), trials, window, &device)?;
         for (layer, (fano, rate)) in per_layer.into_iter().enumerate() {
-            out_ids.push(id.clone());
-            out_labels.push(labels[row].clone());
-            out_seeds.push(point.config.seed);
+            out_ids.push(kept.run_id.clone());
+            out_labels.push(kept.label.clone());
+            out_seeds.push(kept.seed);
             layers.push(layer as u64);
             fanos.push(fano);
             rates.push(rate);
@@ -234,12 +226,6 @@ pub fn fano_factors(scale: Scale, runs: &DataFrame, samples: usize, trials: usiz
         Column::new("fano".into(), fanos),
         Column::new("rate".into(), rates),
     ])?))
-}
-
-/// The trained network of the run of `config` kept by a sweep writing `out`.
-fn trained(config: &TrainConfig, train: &SpikeDataset, out: &std::path::Path, device: &burn::tensor::Device) -> Result<crate::network::Network, StudyError> {
-    let path = model_path(out, config);
-    Ok(crate::train::load_network(config, train.channels(), train.classes(), &path, device)?)
 }
 
 /// Per hidden layer: the Fano factor averaged over the samples (samples without spikes left
@@ -259,7 +245,7 @@ fn layer_fano(
         let out = net.forward(batch.inputs)?;
         for (l, spikes) in out.spikes.into_iter().enumerate() {
             let [steps, _, n] = spikes.dims();
-            let values = spikes.into_data().convert::<f64>().try_to_vec::<f64>().map_err(|e| crate::table::TableError(format!("spike values: {e:?}")))?;
+            let values = crate::host_values(spikes);
             rates[l].push(crate::stats::mean(&values));
             if let Some(f) = fano_factor(&values, steps, trials, n, window) {
                 fanos[l].push(f);

@@ -34,7 +34,7 @@ pub struct Weights {
 
 fn host<const D: usize>(t: Tensor<D>) -> (Vec<f64>, Vec<usize>) {
     let dims = t.dims().to_vec();
-    (t.into_data().convert::<f64>().try_to_vec::<f64>().expect("float parameters"), dims)
+    (crate::host_values(t), dims)
 }
 
 impl Weights {

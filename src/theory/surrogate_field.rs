@@ -60,7 +60,7 @@ pub fn output_and_field(theta: &[f64; PARAMETERS], beta: f64, field: Field, devi
     let y = s.apply(p(3) * h1 + p(4) * h2);
     let value = y.clone().into_scalar::<f64>();
     let grads = y.backward();
-    let grad: Vec<f64> = params.grad(&grads).expect("θ is tracked").into_data().convert::<f64>().try_to_vec::<f64>().expect("f64 gradient");
+    let grad: Vec<f64> = crate::host_values(params.grad(&grads).expect("θ is tracked"));
     (value, grad.try_into().expect("five gradients"))
 }
 

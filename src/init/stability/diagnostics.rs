@@ -44,11 +44,6 @@ pub struct LayerDiagnostics {
     pub jacobian_mean_square: Vec<f64>,
 }
 
-/// A tensor's values as f64, in row-major order.
-pub(crate) fn values<const D: usize>(t: Tensor<D>) -> Vec<f64> {
-    t.into_data().convert::<f64>().try_to_vec::<f64>().expect("float tensor")
-}
-
 /// A LIF layer's coefficients on the host, for its one-step Jacobian.
 #[derive(Debug, Clone)]
 pub struct HostLif {
@@ -73,9 +68,9 @@ impl HostLif {
     pub fn new(lif: &Lif) -> Self {
         HostLif {
             n: lif.hidden_size(),
-            alpha: values(lif.tau.val()).iter().map(|tau| (-1.0 / tau).exp()).collect(),
-            threshold: values(lif.threshold.val()),
-            w_rec: values(lif.masked_recurrent()),
+            alpha: crate::host_values(lif.tau.val()).iter().map(|tau| (-1.0 / tau).exp()).collect(),
+            threshold: crate::host_values(lif.threshold.val()),
+            w_rec: crate::host_values(lif.masked_recurrent()),
             reset: lif.reset,
             detach_reset: lif.detach_reset,
             surrogate: lif.spike_fn.surrogate().cloned(),
@@ -129,17 +124,17 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
         let host = HostLif::new(lif);
         let [steps, batch, n] = out.spikes[l].dims();
         let n_in = below.dims()[2];
-        let v = values(voltages[l].clone());
+        let v = crate::host_values(voltages[l].clone());
         let z = out.spikes[l].clone();
-        let z_host = values(z.clone());
+        let z_host = crate::host_values(z.clone());
         let mut centred: Vec<f64> = v.iter().enumerate().map(|(k, v)| v - host.threshold[k % n]).collect();
         let mean = centred.iter().sum::<f64>() / centred.len() as f64;
         centred.sort_by(f64::total_cmp);
         let median = centred[centred.len() / 2];
-        let input_current = values(below.clone().reshape([steps * batch, n_in]).matmul(lif.w_in.val()));
+        let input_current = crate::host_values(below.clone().reshape([steps * batch, n_in]).matmul(lif.w_in.val()));
         // z_{t−1} W_rec for t ≥ 1, and z_t W_rec + b for the step after t.
-        let recurrent = values(z.clone().reshape([steps * batch, n]).matmul(lif.masked_recurrent()));
-        let bias = lif.bias.as_ref().map_or(vec![0.0; n], |b| values(b.val()));
+        let recurrent = crate::host_values(z.clone().reshape([steps * batch, n]).matmul(lif.masked_recurrent()));
+        let bias = lif.bias.as_ref().map_or(vec![0.0; n], |b| crate::host_values(b.val()));
         let recurrent_var = if steps > 1 { variance(&recurrent[..(steps - 1) * batch * n], 0) } else { 0.0 };
         let (mut jac_max, mut jac_ms) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
         for t in 0..steps.saturating_sub(1) {

@@ -192,7 +192,7 @@ fn mean_and_exact(solutions: &[Solution]) -> (f64, f64) {
 /// A host copy of a `[rows, cols]` weight tensor.
 fn host(t: Tensor<2>) -> Matrix {
     let [rows, cols] = t.dims();
-    Matrix::new(rows, cols, super::diagnostics::values(t))
+    Matrix::new(rows, cols, crate::host_values(t))
 }
 
 /// Recommended initialisation and surrogate for `config` on input of moments `input`, with
@@ -269,9 +269,9 @@ struct RecurrentInit {
                     .into_iter()
                     .zip(&net.layers)
                     .map(|(v, layer)| {
-                        let threshold = super::diagnostics::values(layer.lif().threshold.val());
+                        let threshold = crate::host_values(layer.lif().threshold.val());
                         let n = threshold.len();
-                        super::diagnostics::values(v).iter().enumerate().map(|(k, v)| v - threshold[k % n]).collect()
+                        crate::host_values(v).iter().enumerate().map(|(k, v)| v - threshold[k % n]).collect()
                     })
                     .collect(),
             )

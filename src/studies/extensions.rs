@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use polars::prelude::DataFrame;
 use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, results_path, rows_where, text_or_null, with_target_label, with_text_column};
+use super::{Scale, StudyError, cached_sweep, comparison_task, comparison_width, results_path, rows_where, text_or_null, with_target_label, with_text_column};
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
 use crate::table::{distinct, fresh, string_column};
 use crate::train::sweep::SweepSpec;
@@ -35,26 +35,12 @@ pub fn seeds() -> Vec<u64> {
     (0..8).collect()
 }
 
-fn task(scale: Scale) -> Value {
-    match scale {
-        Scale::Quick => json!({ "name": "randman", "classes": 5, "units": 20, "steps": 50, "alpha": 2.0, "samples_per_class": 200, "seed": 0 }),
-        Scale::Paper => json!({ "name": "slmnist", "steps": 100 }),
-    }
-}
-
-fn width(scale: Scale) -> usize {
-    match scale {
-        Scale::Quick => 64,
-        Scale::Paper => 128,
-    }
-}
-
 /// DECOLLE without and with the rate control (module docs).
 pub fn decolle_sweep(scale: Scale) -> SweepSpec {
-    let n = width(scale);
+    let n = comparison_width(scale);
     let base = json!({
         "epochs": if scale == Scale::Quick { 6 } else { 30 }, "batch_size": 64,
-        "task": task(scale),
+        "task": comparison_task(scale),
         "model": { "hidden_sizes": [n, n], "surrogate": { "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 5.0 } },
         "optimizer": { "kind": "adam", "lr": 1e-2, "beta1": 0.0, "beta2": 0.95 },
         "decolle": { "burn_in": 5, "lsuv": true },
@@ -67,10 +53,10 @@ pub fn decolle_sweep(scale: Scale) -> SweepSpec {
 
 /// Fluctuation-driven initialisation variants and Glorot-uniform, shallow and deep.
 pub fn fluctuation_sweep(scale: Scale) -> SweepSpec {
-    let n = width(scale);
+    let n = comparison_width(scale);
     let base = json!({
         "epochs": if scale == Scale::Quick { 10 } else { 30 }, "batch_size": 64,
-        "task": task(scale),
+        "task": comparison_task(scale),
         "model": { "hidden_sizes": [n], "surrogate": { "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 1.0 } },
         "optimizer": { "kind": "adamw", "lr": 1e-2, "clip_norm": 1.0 },
     });

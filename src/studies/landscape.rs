@@ -13,9 +13,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::{Column, DataFrame};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{KeptNetwork, Scale, StudyError, cached_sweep, cached_table, kept_networks, results_path, with_text_column};
+use super::{KeptNetwork, Scale, StudyError, cached_sweep, cached_table, comparison_task, comparison_width, kept_networks, results_path, with_text_column};
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
 use crate::table::{f64_column, fresh, string_column};
 use crate::theory::landscape::{Weights, jumps, roughness, slice_1d, slice_2d};
@@ -43,23 +43,13 @@ pub const DIRECTIONS: u64 = 2;
 /// Samples of the fixed batch the slices are computed on.
 pub const SLICE_SAMPLES: usize = 128;
 
-fn task(scale: Scale) -> Value {
-    match scale {
-        Scale::Quick => json!({ "name": "randman", "classes": 5, "units": 20, "steps": 50, "alpha": 2.0, "samples_per_class": 200, "seed": 0 }),
-        Scale::Paper => json!({ "name": "slmnist", "steps": 100 }),
-    }
-}
-
 /// LIF and QIF networks on one task (module docs); every run keeps its trained model.
 pub fn training_sweep(scale: Scale) -> SweepSpec {
-    let n = match scale {
-        Scale::Quick => 64,
-        Scale::Paper => 128,
-    };
+    let n = comparison_width(scale);
     let input_init = json!({ "kind": "normal", "mean": 0.0, "std": 1.0 });
     let base = json!({
         "epochs": 30, "batch_size": 64,
-        "task": task(scale),
+        "task": comparison_task(scale),
         "model": { "hidden_sizes": [n], "surrogate": { "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 1.0 } },
         "optimizer": { "kind": "adamw", "lr": 1e-2, "clip_norm": 1.0 },
     });

@@ -106,6 +106,23 @@ pub fn kept_networks(
     Ok((nets, splits))
 }
 
+/// The task studies 04–06 compare their variants on: randman with 5 classes × 200 samples, 20
+/// units, 50 steps at quick scale; sl-MNIST at 100 steps at paper scale.
+pub fn comparison_task(scale: Scale) -> serde_json::Value {
+    match scale {
+        Scale::Quick => serde_json::json!({ "name": "randman", "classes": 5, "units": 20, "steps": 50, "alpha": 2.0, "samples_per_class": 200, "seed": 0 }),
+        Scale::Paper => serde_json::json!({ "name": "slmnist", "steps": 100 }),
+    }
+}
+
+/// The hidden width of studies 04–06: 64 at quick scale, 128 at paper scale.
+pub fn comparison_width(scale: Scale) -> usize {
+    match scale {
+        Scale::Quick => 64,
+        Scale::Paper => 128,
+    }
+}
+
 /// The rows of `runs` whose `column` (as text) equals `value`.
 pub fn rows_where(runs: &DataFrame, column: &str, value: &str) -> Result<DataFrame, StudyError> {
     let mask: Vec<bool> = string_column(runs, column)?.iter().map(|v| v == value).collect();

@@ -27,7 +27,7 @@ use burn::tensor::TensorData;
 use polars::prelude::{Column, DataFrame};
 use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, results_path, with_text_column};
+use super::{Scale, StudyError, cached_sweep, comparison_task, comparison_width, results_path, with_text_column};
 use crate::data::SpikeDataset;
 use crate::spike::escape::{EscapeBackward, EscapeNoise, EscapeSpike};
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
@@ -110,13 +110,6 @@ pub fn loop_integrals(betas: &[f64], segments: usize, seed: u64) -> Result<(Data
     Ok((fresh(&totals), fresh(&paths)))
 }
 
-fn task(scale: Scale) -> Value {
-    match scale {
-        Scale::Quick => json!({ "name": "randman", "classes": 5, "units": 20, "steps": 50, "alpha": 2.0, "samples_per_class": 200, "seed": 0 }),
-        Scale::Paper => json!({ "name": "slmnist", "steps": 100 }),
-    }
-}
-
 /// Seeds of every arm.
 pub fn seeds() -> Vec<u64> {
     (0..8).collect()
@@ -124,14 +117,12 @@ pub fn seeds() -> Vec<u64> {
 
 /// Deterministic and stochastic networks (module docs); every run keeps its trained model.
 pub fn training_sweep(scale: Scale) -> SweepSpec {
-    let (n, epochs) = match scale {
-        Scale::Quick => (64, 10),
-        Scale::Paper => (128, 30),
-    };
+    let n = comparison_width(scale);
+    let epochs = if scale == Scale::Quick { 10 } else { 30 };
     let superspike = json!({ "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 10.0 });
     let base = json!({
         "epochs": epochs, "batch_size": 64,
-        "task": task(scale),
+        "task": comparison_task(scale),
         "model": { "hidden_sizes": [n, n], "surrogate": superspike },
         "init": { "kind": "fluctuation", "variant": "centred" },
         "optimizer": { "kind": "adamw", "lr": 1e-2, "clip_norm": 1.0 },

@@ -51,6 +51,7 @@
 pub mod backend;
 pub mod data;
 pub mod display;
+pub mod fused;
 pub mod init;
 pub mod network;
 pub mod neuron;

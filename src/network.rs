@@ -13,6 +13,7 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::Device;
 
+use crate::fused::Execution;
 use crate::init::weights::{WeightInit, rng};
 use crate::neuron::{Layer, NeuronConfig, NeuronError};
 use crate::spike::{Implementation, SpikeFn};
@@ -106,6 +107,12 @@ pub struct Network {
     pub readout_weight: Param<Tensor<2>>,
     /// Readout bias `[C]`.
     pub readout_bias: Option<Param<Tensor<1>>>,
+    /// How the recurrent layers run ([`Network::with_execution`]).
+    #[module(skip)]
+    pub execution: Execution,
+    /// Truncated-BPTT window in steps, 0 for full BPTT ([`Network::with_truncation`]).
+    #[module(skip)]
+    pub truncation: usize,
 }
 
 /// What a forward pass produced.
@@ -161,6 +168,8 @@ impl NetworkConfig {
             readout_bias: self
                 .readout_bias
                 .then(|| Param::from_tensor(Tensor::zeros([self.output_size], device))),
+            execution: Execution::default(),
+            truncation: 0,
         })
     }
 }
@@ -192,6 +201,47 @@ impl Network {
         self.run(x, true)
     }
 
+    /// The same network running its layers as `execution` says (the default is
+    /// [`Execution::Fused`]: the fused kernels wherever they apply).
+    pub fn with_execution(mut self, execution: Execution) -> Self {
+        self.execution = execution;
+        self
+    }
+
+    /// The same network trained with truncated BPTT of window `steps` (0: full BPTT): the
+    /// gradient flows back through a layer's state at most to the start of the current window
+    /// of `steps` steps, and further back only through the layers' inputs. Forward values are
+    /// unchanged.
+    pub fn with_truncation(mut self, steps: usize) -> Self {
+        self.truncation = steps;
+        self
+    }
+
+    /// Whether a forward pass over `x` runs the fused kernels ([`crate::fused`]): every layer is
+    /// LIF with a built-in surrogate and a Heaviside forward, `x` is `f32` on a CPU backend, and
+    /// the network is not set to [`Execution::Reference`].
+    pub fn uses_fused(&self, x: &Tensor<3>) -> bool {
+        self.fused_specs(x, false).is_some()
+    }
+
+    /// The fused kernels' settings for every layer, when all of them can run fused on `x`.
+    fn fused_specs(&self, x: &Tensor<3>, record_voltages: bool) -> Option<Vec<crate::fused::LifSpec>> {
+        let eligible = self.execution == Execution::Fused
+            && !record_voltages
+            && x.dtype() == burn::tensor::DType::F32
+            && crate::fused::runs_on_host(&x.device());
+        if !eligible {
+            return None;
+        }
+        self.layers
+            .iter()
+            .map(|layer| match layer {
+                Layer::Lif(lif) => lif.cell().fused_spec(self.truncation),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn run(&self, x: Tensor<3>, record_voltages: bool) -> Result<NetworkOutput, NetworkError> {
         let [steps, batch, channels] = x.dims();
         if steps == 0 || batch == 0 || channels != self.input_size() {
@@ -200,17 +250,30 @@ impl Network {
                 got: [steps, batch, channels],
             });
         }
-        let mut inputs: Vec<Tensor<2>> = x.iter_dim(0).map(|xt| xt.squeeze_dim(0)).collect();
-        let mut spikes = Vec::with_capacity(self.layers.len());
         let mut voltages = record_voltages.then(Vec::new);
-        for layer in &self.layers {
-            let trace = layer.run(inputs, record_voltages);
-            if let (Some(all), Some(v)) = (voltages.as_mut(), trace.voltages) {
-                all.push(Tensor::stack(v, 0));
+        let spikes = match self.fused_specs(&x, record_voltages) {
+            Some(specs) => {
+                let mut spikes: Vec<Tensor<3>> = Vec::with_capacity(self.layers.len());
+                for (layer, spec) in self.layers.iter().zip(specs) {
+                    let input = spikes.last().cloned().unwrap_or_else(|| x.clone());
+                    spikes.push(layer.lif().cell().run_fused(input, spec));
+                }
+                spikes
             }
-            inputs = trace.spikes;
-            spikes.push(Tensor::stack(inputs.clone(), 0));
-        }
+            None => {
+                let mut inputs: Vec<Tensor<2>> = x.iter_dim(0).map(|xt| xt.squeeze_dim(0)).collect();
+                let mut spikes = Vec::with_capacity(self.layers.len());
+                for layer in &self.layers {
+                    let trace = layer.run_truncated(inputs, record_voltages, self.truncation);
+                    if let (Some(all), Some(v)) = (voltages.as_mut(), trace.voltages) {
+                        all.push(Tensor::stack(v, 0));
+                    }
+                    inputs = trace.spikes;
+                    spikes.push(Tensor::stack(inputs.clone(), 0));
+                }
+                spikes
+            }
+        };
         let top: &Tensor<3> = spikes.last().expect("at least one layer");
         let [_, _, width] = top.dims();
         let mut logits = top

@@ -59,6 +59,13 @@ pub struct AlifState {
     pub a: Tensor<2>,
 }
 
+impl AlifState {
+    /// The same state cut from the gradient (truncated BPTT).
+    pub fn detach(self) -> Self {
+        AlifState { lif: self.lif.detach(), a: self.a.detach() }
+    }
+}
+
 /// An ALIF layer unrolled for one sequence.
 #[derive(Debug, Clone)]
 pub struct AlifCell {

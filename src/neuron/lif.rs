@@ -24,7 +24,8 @@ use burn::tensor::Device;
 
 use super::{NeuronError, Reset, per_neuron};
 use crate::init::weights::{WeightInit, rng};
-use crate::spike::SpikeFn;
+use crate::fused::LifSpec;
+use crate::spike::{Forward, SpikeFn};
 
 /// Settings of a LIF layer (sizes and surrogate are given to [`LifConfig::init`]).
 #[derive(Config, Debug, PartialEq)]
@@ -103,6 +104,13 @@ pub struct LifState {
     pub v: Tensor<2>,
     /// Spikes z_t `[B, n]`.
     pub z: Tensor<2>,
+}
+
+impl LifState {
+    /// The same state cut from the gradient (truncated BPTT).
+    pub fn detach(self) -> Self {
+        LifState { v: self.v.detach(), z: self.z.detach() }
+    }
 }
 
 /// A LIF layer unrolled for one sequence: the per-step coefficients computed once.
@@ -242,6 +250,34 @@ impl LifCell {
             Some(b) => current + b.clone(),
             None => current,
         }
+    }
+
+    /// The fused kernels' settings for this cell with truncated-BPTT window `truncation`
+    /// (0: none), when its spike allows them: a built-in surrogate with a Heaviside forward.
+    pub(crate) fn fused_spec(&self, truncation: usize) -> Option<LifSpec> {
+        match &self.spike_fn {
+            SpikeFn::Builtin { surrogate, forward: Forward::Heaviside, .. } => Some(LifSpec {
+                reset: self.reset,
+                detach_reset: self.detach_reset,
+                surrogate: *surrogate,
+                truncation,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The layer's spikes `[T, B, n]` for the input `[T, B, n_in]` through the fused kernels:
+    /// one (event-driven) input projection for all steps, then the recurrence in one kernel.
+    pub(crate) fn run_fused(&self, x: Tensor<3>, spec: LifSpec) -> Tensor<3> {
+        let [steps, batch, n_in] = x.dims();
+        let n = self.alpha.dims()[1];
+        let current = crate::fused::project(x.reshape([steps * batch, n_in]), self.w_in.clone()).reshape([steps, batch, n]);
+        let bias = match &self.bias {
+            Some(b) => b.clone().reshape([n]),
+            None => Tensor::zeros([n], &self.alpha.device()),
+        };
+        let row = |t: &Tensor<2>| t.clone().reshape([n]);
+        crate::fused::lif_recurrence(current, self.w_rec.clone(), bias, row(&self.alpha), row(&self.threshold), spec)
     }
 
     /// Whether the reset term is excluded from the gradient.

@@ -273,6 +273,13 @@ impl Layer {
     /// Each step does its own input matmul, so the backward pass is linear in the number of
     /// steps (slicing one tracked `[T, …]` tensor per step would make it quadratic).
     pub fn run(&self, inputs: impl IntoIterator<Item = Tensor<2>>, record_voltages: bool) -> LayerTrace {
+        self.run_truncated(inputs, record_voltages, 0)
+    }
+
+    /// As [`Layer::run`], with truncated BPTT of window `truncation` (0: none): the state is
+    /// detached before every step t > 0 divisible by the window, so that the gradient reaches
+    /// earlier steps only through the layer's input.
+    pub fn run_truncated(&self, inputs: impl IntoIterator<Item = Tensor<2>>, record_voltages: bool, truncation: usize) -> LayerTrace {
         let mut spikes = Vec::new();
         let mut voltages = record_voltages.then(Vec::new);
         let mut record = |state: &LifState| {
@@ -281,6 +288,7 @@ impl Layer {
                 v.push(state.v.clone());
             }
         };
+        let cut = |t: usize| truncation > 0 && t > 0 && t % truncation == 0;
         let mut inputs = inputs.into_iter().peekable();
         let Some(batch) = inputs.peek().map(|x| x.dims()[0]) else {
             return LayerTrace {
@@ -292,7 +300,10 @@ impl Layer {
             Layer::Lif(layer) => {
                 let cell = layer.cell();
                 let mut state = cell.initial_state(batch);
-                for x in inputs {
+                for (t, x) in inputs.enumerate() {
+                    if cut(t) {
+                        state = state.detach();
+                    }
                     state = cell.step(x, &state);
                     record(&state);
                 }
@@ -300,7 +311,10 @@ impl Layer {
             Layer::Alif(layer) => {
                 let cell = layer.cell();
                 let mut state = cell.initial_state(batch);
-                for x in inputs {
+                for (t, x) in inputs.enumerate() {
+                    if cut(t) {
+                        state = state.detach();
+                    }
                     state = cell.step(x, &state);
                     record(&state.lif);
                 }
@@ -308,7 +322,10 @@ impl Layer {
             Layer::Qif(layer) => {
                 let cell = layer.cell();
                 let mut state = cell.initial_state(batch);
-                for x in inputs {
+                for (t, x) in inputs.enumerate() {
+                    if cut(t) {
+                        state = state.detach();
+                    }
                     state = cell.step(x, &state);
                     record(&state);
                 }

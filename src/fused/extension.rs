@@ -1,0 +1,202 @@
+//! The fused kernels as burn operations: a backend extension whose forward runs the host
+//! kernels on any backend's values, and whose `Autodiff` implementation registers one node per
+//! call with the backward written out (`sparse.rs`, `recurrence.rs`).
+
+#![allow(deprecated)] // `NdArray` is deprecated upstream in favour of flex; it is a supported feature here.
+
+use std::sync::Arc;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::TensorMetadata;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
+
+use super::host::{from_host, to_host};
+use super::recurrence::{self, Dims, LifParams, LifSpec, Trace};
+use super::sparse::{DENSE_ABOVE, SparseRows};
+
+/// Spike-matrix products and the LIF recurrence with hand-written backward passes.
+#[backend_extension(
+    Flex: cfg(feature = "flex"),
+    NdArray: cfg(feature = "ndarray"),
+    Cube: cfg(feature = "wgpu"),
+    Fusion: cfg(feature = "wgpu"),
+    Autodiff
+)]
+pub trait FusedBackend: Backend {
+    /// Y = X·W for a spike matrix X `[M, K]`, event-driven when X is sparse.
+    #[fusion(default)]
+    fn spike_project(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
+        project_forward::<Self>(x, w).0
+    }
+
+    /// The spikes `[T, B, n]` of a LIF layer driven by `current` `[T, B, n]`.
+    #[fusion(default)]
+    fn lif_recurrence(
+        current: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> FloatTensor<Self> {
+        recurrence_forward::<Self>(current, [w_rec, bias, alpha, threshold], &spec, false).0
+    }
+}
+
+#[cfg(feature = "flex")]
+impl FusedBackend for burn::backend::Flex {}
+
+#[cfg(feature = "ndarray")]
+impl FusedBackend for burn::backend::NdArray {}
+
+#[cfg(feature = "wgpu")]
+impl FusedBackend for burn_cubecl::CubeBackend {}
+
+/// Y = X·W; also returns X's nonzero entries when the product was event-driven.
+fn project_forward<B: Backend>(x: FloatTensor<B>, w: FloatTensor<B>) -> (FloatTensor<B>, Option<Arc<SparseRows>>) {
+    let device = x.device();
+    let (values, dims) = to_host::<B>(x.clone());
+    let [m, k] = [dims[0], dims[1]];
+    let sparse = SparseRows::from_dense(&values, m, k);
+    if sparse.density() > DENSE_ABOVE {
+        return (B::float_matmul(x, w), None);
+    }
+    let (w_values, w_dims) = to_host::<B>(w);
+    let n = w_dims[1];
+    let y = sparse.matmul(&w_values, n);
+    (from_host::<B>(y, &[m, n], &device), Some(Arc::new(sparse)))
+}
+
+/// The layer's spikes, and the trace and host parameters when `keep_trace`.
+fn recurrence_forward<B: Backend>(
+    current: FloatTensor<B>,
+    params: [FloatTensor<B>; 4],
+    spec: &LifSpec,
+    keep_trace: bool,
+) -> (FloatTensor<B>, Option<(Arc<Trace>, Arc<LifParams>, Dims)>) {
+    let device = current.device();
+    let (current, dims) = to_host::<B>(current);
+    let dims = Dims { steps: dims[0], batch: dims[1], n: dims[2] };
+    let [w, bias, alpha, threshold] = params.map(|p| to_host::<B>(p).0);
+    let params = LifParams { w, bias, alpha, threshold };
+    let (z, trace) = recurrence::forward(spec, dims, &current, &params, keep_trace);
+    let z = from_host::<B>(z, &[dims.steps, dims.batch, dims.n], &device);
+    (z, trace.map(|t| (Arc::new(t), Arc::new(params), dims)))
+}
+
+impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff<B, C> {
+    fn spike_project(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
+        /// ∂W = Xᵀ·G (event-driven when X was stored sparse), ∂X = G·Wᵀ.
+        #[derive(Debug)]
+        struct ProjectBackward;
+
+        /// X's nonzero entries (or X itself when dense) and W.
+        type ProjectState<B> = (Option<Arc<SparseRows>>, Option<FloatTensor<B>>, FloatTensor<B>);
+
+        impl<B: Backend> Backward<B, 2> for ProjectBackward {
+            type State = ProjectState<B>;
+
+            fn backward(self, ops: Ops<Self::State, 2>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+                let (sparse, x_dense, w) = ops.state;
+                let grad = grads.consume::<B>(&ops.node);
+                let [x_node, w_node] = ops.parents;
+                if let Some(node) = x_node {
+                    let grad_x = B::float_matmul(grad.clone(), B::float_transpose(w));
+                    grads.register::<B>(node.id, grad_x);
+                }
+                if let Some(node) = w_node {
+                    let grad_w = match (sparse, x_dense) {
+                        (Some(sparse), _) => {
+                            let device = grad.device();
+                            let (g, dims) = to_host::<B>(grad);
+                            let n = dims[1];
+                            let grad_w = sparse.transpose_matmul(&g, n);
+                            from_host::<B>(grad_w, &[sparse.cols(), n], &device)
+                        }
+                        (None, Some(x)) => B::float_matmul(B::float_transpose(x), grad),
+                        (None, None) => unreachable!("a dense product keeps X"),
+                    };
+                    grads.register::<B>(node.id, grad_w);
+                }
+            }
+        }
+
+        match ProjectBackward.prepare::<C>([x.node(), w.node()]).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let w_inner = w.primitive().clone();
+                let x_inner = x.primitive().clone();
+                let (y, sparse) = project_forward::<B>(x_inner.clone(), w_inner.clone());
+                let x_kept = sparse.is_none().then_some(x_inner);
+                prep.finish((sparse, x_kept, w_inner), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(project_forward::<B>(x.into_primitive(), w.into_primitive()).0),
+        }
+    }
+
+    fn lif_recurrence(
+        current: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> FloatTensor<Self> {
+        /// Backpropagation through time written out (`recurrence::backward`).
+        #[derive(Debug)]
+        struct RecurrenceBackward;
+
+        impl<B: Backend> Backward<B, 5> for RecurrenceBackward {
+            type State = (LifSpec, Arc<Trace>, Arc<LifParams>, Dims);
+
+            fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+                let (spec, trace, params, dims) = ops.state;
+                let grad = grads.consume::<B>(&ops.node);
+                let device = grad.device();
+                let (grad_z, _) = to_host::<B>(grad);
+                let g = recurrence::backward(&spec, dims, &trace, &grad_z, &params);
+                let n = dims.n;
+                let outputs = [
+                    (g.current, vec![dims.steps, dims.batch, n]),
+                    (g.w, vec![n, n]),
+                    (g.bias, vec![n]),
+                    (g.alpha, vec![n]),
+                    (g.threshold, vec![n]),
+                ];
+                for (parent, (values, shape)) in ops.parents.into_iter().zip(outputs) {
+                    if let Some(node) = parent {
+                        grads.register::<B>(node.id, from_host::<B>(values, &shape, &device));
+                    }
+                }
+            }
+        }
+
+        let nodes = [current.node(), w_rec.node(), bias.node(), alpha.node(), threshold.node()];
+        match RecurrenceBackward.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let params = [w_rec, bias, alpha, threshold].map(|p| p.primitive().clone());
+                let (z, kept) = recurrence_forward::<B>(current.primitive().clone(), params, &spec, true);
+                let (trace, params, dims) = kept.expect("the trace was asked for");
+                prep.finish((spec, trace, params, dims), z)
+            }
+            OpsKind::UnTracked(prep) => {
+                let params = [w_rec, bias, alpha, threshold].map(|p| p.into_primitive());
+                prep.finish(recurrence_forward::<B>(current.into_primitive(), params, &spec, false).0)
+            }
+        }
+    }
+}
+
+/// Runs [`FusedBackend::spike_project`] on dispatch tensors.
+pub(super) fn spike_project(x: FloatTensor<Dispatch>, w: FloatTensor<Dispatch>) -> FloatTensor<Dispatch> {
+    <Dispatch as FusedBackend>::spike_project(x, w)
+}
+
+/// Runs [`FusedBackend::lif_recurrence`] on dispatch tensors.
+pub(super) fn lif_recurrence(current: FloatTensor<Dispatch>, params: [FloatTensor<Dispatch>; 4], spec: LifSpec) -> FloatTensor<Dispatch> {
+    let [w_rec, bias, alpha, threshold] = params;
+    <Dispatch as FusedBackend>::lif_recurrence(current, w_rec, bias, alpha, threshold, spec)
+}

@@ -1,0 +1,84 @@
+//! Fused training kernels: a LIF layer over a whole sequence as two operations instead of
+//! several per time step.
+//!
+//! ```text
+//! reference:  for t in 0..T:  I_t = x_t·W_in;  v_t, z_t = step(I_t, v_{t−1}, z_{t−1})   (≈ 10 recorded ops per step)
+//! fused:      I = X·W_in                  one product for all T·B rows, event-driven in X's spikes
+//!             Z = lif_recurrence(I, W, b, α, ϑ)   one kernel over T, hand-written BPTT
+//! ```
+//!
+//! The projection takes the input `[T, B, n_in]` as one `[T·B, n_in]` matrix, so its backward is
+//! one product too (no per-step slices, whose backward is quadratic in T). When the input is
+//! sparser than [`sparse::DENSE_ABOVE`] (spikes: the latency-coded input is ≈ 1.5 % dense)
+//! both X·W and Xᵀ·G are sums over X's nonzero entries. The recurrence ([`recurrence`]) runs
+//! every step of a chunk of batch rows in one task, with the recurrent product event-driven in
+//! the previous step's spikes, and keeps only the voltages (`f32`) and spikes (one bit each)
+//! for its backward pass. No value is read back to the caller inside the time loop.
+//!
+//! The kernels run on the host, so they serve the CPU backends (flex, ndarray);
+//! [`runs_on_host`] tells whether a device is one. They apply to LIF layers whose spike is the
+//! Heaviside with a built-in surrogate, in `f32`. A [`crate::network::Network`] uses them where
+//! they apply unless set to [`Execution::Reference`], the per-step path every other neuron
+//! model uses and against which the fused gradients are tested (tests/fused.rs).
+
+mod extension;
+pub(crate) mod host;
+pub mod recurrence;
+pub mod sparse;
+
+pub use recurrence::LifSpec;
+
+use burn::Tensor;
+use burn::tensor::Device;
+
+/// How a network runs its recurrent layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Execution {
+    /// The fused kernels where they apply (LIF layers with a built-in surrogate and a
+    /// Heaviside forward, `f32`, on a CPU backend, voltages not requested), the reference
+    /// path elsewhere.
+    #[default]
+    Fused,
+    /// One step at a time with burn's autodiff recording every tensor operation.
+    Reference,
+}
+
+/// Whether the fused kernels run on `device` without leaving it: flex and ndarray, with or
+/// without autodiff.
+pub fn runs_on_host(device: &Device) -> bool {
+    fn host(device: &burn::backend::DispatchDevice) -> bool {
+        use burn::backend::DispatchDevice as D;
+        match device {
+            #[cfg(feature = "flex")]
+            D::Flex(_) => true,
+            #[cfg(feature = "ndarray")]
+            D::NdArray(_) => true,
+            D::Autodiff(inner) => host(&inner.clone().inner()),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+    host(device.as_dispatch())
+}
+
+/// Y = X·W for X `[M, K]` and W `[K, N]`, event-driven in X's nonzero entries when X is
+/// sparser than [`sparse::DENSE_ABOVE`]; differentiable in both.
+pub fn project(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
+    Tensor::from_dispatch(extension::spike_project(x.into_dispatch(), w.into_dispatch()))
+}
+
+/// The spikes `[T, B, n]` of a LIF layer driven by the input current `[T, B, n]` (without
+/// bias), with recurrent weights W `[n, n]` (masked as the layer uses them), bias b, decay α
+/// and threshold ϑ `[n]`; differentiable in all five ([`recurrence`] has the equations).
+pub fn lif_recurrence(
+    current: Tensor<3>,
+    w_rec: Tensor<2>,
+    bias: Tensor<1>,
+    alpha: Tensor<1>,
+    threshold: Tensor<1>,
+    spec: LifSpec,
+) -> Tensor<3> {
+    let params = [w_rec.into_dispatch(), bias.into_dispatch(), alpha.into_dispatch(), threshold.into_dispatch()];
+    Tensor::from_dispatch(extension::lif_recurrence(current.into_dispatch(), params, spec))
+}

@@ -1,0 +1,187 @@
+//! The fused kernels against the reference path (per-step tensor operations under burn's
+//! autodiff): spikes, logits and every parameter's gradient on random networks, for every
+//! surrogate shape, every reset rule with and without a detached reset, learnable τ and ϑ,
+//! sparse and dense inputs, one and several batch chunks, and truncated BPTT.
+
+mod common;
+
+use common::{assert_close, values};
+use sglab::BackendKind;
+use sglab::burn::Tensor;
+use sglab::burn::tensor::{Device, TensorData};
+use sglab::fused::{Execution, runs_on_host};
+use sglab::init::WeightInit;
+use sglab::network::{Network, NetworkConfig, time_averaged_cross_entropy};
+use sglab::neuron::{LifConfig, NeuronConfig, Reset};
+use sglab::surrogate::{Shape, Surrogate};
+
+const STEPS: usize = 24;
+const INPUTS: usize = 14;
+const CLASSES: usize = 3;
+
+fn cpu_devices() -> Vec<(BackendKind, Device)> {
+    BackendKind::compiled()
+        .into_iter()
+        .filter(|k| *k != BackendKind::Wgpu)
+        .map(|k| (k, k.device().unwrap().autodiff()))
+        .collect()
+}
+
+/// A 0/1 input with about `density` of its entries set, or (`binary` false) values in
+/// {0, 0.5, 1.5}, from a fixed hash.
+fn input(batch: usize, density: f64, binary: bool, device: &Device) -> Tensor<3> {
+    let v: Vec<f64> = (0..STEPS * batch * INPUTS)
+        .map(|i| {
+            let h = ((i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64;
+            match (h < density, binary) {
+                (false, _) => 0.0,
+                (true, true) => 1.0,
+                (true, false) => if h < density / 2.0 { 0.5 } else { 1.5 },
+            }
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(v, [STEPS, batch, INPUTS]), device)
+}
+
+fn network(lif: LifConfig, surrogate: Surrogate, seed: u64, device: &Device) -> Network {
+    NetworkConfig::new(INPUTS, vec![12, 9], CLASSES)
+        .with_neuron(NeuronConfig::Lif(lif))
+        .with_surrogate(surrogate)
+        .with_seed(seed)
+        .init(device)
+        .unwrap()
+}
+
+/// Spikes, logits and the gradient of every parameter of the loss
+/// CE(time-averaged logits) + Σ c ⊙ z¹ (a direct, uneven gradient into the first layer's spikes).
+fn evaluate(net: &Network, x: Tensor<3>) -> (Vec<Vec<f64>>, Vec<f64>, Vec<(String, Vec<f64>)>) {
+    let [_, batch, _] = x.dims();
+    let labels: Vec<usize> = (0..batch).map(|b| b % CLASSES).collect();
+    let out = net.forward(x).unwrap();
+    let [t, b, n] = out.spikes[0].dims();
+    let weights: Vec<f64> = (0..t * b * n).map(|i| ((i * 37 % 11) as f64 - 5.0) * 1e-3).collect();
+    let weights = Tensor::<3>::from_data(TensorData::new(weights, [t, b, n]), &out.spikes[0].device());
+    let loss = time_averaged_cross_entropy(out.logits.clone(), &labels).unwrap() + (out.spikes[0].clone() * weights).sum();
+    let grads = loss.backward();
+    let mut g: Vec<(String, Option<Vec<f64>>)> = Vec::new();
+    for (l, layer) in net.layers.iter().enumerate() {
+        let lif = layer.lif();
+        g.push((format!("layer {l} w_in"), lif.w_in.val().grad(&grads).map(values)));
+        g.push((format!("layer {l} w_rec"), lif.w_rec.val().grad(&grads).map(values)));
+        g.push((format!("layer {l} bias"), lif.bias.as_ref().and_then(|b| b.val().grad(&grads)).map(values)));
+        g.push((format!("layer {l} tau"), lif.tau.val().grad(&grads).map(values)));
+        g.push((format!("layer {l} threshold"), lif.threshold.val().grad(&grads).map(values)));
+    }
+    g.push(("readout".into(), net.readout_weight.val().grad(&grads).map(values)));
+    let g = g.into_iter().filter_map(|(name, v)| v.map(|v| (name, v))).collect();
+    (out.spikes.iter().map(|s| values(s.clone())).collect(), values(out.logits), g)
+}
+
+/// Runs the same network fused and by reference and compares everything to 1e-5.
+fn compare(net: Network, x: Tensor<3>, what: &str) {
+    assert!(net.uses_fused(&x), "{what}: the fused path must apply");
+    let reference = net.clone().with_execution(Execution::Reference);
+    assert!(!reference.uses_fused(&x));
+    let (spikes_f, logits_f, grads_f) = evaluate(&net, x.clone());
+    let (spikes_r, logits_r, grads_r) = evaluate(&reference, x);
+    for (l, (a, b)) in spikes_f.iter().zip(&spikes_r).enumerate() {
+        assert_eq!(a, b, "{what}: spikes of layer {l}");
+        let rate = a.iter().sum::<f64>() / a.len() as f64;
+        assert!(rate > 0.01 && rate < 0.9, "{what}: layer {l} rate {rate} leaves the test without spikes or silence");
+    }
+    assert_close(&logits_f, &logits_r, 1e-5, 1e-5, &format!("{what}: logits"));
+    assert_eq!(grads_f.len(), grads_r.len(), "{what}: the same parameters have gradients");
+    for ((name, a), (_, b)) in grads_f.iter().zip(&grads_r) {
+        let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(scale > 0.0, "{what}: {name} has a zero gradient");
+        assert_close(a, b, 1e-5 * scale.max(1.0), 1e-5, &format!("{what}: ∂L/∂{name}"));
+    }
+}
+
+fn all_shapes() -> Vec<Surrogate> {
+    let mut shapes: Vec<Shape> = Shape::PAPER_SIX.to_vec();
+    shapes.extend([Shape::PseudoSpike { tail: 3.0 }, Shape::Cauchy, Shape::Arctan]);
+    shapes.into_iter().map(|s| Surrogate::new(s, 0.8, 1.5).unwrap()).collect()
+}
+
+fn lif(reset: Reset, detach_reset: bool) -> LifConfig {
+    LifConfig::new()
+        .with_reset(reset)
+        .with_detach_reset(detach_reset)
+        .with_tau(6.0)
+        .with_tau_spread(0.2)
+        .with_threshold(0.6)
+        .with_threshold_spread(0.2)
+        .with_learn_tau(true)
+        .with_learn_threshold(true)
+        .with_input_init(WeightInit::GlorotUniform)
+}
+
+#[test]
+fn fused_runs_on_the_cpu_backends() {
+    for (kind, device) in cpu_devices() {
+        assert!(runs_on_host(&device), "{kind:?} with autodiff");
+        assert!(runs_on_host(&kind.device().unwrap()), "{kind:?}");
+    }
+    let device = BackendKind::Flex.device().unwrap();
+    let net = network(LifConfig::new(), Surrogate::default(), 1, &device);
+    let x64 = input(2, 0.2, true, &device).cast(sglab::burn::tensor::DType::F64);
+    assert!(!net.uses_fused(&x64), "f64 input runs the reference path");
+}
+
+#[test]
+fn every_shape_and_reset_matches_the_reference() {
+    for (kind, device) in cpu_devices() {
+        for (s, surrogate) in all_shapes().into_iter().enumerate() {
+            for reset in [Reset::Subtract, Reset::MultReset1, Reset::MultReset2] {
+                for detach_reset in [false, true] {
+                    let net = network(lif(reset, detach_reset), surrogate, 10 + s as u64, &device);
+                    let what = format!("{kind:?} {surrogate} {reset:?} detach {detach_reset}");
+                    compare(net, input(5, 0.08, true, &device), &what);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn dense_and_valued_inputs_and_several_chunks_match_the_reference() {
+    let surrogate = Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).unwrap();
+    for (kind, device) in cpu_devices() {
+        for (batch, density, binary) in [(70, 0.05, true), (6, 0.6, true), (6, 0.1, false), (40, 0.5, false)] {
+            let net = network(lif(Reset::Subtract, false), surrogate, 3, &device);
+            let what = format!("{kind:?} B {batch} density {density} binary {binary}");
+            compare(net, input(batch, density, binary, &device), &what);
+        }
+    }
+}
+
+#[test]
+fn truncated_bptt_matches_the_reference_and_changes_the_gradient() {
+    let surrogate = Surrogate::new(Shape::Sigmoid, 1.0, 2.0).unwrap();
+    let device = BackendKind::Flex.device().unwrap().autodiff();
+    for reset in [Reset::Subtract, Reset::MultReset1, Reset::MultReset2] {
+        for window in [1, 5] {
+            let net = network(lif(reset, false), surrogate, 7, &device).with_truncation(window);
+            compare(net, input(4, 0.1, true, &device), &format!("{reset:?} window {window}"));
+        }
+        let x = input(4, 0.1, true, &device);
+        let full = evaluate(&network(lif(reset, false), surrogate, 7, &device), x.clone());
+        let cut = evaluate(&network(lif(reset, false), surrogate, 7, &device).with_truncation(5), x);
+        assert_eq!(full.1, cut.1, "truncation leaves the forward pass unchanged");
+        let w_rec = |g: &[(String, Vec<f64>)]| g.iter().find(|(n, _)| n == "layer 0 w_rec").unwrap().1.clone();
+        let diff = w_rec(&full.2).iter().zip(w_rec(&cut.2)).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(diff > 1e-6, "{reset:?}: truncation must change ∂L/∂W_rec (max difference {diff})");
+    }
+}
+
+#[test]
+fn forward_without_autodiff_matches() {
+    let device = BackendKind::Flex.device().unwrap();
+    let net = network(lif(Reset::Subtract, false), Surrogate::default(), 4, &device);
+    let x = input(33, 0.07, true, &device);
+    let fused = net.forward(x.clone()).unwrap();
+    let reference = net.with_execution(Execution::Reference).forward(x).unwrap();
+    assert_eq!(values(fused.spikes[1].clone()), values(reference.spikes[1].clone()));
+    assert_close(&values(fused.logits), &values(reference.logits), 1e-5, 1e-5, "logits");
+}

@@ -3,10 +3,15 @@
 //! (lr 1e-3), on 2 CPU threads, input already on the device.
 //!
 //! ```text
-//! cargo bench --bench train_step --features ndarray                  # slmnist + scaling-T, flex and ndarray
-//! cargo bench --bench train_step --features ndarray -- slmnist flex  # any subset of configs and backends
-//! cargo bench --bench train_step --features ndarray -- --steps 9     # measured steps per case (default 5)
+//! cargo bench --bench train_step --features ndarray                          # every configuration, backend and path
+//! cargo bench --bench train_step --features ndarray -- slmnist flex fused    # any subset of configs, backends and paths
+//! cargo bench --bench train_step --features ndarray -- --steps 9             # measured steps per case (default 5)
+//! cargo bench --bench train_step --features ndarray -- scaling-T --truncation 50  # truncated BPTT
 //! ```
+//!
+//! "fused" is the default execution of a network (`sglab::fused`: event-driven input
+//! projection and the LIF recurrence in one kernel with hand-written BPTT); "reference" is the
+//! per-step path under burn's autodiff.
 //!
 //! Every case runs in its own child process (this binary re-executed with `--case`), so that its
 //! peak resident memory (VmHWM) is its own. A case reports the median, minimum and maximum
@@ -27,6 +32,7 @@ use rand::RngExt;
 use sglab::burn::Tensor;
 use sglab::burn::optim::{AdamConfig, GradientsParams};
 use sglab::burn::tensor::{Device, TensorData};
+use sglab::fused::Execution;
 use sglab::network::{NetworkConfig, time_averaged_cross_entropy};
 use sglab::surrogate::Surrogate;
 
@@ -61,17 +67,13 @@ impl Case {
 
 fn cases(selected: &[String]) -> Vec<Case> {
     let slmnist = Case { name: "slmnist", batch: 256, steps: 100, inputs: 784, hidden: [128, 128], classes: 10 };
-    let mut all = vec![slmnist];
+    let shd = Case { name: "shd", batch: 128, steps: 250, inputs: 700, hidden: [256, 256], classes: 20 };
+    let mut all = vec![slmnist, shd];
     for t in [50, 100, 200, 400, 800] {
         all.push(Case { name: "scaling-T", batch: 64, steps: t, ..slmnist });
     }
-    let shd = Case { name: "shd", batch: 128, steps: 250, inputs: 700, hidden: [256, 256], classes: 20 };
-    let wanted = |c: &Case| selected.iter().any(|s| s == c.name);
-    if selected.is_empty() {
-        all
-    } else {
-        all.into_iter().chain([shd]).filter(wanted).collect()
-    }
+    let wanted = |c: &Case| selected.is_empty() || selected.iter().any(|s| s == c.name);
+    all.into_iter().filter(wanted).collect()
 }
 
 /// Latency-coded input `[T, B, n_in]` and uniform labels.
@@ -106,13 +108,18 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// Seconds per training step of `case`, one warm-up step then `measured` steps.
-fn time_training(case: &Case, device: &Device, measured: usize) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+fn time_training(case: &Case, device: &Device, execution: Execution, truncation: usize, measured: usize) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
     let device = device.clone().autodiff();
     let mut net = NetworkConfig::new(case.inputs, case.hidden.to_vec(), case.classes)
         .with_surrogate(Surrogate::default())
-        .init(&device)?;
+        .init(&device)?
+        .with_execution(execution)
+        .with_truncation(truncation);
     let mut optim = AdamConfig::new().init();
     let (x, labels) = latency_batch(case, 1, &device);
+    if net.uses_fused(&x) != (execution == Execution::Fused) {
+        return Err(format!("{}: the {execution:?} path does not apply on this backend", case.name).into());
+    }
     let mut times = Vec::with_capacity(measured);
     for step in 0..=measured {
         let start = Instant::now();
@@ -154,14 +161,15 @@ fn sgemm_gflops(device: &Device) -> f64 {
 }
 
 /// Runs one case in this process and prints one machine-readable result line.
-fn run_case(backend: &str, case: &Case, measured: usize) -> Result<(), Box<dyn std::error::Error>> {
+fn run_case(backend: &str, path: &str, case: &Case, truncation: usize, measured: usize) -> Result<(), Box<dyn std::error::Error>> {
     let device = sglab::device(backend)?;
+    let execution = parse_path(path)?;
     let peak = sgemm_gflops(&device);
-    let times = time_training(case, &device, measured)?;
+    let times = time_training(case, &device, execution, truncation, measured)?;
     let (min, max) = times.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
     let med = median(times);
     println!(
-        "RESULT {backend} {} {} {} {med:.4} {min:.4} {max:.4} {:.1} {peak:.1} {:.0}",
+        "RESULT {backend} {path} {} {} {} {med:.4} {min:.4} {max:.4} {:.1} {peak:.1} {:.0}",
         case.name,
         case.batch,
         case.steps,
@@ -171,22 +179,41 @@ fn run_case(backend: &str, case: &Case, measured: usize) -> Result<(), Box<dyn s
     Ok(())
 }
 
+/// Slope of the least-squares line through (ln x, ln y).
+fn loglog_slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let (xs, ys): (Vec<f64>, Vec<f64>) = points.iter().map(|&(x, y)| (x.ln(), y.ln())).unzip();
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
+    sxy / sxx
+}
+
+fn parse_path(path: &str) -> Result<Execution, Box<dyn std::error::Error>> {
+    match path {
+        "fused" => Ok(Execution::Fused),
+        "reference" => Ok(Execution::Reference),
+        other => Err(format!("unknown path {other}; known: fused, reference").into()),
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `cargo bench` appends `--bench`; it carries no meaning here.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     if args.first().map(String::as_str) == Some("--case") {
-        let [backend, name, batch, steps, measured] = &args[1..] else {
-            return Err("usage: --case BACKEND NAME BATCH STEPS MEASURED".into());
+        let [backend, path, name, batch, steps, truncation, measured] = &args[1..] else {
+            return Err("usage: --case BACKEND PATH NAME BATCH STEPS TRUNCATION MEASURED".into());
         };
         let (batch, steps): (usize, usize) = (batch.parse()?, steps.parse()?);
         let case = cases(&[name.clone()])
             .into_iter()
             .find(|c| c.batch == batch && c.steps == steps)
             .ok_or_else(|| format!("no configuration {name} with B = {batch}, T = {steps}"))?;
-        return run_case(backend, &case, measured.parse()?);
+        return run_case(backend, path, &case, truncation.parse()?, measured.parse()?);
     }
 
     let mut measured = 5usize;
+    let mut truncation = 0usize;
     let mut selected = Vec::new();
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
@@ -195,6 +222,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if measured == 0 {
                 return Err("--steps must be at least 1".into());
             }
+        } else if arg == "--truncation" {
+            truncation = iter.next().ok_or("--truncation needs a number of steps")?.parse()?;
         } else {
             selected.push(arg);
         }
@@ -205,45 +234,70 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if backends.is_empty() {
         backends = vec!["flex".into(), "ndarray".into()];
     }
+    let known_paths = ["fused", "reference"];
+    let mut paths: Vec<String> = selected.iter().filter(|s| known_paths.contains(&s.as_str())).cloned().collect();
+    selected.retain(|s| !known_paths.contains(&s.as_str()));
+    if paths.is_empty() {
+        paths = known_paths.iter().map(|p| p.to_string()).collect();
+    }
     let cases = cases(&selected);
     if cases.is_empty() {
-        return Err(format!("unknown configuration in {selected:?}; known: slmnist, scaling-T, shd").into());
+        return Err(format!("unknown configuration in {selected:?}; known: slmnist, scaling-T, shd; backends flex, ndarray, wgpu; paths fused, reference").into());
     }
 
     let exe = std::env::current_exe()?;
     println!(
-        "{:<10} {:<8} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>7} {:>9}",
-        "config", "backend", "B", "T", "s/step", "min–max", "GFLOP/s", "sgemm", "of peak", "peak MiB"
+        "{:<10} {:<8} {:<9} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>7} {:>9}",
+        "config", "backend", "path", "B", "T", "s/step", "min–max", "GFLOP/s", "sgemm", "of peak", "peak MiB"
     );
+    if truncation > 0 {
+        println!("truncated BPTT, window {truncation} steps");
+    }
+    // (backend, path) → (T, median s/step) of the scaling-T rows, for the fitted exponent.
+    let mut scaling: Vec<((String, String), Vec<(f64, f64)>)> = Vec::new();
     for case in &cases {
         for backend in &backends {
-            let output = Command::new(&exe)
-                .args(["--case", backend, case.name])
-                .args([case.batch.to_string(), case.steps.to_string(), measured.to_string()])
-                .env("RAYON_NUM_THREADS", THREADS)
-                .output()?;
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                println!("{:<10} {backend:<8} failed: {}", case.name, stderr.trim());
-                continue;
-            };
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let (achieved, peak): (f64, f64) = (f[7].parse()?, f[8].parse()?);
-            println!(
-                "{:<10} {:<8} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>6.0}% {:>9}",
-                f[1],
-                f[0],
-                f[2],
-                f[3],
-                f[4],
-                format!("{}–{}", f[5], f[6]),
-                f[7],
-                f[8],
-                100.0 * achieved / peak,
-                f[9]
-            );
+            for path in &paths {
+                let output = Command::new(&exe)
+                    .args(["--case", backend, path, case.name])
+                    .args([case.batch, case.steps, truncation, measured].map(|v| v.to_string()))
+                    .env("RAYON_NUM_THREADS", THREADS)
+                    .output()?;
+                let stdout = String::from_utf8_lossy(&output.stdout);
+                let Some(line) = stdout.lines().find_map(|l| l.strip_prefix("RESULT ")) else {
+                    let stderr = String::from_utf8_lossy(&output.stderr);
+                    println!("{:<10} {backend:<8} {path:<9} failed: {}", case.name, stderr.trim());
+                    continue;
+                };
+                let f: Vec<&str> = line.split_whitespace().collect();
+                let (achieved, peak): (f64, f64) = (f[8].parse()?, f[9].parse()?);
+                if case.name == "scaling-T" {
+                    let key = (backend.clone(), path.clone());
+                    let point = (case.steps as f64, f[5].parse::<f64>()?);
+                    match scaling.iter_mut().find(|(k, _)| *k == key) {
+                        Some((_, points)) => points.push(point),
+                        None => scaling.push((key, vec![point])),
+                    }
+                }
+                println!(
+                    "{:<10} {:<8} {:<9} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>6.0}% {:>9}",
+                    f[2],
+                    f[0],
+                    f[1],
+                    f[3],
+                    f[4],
+                    f[5],
+                    format!("{}–{}", f[6], f[7]),
+                    f[8],
+                    f[9],
+                    100.0 * achieved / peak,
+                    f[10]
+                );
+            }
         }
+    }
+    for ((backend, path), points) in scaling.iter().filter(|(_, p)| p.len() >= 2) {
+        println!("scaling-T {backend} {path}: time ∝ T^{:.3} (least squares on log–log, T = {:?})", loglog_slope(points), points.iter().map(|p| p.0).collect::<Vec<_>>());
     }
     Ok(())
 }

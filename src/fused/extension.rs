@@ -14,7 +14,7 @@ use burn::backend::TensorMetadata;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
 
-use super::host::{from_host, to_host};
+use super::host::{from_host, to_host, with_host};
 use super::recurrence::{self, Dims, LifParams, LifSpec, Trace};
 use super::sparse::{DENSE_ABOVE, SparseRows};
 
@@ -59,9 +59,8 @@ impl FusedBackend for burn_cubecl::CubeBackend {}
 /// Y = X·W; also returns X's nonzero entries when the product was event-driven.
 fn project_forward<B: Backend>(x: FloatTensor<B>, w: FloatTensor<B>) -> (FloatTensor<B>, Option<Arc<SparseRows>>) {
     let device = x.device();
-    let (values, dims) = to_host::<B>(x.clone());
-    let [m, k] = [dims[0], dims[1]];
-    let sparse = SparseRows::from_dense(&values, m, k);
+    let sparse = with_host::<B, _>(&x, |values, dims| SparseRows::from_dense(values, dims[0], dims[1]));
+    let m = sparse.rows();
     if sparse.density() > DENSE_ABOVE {
         return (B::float_matmul(x, w), None);
     }
@@ -79,11 +78,13 @@ fn recurrence_forward<B: Backend>(
     keep_trace: bool,
 ) -> (FloatTensor<B>, Option<(Arc<Trace>, Arc<LifParams>, Dims)>) {
     let device = current.device();
-    let (current, dims) = to_host::<B>(current);
-    let dims = Dims { steps: dims[0], batch: dims[1], n: dims[2] };
     let [w, bias, alpha, threshold] = params.map(|p| to_host::<B>(p).0);
     let params = LifParams { w, bias, alpha, threshold };
-    let (z, trace) = recurrence::forward(spec, dims, &current, &params, keep_trace);
+    let (z, trace, dims) = with_host::<B, _>(&current, |current, dims| {
+        let dims = Dims { steps: dims[0], batch: dims[1], n: dims[2] };
+        let (z, trace) = recurrence::forward(spec, dims, current, &params, keep_trace);
+        (z, trace, dims)
+    });
     let z = from_host::<B>(z, &[dims.steps, dims.batch, dims.n], &device);
     (z, trace.map(|t| (Arc::new(t), Arc::new(params), dims)))
 }
@@ -112,9 +113,8 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
                     let grad_w = match (sparse, x_dense) {
                         (Some(sparse), _) => {
                             let device = grad.device();
-                            let (g, dims) = to_host::<B>(grad);
-                            let n = dims[1];
-                            let grad_w = sparse.transpose_matmul(&g, n);
+                            let n = grad.shape()[1];
+                            let grad_w = with_host::<B, _>(&grad, |g, _| sparse.transpose_matmul(g, n));
                             from_host::<B>(grad_w, &[sparse.cols(), n], &device)
                         }
                         (None, Some(x)) => B::float_matmul(B::float_transpose(x), grad),
@@ -156,8 +156,7 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
                 let (spec, trace, params, dims) = ops.state;
                 let grad = grads.consume::<B>(&ops.node);
                 let device = grad.device();
-                let (grad_z, _) = to_host::<B>(grad);
-                let g = recurrence::backward(&spec, dims, &trace, &grad_z, &params);
+                let g = with_host::<B, _>(&grad, |grad_z, _| recurrence::backward(&spec, dims, &trace, grad_z, &params));
                 let n = dims.n;
                 let outputs = [
                     (g.current, vec![dims.steps, dims.batch, n]),

@@ -27,6 +27,29 @@ pub(crate) fn to_host<B: Backend>(tensor: FloatTensor<B>) -> (Vec<f32>, Vec<usiz
     (values, dims)
 }
 
+/// Runs `f` on the values of `tensor` as a row-major `f32` slice with its dimensions: borrowed
+/// from the backend's buffer where the backend allows it (a contiguous `f32` flex or ndarray
+/// tensor), copied otherwise.
+pub(crate) fn with_host<B: Backend, R>(tensor: &FloatTensor<B>, f: impl FnOnce(&[f32], &[usize]) -> R) -> R {
+    #[cfg(feature = "flex")]
+    if let Some(flex) = (tensor as &dyn std::any::Any).downcast_ref::<burn_flex::FlexTensor>()
+        && let Some(values) = flex.as_slice::<f32>()
+    {
+        let dims: Vec<usize> = flex.layout().shape().iter().copied().collect();
+        return f(values, &dims);
+    }
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    if let Some(burn_ndarray::NdArrayTensor::F32(storage)) = (tensor as &dyn std::any::Any).downcast_ref::<burn_ndarray::NdArrayTensor>() {
+        let view = storage.view();
+        if let Some(values) = view.as_slice() {
+            return f(values, storage.shape());
+        }
+    }
+    let (values, dims) = to_host::<B>(tensor.clone());
+    f(&values, &dims)
+}
+
 /// A float primitive of `dims` holding `values`, on `device`.
 pub(crate) fn from_host<B: Backend>(values: Vec<f32>, dims: &[usize], device: &B::Device) -> FloatTensor<B> {
     B::float_from_data(TensorData::new(values, dims.to_vec()), device)
@@ -85,6 +108,24 @@ pub(crate) fn matmul(
             parallelism,
         );
     }
+}
+
+/// Runs `f` compiled for AVX2 and FMA where the processor has them (the elementwise loops then
+/// use 8 lanes; no operation is reassociated, so the results are the same as without).
+#[inline(always)]
+pub(crate) fn simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the features were detected at run time.
+            return unsafe { with_avx2(f) };
+        }
+    }
+    f()
 }
 
 /// A row of values on which the surrogate formulas are evaluated in place, one pass per

@@ -21,6 +21,7 @@
 //! they apply unless set to [`Execution::Reference`], the per-step path every other neuron
 //! model uses and against which the fused gradients are tested (tests/fused.rs).
 
+pub mod allocator;
 mod extension;
 pub(crate) mod host;
 pub mod recurrence;
@@ -65,6 +66,7 @@ pub fn runs_on_host(device: &Device) -> bool {
 /// Y = X·W for X `[M, K]` and W `[K, N]`, event-driven in X's nonzero entries when X is
 /// sparser than [`sparse::DENSE_ABOVE`]; differentiable in both.
 pub fn project(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
+    allocator::retain_freed_memory();
     Tensor::from_dispatch(extension::spike_project(x.into_dispatch(), w.into_dispatch()))
 }
 
@@ -79,6 +81,7 @@ pub fn lif_recurrence(
     threshold: Tensor<1>,
     spec: LifSpec,
 ) -> Tensor<3> {
+    allocator::retain_freed_memory();
     let params = [w_rec.into_dispatch(), bias.into_dispatch(), alpha.into_dispatch(), threshold.into_dispatch()];
     Tensor::from_dispatch(extension::lif_recurrence(current.into_dispatch(), params, spec))
 }

@@ -38,8 +38,8 @@
 
 use rayon::prelude::*;
 
-use super::host::{Disjoint, chunks, matmul, surrogate_derivative};
-use super::sparse::{DENSE_ABOVE, SpikeBits, add, for_each_active, is_set};
+use super::host::{Disjoint, chunks, matmul, simd, surrogate_derivative};
+use super::sparse::{DENSE_ABOVE, SpikeBits, add, for_each_active};
 use crate::neuron::Reset;
 use crate::surrogate::Surrogate;
 
@@ -123,72 +123,125 @@ pub fn forward(spec: &LifSpec, dims: Dims, current: &[f32], p: &LifParams, keep_
     let mut z = vec![0.0f32; dims.len()];
     let mut membrane = if keep_trace { vec![0.0f32; dims.len()] } else { Vec::new() };
     let mut spikes = SpikeBits::zeros(steps * batch, n);
-    let words = spikes.words();
-    let (z_out, m_out, bits_out) = (Disjoint::new(&mut z), Disjoint::new(&mut membrane), Disjoint::new(&mut spikes.bits));
+    let out = ForwardOut {
+        z: Disjoint::new(&mut z),
+        membrane: Disjoint::new(&mut membrane),
+        bits: Disjoint::new(&mut spikes.bits),
+        words: spikes.words(),
+        keep_trace,
+    };
     chunks(batch).into_par_iter().for_each(|(b0, b1)| {
-        let rows = b1 - b0;
-        let mut v = vec![0.0f32; rows * n];
-        let mut acc = vec![0.0f32; rows * n];
-        for t in 0..steps {
-            let base = (t * batch + b0) * n;
-            acc.copy_from_slice(&current[base..base + rows * n]);
-            // SAFETY (all slices below): the rows b0..b1 of every step belong to this task.
-            let prev_bits = if t > 0 { Some(unsafe { bits_out.slice(((t - 1) * batch + b0) * words, rows * words) }) } else { None };
-            let z_prev: &[f32] = if t > 0 { unsafe { z_out.slice(base - batch * n, rows * n) } } else { &[] };
-            if let Some(prev) = prev_bits.as_deref() {
-                let active: u32 = prev.iter().map(|w| w.count_ones()).sum();
-                if active as f64 > DENSE_ABOVE * (rows * n) as f64 {
-                    matmul(&mut acc, z_prev, false, &p.w, false, [rows, n, n], true, false);
-                } else {
-                    for (r, acc_row) in acc.chunks_mut(n).enumerate() {
-                        for_each_active(&prev[r * words..(r + 1) * words], |j| add(acc_row, &p.w[j * n..(j + 1) * n]));
-                    }
-                }
-            }
-            let z_now = unsafe { z_out.slice(base, rows * n) };
-            let mut m_now = if keep_trace { Some(unsafe { m_out.slice(base, rows * n) }) } else { None };
-            let bits_now = unsafe { bits_out.slice((t * batch + b0) * words, rows * words) };
-            for r in 0..rows {
-                for i in 0..n {
-                    let idx = r * n + i;
-                    let zp = if t > 0 { z_prev[idx] } else { 0.0 };
-                    let c = acc[idx] + p.bias[i];
-                    let (vn, m) = match spec.reset {
-                        crate::neuron::Reset::Subtract => {
-                            let vn = p.alpha[i] * v[idx] + c - p.threshold[i] * zp;
-                            (vn, vn)
-                        }
-                        crate::neuron::Reset::MultReset1 => {
-                            let u = p.alpha[i] * v[idx] + c;
-                            (u * (1.0 - zp), u)
-                        }
-                        crate::neuron::Reset::MultReset2 => {
-                            let vn = p.alpha[i] * v[idx] * (1.0 - zp) + c;
-                            (vn, vn)
-                        }
-                    };
-                    v[idx] = vn;
-                    if let Some(m_now) = m_now.as_deref_mut() {
-                        m_now[idx] = m;
-                    }
-                    let spike = vn - p.threshold[i] > 0.0;
-                    z_now[idx] = if spike { 1.0 } else { 0.0 };
-                    if spike {
-                        bits_now[r * words + i / 64] |= 1 << (i % 64);
-                    }
-                }
-            }
+        let chunk = Chunk { dims, b0, b1 };
+        match spec.reset {
+            Reset::Subtract => simd(|| forward_chunk::<SUBTRACT>(chunk, current, p, &out)),
+            Reset::MultReset1 => simd(|| forward_chunk::<MULTRESET1>(chunk, current, p, &out)),
+            Reset::MultReset2 => simd(|| forward_chunk::<MULTRESET2>(chunk, current, p, &out)),
         }
     });
     let trace = keep_trace.then_some(Trace { membrane, spikes });
     (z, trace)
 }
 
-/// The voltage v_t at flat index `idx` of step t from the trace (m_t with the multiplicative
-/// reset of multreset1 applied).
-#[inline]
-fn voltage(reset: Reset, m: f32, z_prev: bool) -> f32 {
-    if reset == Reset::MultReset1 && z_prev { 0.0 } else { m }
+const SUBTRACT: u8 = 0;
+const MULTRESET1: u8 = 1;
+const MULTRESET2: u8 = 2;
+
+/// The rows `b0..b1` of a `[T, B, n]` sequence.
+#[derive(Clone, Copy)]
+struct Chunk {
+    dims: Dims,
+    b0: usize,
+    b1: usize,
+}
+
+impl Chunk {
+    fn rows(&self) -> usize {
+        self.b1 - self.b0
+    }
+
+    /// Offset of the chunk's first element at step t.
+    fn base(&self, t: usize) -> usize {
+        (t * self.dims.batch + self.b0) * self.dims.n
+    }
+}
+
+struct ForwardOut {
+    z: Disjoint<f32>,
+    membrane: Disjoint<f32>,
+    bits: Disjoint<u64>,
+    words: usize,
+    keep_trace: bool,
+}
+
+#[inline(always)]
+fn forward_chunk<const RESET: u8>(chunk: Chunk, current: &[f32], p: &LifParams, out: &ForwardOut) {
+    let Dims { steps, batch, n } = chunk.dims;
+    let rows = chunk.rows();
+    let words = out.words;
+    let mut v = vec![0.0f32; rows * n];
+    let mut acc = vec![0.0f32; rows * n];
+    let zero_row = vec![0.0f32; rows * n];
+    let mut u_row = vec![0.0f32; n];
+    for t in 0..steps {
+        let base = chunk.base(t);
+        acc.copy_from_slice(&current[base..base + rows * n]);
+        // SAFETY (every slice below): the rows b0..b1 of every step belong to this task.
+        let z_prev: &[f32] = if t > 0 { unsafe { out.z.slice(base - batch * n, rows * n) } } else { &zero_row };
+        if t > 0 {
+            let prev_bits = unsafe { out.bits.slice(((t - 1) * batch + chunk.b0) * words, rows * words) };
+            let active: u32 = prev_bits.iter().map(|w| w.count_ones()).sum();
+            if active as f64 > DENSE_ABOVE * (rows * n) as f64 {
+                matmul(&mut acc, z_prev, false, &p.w, false, [rows, n, n], true, false);
+            } else {
+                for (r, acc_row) in acc.chunks_exact_mut(n).enumerate() {
+                    for_each_active(&prev_bits[r * words..(r + 1) * words], |j| add(acc_row, &p.w[j * n..(j + 1) * n]));
+                }
+            }
+        }
+        let z_now = unsafe { out.z.slice(base, rows * n) };
+        let mut m_now = if out.keep_trace { Some(unsafe { out.membrane.slice(base, rows * n) }) } else { None };
+        for r in 0..rows {
+            let span = r * n..(r + 1) * n;
+            let (v, acc, zp, z) = (&mut v[span.clone()], &acc[span.clone()], &z_prev[span.clone()], &mut z_now[span.clone()]);
+            let (bias, alpha, theta) = (&p.bias[..n], &p.alpha[..n], &p.threshold[..n]);
+            let u_row = &mut u_row[..n];
+            for i in 0..n {
+                let c = acc[i] + bias[i];
+                let vn = match RESET {
+                    SUBTRACT => alpha[i] * v[i] + c - theta[i] * zp[i],
+                    MULTRESET1 => {
+                        let u = alpha[i] * v[i] + c;
+                        u_row[i] = u;
+                        u * (1.0 - zp[i])
+                    }
+                    _ => alpha[i] * v[i] * (1.0 - zp[i]) + c,
+                };
+                v[i] = vn;
+                z[i] = if vn - theta[i] > 0.0 { 1.0 } else { 0.0 };
+            }
+            if let Some(m) = m_now.as_deref_mut() {
+                m[span].copy_from_slice(if RESET == MULTRESET1 { &u_row } else { v });
+            }
+        }
+        let bits_now = unsafe { out.bits.slice((t * batch + chunk.b0) * words, rows * words) };
+        for (r, row) in z_now.chunks_exact(n).enumerate() {
+            for (i, &zi) in row.iter().enumerate() {
+                if zi != 0.0 {
+                    bits_now[r * words + i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+    }
+}
+
+/// Spikes of `rows` rows from their bits into 0/1 values.
+fn expand(spikes: &SpikeBits, first_row: usize, rows: usize, out: &mut [f32]) {
+    let n = spikes.width();
+    out.fill(0.0);
+    for r in 0..rows {
+        let row = &mut out[r * n..(r + 1) * n];
+        for_each_active(spikes.row(first_row + r), |j| row[j] = 1.0);
+    }
 }
 
 /// The backward pass through time: gradients of every input of [`forward`] from ∂L/∂z `[T, B, n]`.
@@ -197,79 +250,18 @@ pub fn backward(spec: &LifSpec, dims: Dims, trace: &Trace, grad_z: &[f32], p: &L
     assert_eq!(grad_z.len(), dims.len(), "∂L/∂z must be [T, B, n] = {:?}", [steps, batch, n]);
     let mut current = vec![0.0f32; dims.len()];
     let d_out = Disjoint::new(&mut current);
-    let keep_reset = !spec.detach_reset;
     let parts: Vec<[Vec<f32>; 4]> = chunks(batch)
         .into_par_iter()
         .map(|(b0, b1)| {
-            let rows = b1 - b0;
-            let (mut dw, mut db, mut dalpha, mut dtheta) = (vec![0.0f32; n * n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
-            let mut carry_z = vec![0.0f32; rows * n];
-            let mut carry_v = vec![0.0f32; rows * n];
-            let mut reset_term = vec![0.0f32; rows * n];
-            let bits = |t: usize, r: usize| trace.spikes.row(t * batch + b0 + r);
-            for t in (0..steps).rev() {
-                let base = (t * batch + b0) * n;
-                let m_t = &trace.membrane[base..base + rows * n];
-                let m_prev = if t > 0 { &trace.membrane[base - batch * n..base - batch * n + rows * n] } else { &[][..] };
-                let mut x = Vec::with_capacity(rows * n);
-                for r in 0..rows {
-                    for i in 0..n {
-                        let zp = t > 0 && is_set(bits(t - 1, r), i);
-                        x.push(voltage(spec.reset, m_t[r * n + i], zp) - p.threshold[i]);
-                    }
-                }
-                let s = surrogate_derivative(&spec.surrogate, x);
-                // SAFETY: the rows b0..b1 of step t belong to this task.
-                let d_t = unsafe { d_out.slice(base, rows * n) };
-                for r in 0..rows {
-                    for i in 0..n {
-                        let idx = r * n + i;
-                        let zp = t > 0 && is_set(bits(t - 1, r), i);
-                        let rp = if zp { 0.0 } else { 1.0 };
-                        let v_prev = if t > 0 {
-                            let zpp = t > 1 && is_set(bits(t - 2, r), i);
-                            voltage(spec.reset, m_prev[idx], zpp)
-                        } else {
-                            0.0
-                        };
-                        let gs = (grad_z[base + idx] + carry_z[idx]) * s[idx];
-                        let e = gs + carry_v[idx];
-                        let alpha = p.alpha[i];
-                        let d = if spec.reset == Reset::MultReset1 { e * rp } else { e };
-                        d_t[idx] = d;
-                        db[i] += d;
-                        dtheta[i] -= gs;
-                        let (dalpha_term, leak, reset) = match spec.reset {
-                            Reset::Subtract => {
-                                if keep_reset && zp {
-                                    dtheta[i] -= e;
-                                }
-                                (e * v_prev, alpha * e, -p.threshold[i] * e)
-                            }
-                            Reset::MultReset1 => (d * v_prev, alpha * rp * e, -m_t[idx] * e),
-                            Reset::MultReset2 => (e * rp * v_prev, alpha * rp * e, -alpha * v_prev * e),
-                        };
-                        dalpha[i] += dalpha_term;
-                        carry_v[idx] = leak;
-                        reset_term[idx] = if keep_reset { reset } else { 0.0 };
-                    }
-                }
-                if t == 0 {
-                    break;
-                }
-                for r in 0..rows {
-                    let d_row = &d_t[r * n..(r + 1) * n];
-                    for_each_active(bits(t - 1, r), |j| add(&mut dw[j * n..(j + 1) * n], d_row));
-                }
-                if spec.truncation > 0 && t % spec.truncation == 0 {
-                    carry_z.fill(0.0);
-                    carry_v.fill(0.0);
-                } else {
-                    carry_z.copy_from_slice(&reset_term);
-                    matmul(&mut carry_z, d_t, false, &p.w, true, [rows, n, n], true, false);
-                }
+            let chunk = Chunk { dims, b0, b1 };
+            match (spec.reset, spec.detach_reset) {
+                (Reset::Subtract, false) => simd(|| backward_chunk::<SUBTRACT, true>(chunk, spec, trace, grad_z, p, d_out)),
+                (Reset::Subtract, true) => simd(|| backward_chunk::<SUBTRACT, false>(chunk, spec, trace, grad_z, p, d_out)),
+                (Reset::MultReset1, false) => simd(|| backward_chunk::<MULTRESET1, true>(chunk, spec, trace, grad_z, p, d_out)),
+                (Reset::MultReset1, true) => simd(|| backward_chunk::<MULTRESET1, false>(chunk, spec, trace, grad_z, p, d_out)),
+                (Reset::MultReset2, false) => simd(|| backward_chunk::<MULTRESET2, true>(chunk, spec, trace, grad_z, p, d_out)),
+                (Reset::MultReset2, true) => simd(|| backward_chunk::<MULTRESET2, false>(chunk, spec, trace, grad_z, p, d_out)),
             }
-            [dw, db, dalpha, dtheta]
         })
         .collect();
     let mut total = [vec![0.0f32; n * n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]];
@@ -280,4 +272,123 @@ pub fn backward(spec: &LifSpec, dims: Dims, trace: &Trace, grad_z: &[f32], p: &L
     }
     let [w, bias, alpha, threshold] = total;
     LifGrads { current, w, bias, alpha, threshold }
+}
+
+#[inline(always)]
+fn backward_chunk<const RESET: u8, const KEEP_RESET: bool>(
+    chunk: Chunk,
+    spec: &LifSpec,
+    trace: &Trace,
+    grad_z: &[f32],
+    p: &LifParams,
+    d_out: Disjoint<f32>,
+) -> [Vec<f32>; 4] {
+    let Dims { steps, batch, n } = chunk.dims;
+    let rows = chunk.rows();
+    let len = rows * n;
+    let (mut dw, mut db, mut dalpha, mut dtheta) = (vec![0.0f32; n * n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+    let mut carry_z = vec![0.0f32; len];
+    let mut carry_v = vec![0.0f32; len];
+    let mut reset_term = vec![0.0f32; len];
+    // z_{t−1} and z_{t−2} of the chunk's rows as 0/1 values, rolled back one step per step.
+    let mut z_prev = vec![0.0f32; len];
+    let mut z_prev2 = vec![0.0f32; len];
+    if steps >= 2 {
+        expand(&trace.spikes, (steps - 2) * batch + chunk.b0, rows, &mut z_prev);
+    }
+    let mut x = vec![0.0f32; len];
+    let mut v_prev = vec![0.0f32; len];
+    for t in (0..steps).rev() {
+        let base = chunk.base(t);
+        if t >= 2 {
+            expand(&trace.spikes, (t - 2) * batch + chunk.b0, rows, &mut z_prev2);
+        } else {
+            z_prev2.fill(0.0);
+        }
+        let m_t = &trace.membrane[base..base + len];
+        // v_t − ϑ and v_{t−1}
+        for r in 0..rows {
+            let span = r * n..(r + 1) * n;
+            let (m, zp, x) = (&m_t[span.clone()], &z_prev[span.clone()], &mut x[span.clone()]);
+            let theta = &p.threshold[..n];
+            for i in 0..n {
+                let v = if RESET == MULTRESET1 { m[i] * (1.0 - zp[i]) } else { m[i] };
+                x[i] = v - theta[i];
+            }
+            let vp = &mut v_prev[span.clone()];
+            if t > 0 {
+                let m_prev = &trace.membrane[base - batch * n + r * n..][..n];
+                let zpp = &z_prev2[span];
+                for i in 0..n {
+                    vp[i] = if RESET == MULTRESET1 { m_prev[i] * (1.0 - zpp[i]) } else { m_prev[i] };
+                }
+            } else {
+                vp.fill(0.0);
+            }
+        }
+        let s = surrogate_derivative(&spec.surrogate, std::mem::take(&mut x));
+        // SAFETY: the rows b0..b1 of step t belong to this task.
+        let d_t = unsafe { d_out.slice(base, len) };
+        for r in 0..rows {
+            let span = r * n..(r + 1) * n;
+            let (g, cz, cv, rt) = (&grad_z[base + r * n..][..n], &carry_z[span.clone()], &mut carry_v[span.clone()], &mut reset_term[span.clone()]);
+            let (s, zp, vp, m, d) = (&s[span.clone()], &z_prev[span.clone()], &v_prev[span.clone()], &m_t[span.clone()], &mut d_t[span.clone()]);
+            let (alpha, theta) = (&p.alpha[..n], &p.threshold[..n]);
+            let (db, dalpha, dtheta) = (&mut db[..n], &mut dalpha[..n], &mut dtheta[..n]);
+            for i in 0..n {
+                let rp = 1.0 - zp[i];
+                let gs = (g[i] + cz[i]) * s[i];
+                let e = gs + cv[i];
+                let di = if RESET == MULTRESET1 { e * rp } else { e };
+                d[i] = di;
+                db[i] += di;
+                dtheta[i] -= gs;
+                match RESET {
+                    SUBTRACT => {
+                        dalpha[i] += e * vp[i];
+                        cv[i] = alpha[i] * e;
+                        if KEEP_RESET {
+                            dtheta[i] -= e * zp[i];
+                            rt[i] = -theta[i] * e;
+                        }
+                    }
+                    MULTRESET1 => {
+                        dalpha[i] += di * vp[i];
+                        cv[i] = alpha[i] * rp * e;
+                        if KEEP_RESET {
+                            rt[i] = -m[i] * e;
+                        }
+                    }
+                    _ => {
+                        dalpha[i] += e * rp * vp[i];
+                        cv[i] = alpha[i] * rp * e;
+                        if KEEP_RESET {
+                            rt[i] = -alpha[i] * vp[i] * e;
+                        }
+                    }
+                }
+            }
+        }
+        x = s;
+        if t == 0 {
+            break;
+        }
+        for r in 0..rows {
+            let d_row = &d_t[r * n..(r + 1) * n];
+            for_each_active(trace.spikes.row((t - 1) * batch + chunk.b0 + r), |j| add(&mut dw[j * n..(j + 1) * n], d_row));
+        }
+        if spec.truncation > 0 && t % spec.truncation == 0 {
+            carry_z.fill(0.0);
+            carry_v.fill(0.0);
+        } else {
+            if KEEP_RESET {
+                carry_z.copy_from_slice(&reset_term);
+            } else {
+                carry_z.fill(0.0);
+            }
+            matmul(&mut carry_z, d_t, false, &p.w, true, [rows, n, n], true, false);
+        }
+        std::mem::swap(&mut z_prev, &mut z_prev2);
+    }
+    [dw, db, dalpha, dtheta]
 }

@@ -15,6 +15,8 @@
 
 use rayon::prelude::*;
 
+use super::host::simd;
+
 /// Rows per parallel block of the sparse products.
 const BLOCK_ROWS: usize = 256;
 
@@ -46,7 +48,7 @@ impl SparseRows {
         assert_eq!(dense.len(), rows * cols, "dense matrix size");
         let blocks = dense
             .par_chunks(BLOCK_ROWS * cols.max(1))
-            .map(|block| {
+            .map(|block| simd(|| {
                 let mut b = Block { offsets: vec![0], ..Block::default() };
                 let mut binary = true;
                 let mut values = Vec::new();
@@ -64,9 +66,14 @@ impl SparseRows {
                     b.values = values;
                 }
                 b
-            })
+            }))
             .collect();
         SparseRows { rows, cols, blocks }
+    }
+
+    /// Number of rows M.
+    pub fn rows(&self) -> usize {
+        self.rows
     }
 
     /// Number of columns K.
@@ -88,7 +95,7 @@ impl SparseRows {
     pub fn matmul(&self, w: &[f32], n: usize) -> Vec<f32> {
         assert_eq!(w.len(), self.cols * n, "W must be [{}, {n}]", self.cols);
         let mut y = vec![0.0f32; self.rows * n];
-        y.par_chunks_mut(BLOCK_ROWS * n.max(1)).zip(&self.blocks).for_each(|(out, block)| {
+        y.par_chunks_mut(BLOCK_ROWS * n.max(1)).zip(&self.blocks).for_each(|(out, block)| simd(|| {
             for (i, out_row) in out.chunks_mut(n.max(1)).enumerate() {
                 let (lo, hi) = (block.offsets[i] as usize, block.offsets[i + 1] as usize);
                 for e in lo..hi {
@@ -100,7 +107,7 @@ impl SparseRows {
                     }
                 }
             }
-        });
+        }));
         y
     }
 
@@ -115,7 +122,7 @@ impl SparseRows {
             .step_by(SPLIT)
             .collect::<Vec<_>>()
             .into_par_iter()
-            .map(|j0| {
+            .map(|j0| simd(|| {
                 let j1 = (j0 + SPLIT).min(n);
                 let width = j1 - j0;
                 let mut part = vec![0.0f32; self.cols * width];
@@ -134,7 +141,7 @@ impl SparseRows {
                     }
                 }
                 (j0, part)
-            })
+            }))
             .collect();
         let mut dw = vec![0.0f32; self.cols * n];
         for (j0, part) in parts {
@@ -217,11 +224,6 @@ pub(crate) fn for_each_active(words: &[u64], mut f: impl FnMut(usize)) {
     }
 }
 
-/// Whether bit j of a row's words is set.
-#[inline]
-pub(crate) fn is_set(words: &[u64], j: usize) -> bool {
-    words[j / 64] >> (j % 64) & 1 == 1
-}
 
 #[cfg(test)]
 mod tests {
@@ -288,6 +290,8 @@ mod tests {
         let mut seen = Vec::new();
         for_each_active(bits.row(1), |j| seen.push(j));
         assert_eq!(seen, vec![0, 63, 64, 129]);
-        assert!(is_set(bits.row(1), 129) && !is_set(bits.row(1), 128) && !is_set(bits.row(0), 0));
+        let mut first = Vec::new();
+        for_each_active(bits.row(0), |j| first.push(j));
+        assert!(first.is_empty());
     }
 }

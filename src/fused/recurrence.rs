@@ -93,13 +93,6 @@ pub struct Trace {
     spikes: SpikeBits,
 }
 
-impl Trace {
-    /// Bytes held for the backward pass.
-    pub fn bytes(&self) -> usize {
-        self.membrane.len() * 4 + self.spikes.bytes()
-    }
-}
-
 /// Gradients of the loss with respect to every input of the recurrence.
 #[derive(Debug, Clone)]
 pub struct LifGrads {

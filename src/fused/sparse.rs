@@ -195,19 +195,9 @@ impl SpikeBits {
         &self.bits[r * self.words..(r + 1) * self.words]
     }
 
-    /// The words of rows `r0..r1`, to be filled by one task.
-    pub fn rows_mut(&mut self, r0: usize, r1: usize) -> &mut [u64] {
-        &mut self.bits[r0 * self.words..r1 * self.words]
-    }
-
     /// Words per row.
     pub fn words(&self) -> usize {
         self.words
-    }
-
-    /// Bytes held.
-    pub fn bytes(&self) -> usize {
-        self.bits.len() * 8
     }
 }
 
@@ -283,7 +273,7 @@ mod tests {
         let mut bits = SpikeBits::zeros(2, 130);
         let words = bits.words();
         assert_eq!(words, 3);
-        let row = &mut bits.rows_mut(1, 2)[..];
+        let row = &mut bits.bits[words..2 * words];
         for j in [0usize, 63, 64, 129] {
             row[j / 64] |= 1 << (j % 64);
         }

@@ -288,7 +288,6 @@ impl Layer {
                 v.push(state.v.clone());
             }
         };
-        let cut = |t: usize| truncation > 0 && t > 0 && t % truncation == 0;
         let mut inputs = inputs.into_iter().peekable();
         let Some(batch) = inputs.peek().map(|x| x.dims()[0]) else {
             return LayerTrace {
@@ -299,38 +298,36 @@ impl Layer {
         match self {
             Layer::Lif(layer) => {
                 let cell = layer.cell();
-                let mut state = cell.initial_state(batch);
-                for (t, x) in inputs.enumerate() {
-                    if cut(t) {
-                        state = state.detach();
-                    }
-                    state = cell.step(x, &state);
-                    record(&state);
-                }
+                unroll(cell.initial_state(batch), inputs, truncation, |x, s| cell.step(x, s), LifState::detach, |s| record(s));
             }
             Layer::Alif(layer) => {
                 let cell = layer.cell();
-                let mut state = cell.initial_state(batch);
-                for (t, x) in inputs.enumerate() {
-                    if cut(t) {
-                        state = state.detach();
-                    }
-                    state = cell.step(x, &state);
-                    record(&state.lif);
-                }
+                unroll(cell.initial_state(batch), inputs, truncation, |x, s| cell.step(x, s), AlifState::detach, |s| record(&s.lif));
             }
             Layer::Qif(layer) => {
                 let cell = layer.cell();
-                let mut state = cell.initial_state(batch);
-                for (t, x) in inputs.enumerate() {
-                    if cut(t) {
-                        state = state.detach();
-                    }
-                    state = cell.step(x, &state);
-                    record(&state);
-                }
+                unroll(cell.initial_state(batch), inputs, truncation, |x, s| cell.step(x, s), LifState::detach, |s| record(s));
             }
         }
         LayerTrace { spikes, voltages }
+    }
+}
+
+/// Steps a cell over `inputs` from `state`, handing every new state to `record`; with a
+/// truncated-BPTT window the state is detached before every step t > 0 divisible by it.
+fn unroll<S>(
+    mut state: S,
+    inputs: impl Iterator<Item = Tensor<2>>,
+    truncation: usize,
+    step: impl Fn(Tensor<2>, &S) -> S,
+    detach: impl Fn(S) -> S,
+    mut record: impl FnMut(&S),
+) {
+    for (t, x) in inputs.enumerate() {
+        if truncation > 0 && t > 0 && t % truncation == 0 {
+            state = detach(state);
+        }
+        state = step(x, &state);
+        record(&state);
     }
 }

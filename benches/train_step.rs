@@ -78,7 +78,7 @@ fn cases(selected: &[String]) -> Vec<Case> {
 
 /// Latency-coded input `[T, B, n_in]` and uniform labels.
 fn latency_batch(case: &Case, seed: u64, device: &Device) -> (Tensor<3>, Vec<usize>) {
-    let mut rng = sglab::init::rng(seed, 0);
+    let mut rng = sglab::rng::rng(seed, 0);
     let window = case.steps.min(LATENCY_WINDOW);
     let mut x = vec![0.0f64; case.steps * case.batch * case.inputs];
     for b in 0..case.batch {
@@ -144,7 +144,7 @@ fn time_training(case: &Case, device: &Device, execution: Execution, truncation:
 fn sgemm_gflops(device: &Device) -> f64 {
     const N: usize = 1024;
     let data = |seed: u64| {
-        let mut rng = sglab::init::rng(seed, 0);
+        let mut rng = sglab::rng::rng(seed, 0);
         let values: Vec<f64> = (0..N * N).map(|_| rng.random_range(-1.0..1.0)).collect();
         Tensor::<2>::from_data(TensorData::new(values, [N, N]), device)
     };
@@ -198,6 +198,8 @@ fn parse_path(path: &str) -> Result<Execution, Box<dyn std::error::Error>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // As the `sglab` binary: the fused kernels' buffers are kept for reuse (BENCHMARKS.md).
+    sglab::fused::retain_freed_memory();
     // `cargo bench` appends `--bench`; it carries no meaning here.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     if args.first().map(String::as_str) == Some("--case") {

@@ -44,7 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_seed(1)
         .init(&device)?;
     let mut optim = AdamConfig::new().init();
-    let mut rng = sglab::init::rng(7, 0);
+    let mut rng = sglab::rng::rng(7, 0);
     println!("backend {backend}: 1 recurrent LIF layer of 64, {STEPS} steps, batch {BATCH}");
     println!("{:>5} {:>8} {:>9} {:>13}", "step", "loss", "accuracy", "firing rate");
     for step in 0..=60 {

@@ -24,6 +24,9 @@ export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"
 # Build outside the clone so that a fresh clone reuses earlier builds.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sglab/target}"
 
+# Modules depend on each other one way (ARCHITECTURE.md).
+python3 scripts/check_module_graph.py
+
 cargo test --features ndarray,wgpu,shd
 
 # Notebook display: figures and tables exported to HTML draw offline (chromium, nbconvert).

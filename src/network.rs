@@ -13,11 +13,14 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::Device;
 
+use crate::dynamics::LifSpec;
 use crate::fused::Execution;
-use crate::init::weights::{WeightInit, rng};
-use crate::neuron::{Layer, NeuronConfig, NeuronError};
+use crate::neuron::{Layer, LayerState, NeuronConfig, StateMismatch, Unroll};
+use crate::rng::{derived_seed, rng};
 use crate::spike::{Implementation, SpikeFn};
 use crate::surrogate::Surrogate;
+use crate::validate::ConfigError;
+use crate::weights::WeightInit;
 
 /// Architecture and initialisation of a [`Network`].
 #[derive(Config, Debug, PartialEq)]
@@ -50,6 +53,12 @@ pub struct NetworkConfig {
     /// `surrogate` and `spike_implementation` are then not used.
     #[config(default = "None")]
     pub stochastic: Option<crate::neuron::stochastic::StochasticSpec>,
+    /// How the layers run ([`Network::with_execution`]).
+    #[config(default = "Execution::Fused")]
+    pub execution: Execution,
+    /// Truncated-BPTT window in steps, 0 for full BPTT ([`Network::with_truncation`]).
+    #[config(default = 0)]
+    pub truncation: usize,
 }
 
 /// Errors of network construction and use.
@@ -61,8 +70,11 @@ pub enum NetworkError {
         /// Index of the layer, from 0 at the bottom.
         layer: usize,
         /// What is wrong.
-        source: NeuronError,
+        source: ConfigError,
     },
+    /// The state given to continue from does not fit the network.
+    #[error("state: {0}")]
+    State(String),
     /// The network needs at least one recurrent layer.
     #[error("`hidden_sizes` must list at least one layer width, got an empty list")]
     NoHiddenLayer,
@@ -92,7 +104,10 @@ pub enum NetworkError {
     },
     /// The escape-noise settings are invalid.
     #[error("stochastic: {0}")]
-    Stochastic(String),
+    Stochastic(ConfigError),
+    /// An operation that the network's neuron model does not support.
+    #[error("{0}")]
+    Unsupported(String),
     /// Weights given for the network do not have its parameters' shapes.
     #[error("weights: {0}")]
     WeightShape(String),
@@ -115,6 +130,22 @@ pub struct Network {
     pub truncation: usize,
 }
 
+/// The state of every layer after a forward pass, from which the next chunk of a sequence
+/// continues exactly ([`Network::forward_with_state`]).
+#[derive(Debug, Clone)]
+pub struct NetworkState {
+    /// Each layer's state, bottom to top.
+    pub layers: Vec<LayerState>,
+}
+
+impl NetworkState {
+    /// The same state cut from the gradient (to carry it across chunks without backpropagating
+    /// into the previous chunk).
+    pub fn detach(self) -> Self {
+        NetworkState { layers: self.layers.into_iter().map(LayerState::detach).collect() }
+    }
+}
+
 /// What a forward pass produced.
 #[derive(Debug, Clone)]
 pub struct NetworkOutput {
@@ -131,7 +162,7 @@ impl NetworkConfig {
     pub fn init(&self, device: &Device) -> Result<Network, NetworkError> {
         let spike_fn = match &self.stochastic {
             None => SpikeFn::new(self.surrogate).with_implementation(self.spike_implementation),
-            Some(spec) => spec.spike_fn(rng_seed(self.seed, 0xE5C4_9E)).map_err(NetworkError::Stochastic)?,
+            Some(spec) => spec.spike_fn(derived_seed(self.seed, 0xE5C4_9E)).map_err(NetworkError::Stochastic)?,
         };
         self.init_with_spike_fn(spike_fn, device)
     }
@@ -151,7 +182,7 @@ impl NetworkConfig {
         let mut layers = Vec::with_capacity(self.hidden_sizes.len());
         let mut fan_in = self.input_size;
         for (l, &width) in self.hidden_sizes.iter().enumerate() {
-            let layer_seed = rng_seed(self.seed, l as u64 + 1);
+            let layer_seed = derived_seed(self.seed, l as u64 + 1);
             let layer = self
                 .neuron
                 .init(fan_in, width, spike_fn.clone(), layer_seed, device)
@@ -168,22 +199,16 @@ impl NetworkConfig {
             readout_bias: self
                 .readout_bias
                 .then(|| Param::from_tensor(Tensor::zeros([self.output_size], device))),
-            execution: Execution::default(),
-            truncation: 0,
+            execution: self.execution,
+            truncation: self.truncation,
         })
     }
-}
-
-/// A per-layer seed derived from the network seed (layer streams never coincide with the readout's).
-fn rng_seed(seed: u64, layer: u64) -> u64 {
-    use rand::Rng;
-    rng(seed, layer).next_u64()
 }
 
 impl Network {
     /// Number of input channels.
     pub fn input_size(&self) -> usize {
-        self.layers[0].lif().input_size()
+        self.layers[0].input_size()
     }
 
     /// Number of readout units.
@@ -191,14 +216,30 @@ impl Network {
         self.readout_weight.dims()[1]
     }
 
-    /// Runs the network over `x` `[T, B, n_in]`; returns logits and every layer's spikes.
+    /// Runs the network over `x` `[T, B, n_in]` from the zero state; returns logits and every
+    /// layer's spikes.
     pub fn forward(&self, x: Tensor<3>) -> Result<NetworkOutput, NetworkError> {
-        self.run(x, false)
+        Ok(self.run(x, None, false)?.0)
     }
 
     /// As [`Network::forward`], also returning every layer's voltages.
     pub fn forward_with_voltages(&self, x: Tensor<3>) -> Result<NetworkOutput, NetworkError> {
-        self.run(x, true)
+        Ok(self.run(x, None, true)?.0)
+    }
+
+    /// Runs the network over `x` `[T, B, n_in]` from `state` (the zero state when `None`) and
+    /// returns the output with every layer's state after the last step, so that a long
+    /// sequence can be fed in chunks: the chunks' outputs equal those of one pass over the
+    /// whole sequence. Runs the per-step path (the fused kernels start from the zero state and
+    /// keep no final voltage).
+    pub fn forward_with_state(&self, x: Tensor<3>, state: Option<NetworkState>) -> Result<(NetworkOutput, NetworkState), NetworkError> {
+        if let Some(s) = &state
+            && s.layers.len() != self.layers.len()
+        {
+            return Err(NetworkError::State(format!("one state per layer ({}), got {}", self.layers.len(), s.layers.len())));
+        }
+        let (out, state) = self.run(x, Some(state.map(|s| s.layers)), false)?;
+        Ok((out, state.expect("the per-step path returns the state")))
     }
 
     /// The same network running its layers as `execution` says (the default is
@@ -225,7 +266,7 @@ impl Network {
     }
 
     /// The fused kernels' settings for every layer, when all of them can run fused on `x`.
-    fn fused_specs(&self, x: &Tensor<3>, record_voltages: bool) -> Option<Vec<crate::fused::LifSpec>> {
+    fn fused_specs(&self, x: &Tensor<3>, record_voltages: bool) -> Option<Vec<LifSpec>> {
         let eligible = self.execution == Execution::Fused
             && !record_voltages
             && x.dtype() == burn::tensor::DType::F32
@@ -235,14 +276,13 @@ impl Network {
         }
         self.layers
             .iter()
-            .map(|layer| match layer {
-                Layer::Lif(lif) => lif.cell().fused_spec(self.truncation),
-                _ => None,
-            })
+            .map(|layer| layer.as_lif().and_then(|lif| lif.cell().fused_spec(self.truncation)))
             .collect()
     }
 
-    fn run(&self, x: Tensor<3>, record_voltages: bool) -> Result<NetworkOutput, NetworkError> {
+    /// The forward pass; with `state` (`Some(None)`: from zero) the per-step path runs and the
+    /// final state is returned, otherwise the fused kernels run where they apply.
+    fn run(&self, x: Tensor<3>, state: Option<Option<Vec<LayerState>>>, record_voltages: bool) -> Result<(NetworkOutput, Option<NetworkState>), NetworkError> {
         let [steps, batch, channels] = x.dims();
         if steps == 0 || batch == 0 || channels != self.input_size() {
             return Err(NetworkError::InputShape {
@@ -251,26 +291,37 @@ impl Network {
             });
         }
         let mut voltages = record_voltages.then(Vec::new);
-        let spikes = match self.fused_specs(&x, record_voltages) {
+        let mut final_state = None;
+        let fused = if state.is_none() { self.fused_specs(&x, record_voltages) } else { None };
+        let spikes = match fused {
             Some(specs) => {
                 let mut spikes: Vec<Tensor<3>> = Vec::with_capacity(self.layers.len());
                 for (layer, spec) in self.layers.iter().zip(specs) {
                     let input = spikes.last().cloned().unwrap_or_else(|| x.clone());
-                    spikes.push(layer.lif().cell().run_fused(input, spec));
+                    let lif = layer.as_lif().expect("fused layers are LIF");
+                    spikes.push(run_fused(&lif.cell(), input, spec));
                 }
                 spikes
             }
             None => {
+                let mut given = state.flatten().map(Vec::into_iter);
+                let how = Unroll { record_voltages, truncation: self.truncation };
                 let mut inputs: Vec<Tensor<2>> = x.iter_dim(0).map(|xt| xt.squeeze_dim(0)).collect();
                 let mut spikes = Vec::with_capacity(self.layers.len());
-                for layer in &self.layers {
-                    let trace = layer.run_truncated(inputs, record_voltages, self.truncation);
+                let mut states = Vec::with_capacity(self.layers.len());
+                for (l, layer) in self.layers.iter().enumerate() {
+                    let start = given.as_mut().and_then(Iterator::next);
+                    let (trace, end) = layer
+                        .forward(inputs, start, how)
+                        .map_err(|e: StateMismatch| NetworkError::State(format!("layer {l}: {e}")))?;
                     if let (Some(all), Some(v)) = (voltages.as_mut(), trace.voltages) {
                         all.push(Tensor::stack(v, 0));
                     }
                     inputs = trace.spikes;
                     spikes.push(Tensor::stack(inputs.clone(), 0));
+                    states.push(end);
                 }
+                final_state = Some(NetworkState { layers: states });
                 spikes
             }
         };
@@ -283,12 +334,24 @@ impl Network {
         if let Some(b) = &self.readout_bias {
             logits = logits + b.val().unsqueeze_dim(0);
         }
-        Ok(NetworkOutput {
+        let output = NetworkOutput {
             logits: logits.reshape([steps, batch, self.output_size()]),
             spikes,
             voltages,
-        })
+        };
+        Ok((output, final_state))
     }
+}
+
+/// A LIF layer's spikes `[T, B, n]` for the input `[T, B, n_in]` through the fused kernels: one
+/// (event-driven) input projection for all steps, then the recurrence in one kernel.
+fn run_fused(cell: &crate::neuron::LifCell, x: Tensor<3>, spec: LifSpec) -> Tensor<3> {
+    let [steps, batch, n_in] = x.dims();
+    let [w_in, w_rec] = cell.fused_coefficients();
+    let n = w_in.dims()[1];
+    let current = crate::fused::project(x.reshape([steps * batch, n_in]), w_in).reshape([steps, batch, n]);
+    let [bias, alpha, threshold] = cell.fused_vectors();
+    crate::fused::lif_recurrence(current, w_rec, bias, alpha, threshold, spec)
 }
 
 impl NetworkOutput {

@@ -17,6 +17,8 @@
 use burn::Tensor;
 use serde::{Deserialize, Serialize};
 
+use crate::validate::{ConfigError, Validate};
+
 /// How the rate loss is switched on over training, as a function of progress p = e/E ∈ [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
@@ -71,13 +73,16 @@ impl Schedule {
         Schedule::LinearRamp { start: 0.2, end: 0.6 }
     }
 
-    /// Checks the window and factor; `Err` names the problem.
-    pub fn validate(&self) -> Result<(), String> {
+}
+
+impl Validate for Schedule {
+    /// Checks the window and factor.
+    fn validate(&self) -> Result<(), ConfigError> {
         let window = |start: f64, end: f64| {
             if (0.0..=1.0).contains(&start) && (0.0..=1.0).contains(&end) && start < end {
                 Ok(())
             } else {
-                Err(format!("a window 0 ≤ start < end ≤ 1 was expected, got start {start}, end {end}"))
+                Err(ConfigError::new("start", format!("a window 0 ≤ start < end ≤ 1, got start {start}, end {end}")))
             }
         };
         match *self {
@@ -88,19 +93,21 @@ impl Schedule {
                 if factor > 0.0 && factor < 1.0 {
                     Ok(())
                 } else {
-                    Err(format!("a factor in (0, 1) was expected, got {factor}"))
+                    Err(ConfigError::new("factor", format!("a factor in (0, 1), got {factor}")))
                 }
             }
             Schedule::HardSwitch { at } => {
                 if (0.0..=1.0).contains(&at) {
                     Ok(())
                 } else {
-                    Err(format!("a switch point in [0, 1] was expected, got {at}"))
+                    Err(ConfigError::new("at", format!("a switch point in [0, 1], got {at}")))
                 }
             }
         }
     }
+}
 
+impl Schedule {
     /// s at progress p, given its value `previous` at the batch before (only the exponential
     /// switch uses it; start from 0).
     pub fn value(&self, progress: f64, previous: f64) -> f64 {
@@ -154,17 +161,18 @@ fn default_form() -> RateLoss {
     RateLoss::Absolute
 }
 
-impl RateRegularizer {
-    /// Checks λ ≥ 0, f ∈ [0, 1] and the schedule; `Err((field, message))`.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
-        if !(self.weight >= 0.0 && self.weight.is_finite()) {
-            return Err(("weight", format!("a finite λ ≥ 0 was expected, got {}", self.weight)));
-        }
+impl Validate for RateRegularizer {
+    /// Checks λ ≥ 0, f ∈ [0, 1] and the schedule.
+    fn validate(&self) -> Result<(), ConfigError> {
+        crate::validate::non_negative("weight", self.weight)?;
         if !(0.0..=1.0).contains(&self.target) {
-            return Err(("target", format!("a rate in [0, 1] was expected, got {}", self.target)));
+            return Err(ConfigError::new("target", format!("a rate in [0, 1], got {}", self.target)));
         }
-        self.schedule.validate().map_err(|m| ("schedule", m))
+        self.schedule.validate().map_err(|e| e.within("schedule"))
     }
+}
+
+impl RateRegularizer {
 
     /// The unweighted loss of one layer's spikes `[T, B, N]` (scalar `[1]` tensor).
     pub fn layer_loss(&self, spikes: Tensor<3>) -> Tensor<1> {

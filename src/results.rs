@@ -1,5 +1,8 @@
 //! Run records as polars tables, and parquet files that grow one finished run at a time.
 //!
+//! Tables of rows of [`Cell`]s, and parquet files that grow by atomic replacement. The rows of
+//! training runs are made by [`crate::train::rows`]:
+//!
 //! One run is one row of the *runs* table: every configuration field flattened to a dotted
 //! column (`task.name`, `model.surrogate.shape`, `optimizer.lr`, …; lists as JSON text), then
 //! `run_id` (a hash of the configuration), `status`, `diverged`, `diverged_epoch`, `epochs_run`,
@@ -23,7 +26,10 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::train::{EvalMetrics, RunRecord, TrainError};
+/// A results table that could not be built, read or written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("results: {0}")]
+pub struct ResultsError(pub String);
 
 /// One table cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,83 +119,10 @@ pub fn fnv1a_hex(text: &str) -> String {
     format!("{h:016x}")
 }
 
-/// The run id of a record: [`config_id`] of its configuration.
-pub fn run_id(record: &RunRecord) -> String {
-    config_id(&record.config)
-}
-
-/// FNV-1a 64 of the configuration's canonical JSON, as 16 hex digits.
-pub fn config_id(config: &crate::train::TrainConfig) -> String {
-    let json = serde_json::to_string(&serde_json::to_value(config).expect("configs serialise")).expect("JSON");
-    fnv1a_hex(&json)
-}
-
-fn metric_cells(prefix: &str, m: Option<&EvalMetrics>, row: &mut Row) {
-    row.push((format!("{prefix}_loss"), Cell::from(m.map(|m| m.loss))));
-    row.push((format!("{prefix}_accuracy"), Cell::from(m.map(|m| m.accuracy))));
-    row.push((format!("{prefix}_perplexity"), Cell::from(m.map(|m| m.perplexity))));
-}
-
-fn rate_cells(prefix: &str, rates: Option<&[f64]>, layers: usize, row: &mut Row) {
-    for l in 0..layers {
-        row.push((format!("{prefix}_l{l}"), Cell::from(rates.and_then(|r| r.get(l).copied()))));
-    }
-}
-
-/// The runs-table row of a record (module docs).
-pub fn run_row(record: &RunRecord) -> Row {
-    let mut row = Row::new();
-    let config = serde_json::to_value(&record.config).expect("configs serialise");
-    flatten_json("", &config, &mut row);
-    let layers = record.config.model.hidden_sizes.len();
-    row.push(("run_id".into(), Cell::Str(run_id(record))));
-    row.push(("status".into(), record.status.name().into()));
-    row.push(("diverged".into(), record.status.diverged().into()));
-    let diverged_epoch = match record.status {
-        crate::train::RunStatus::Diverged { epoch } => Some(epoch),
-        _ => None,
-    };
-    row.push(("diverged_epoch".into(), Cell::from(diverged_epoch)));
-    row.push(("epochs_run".into(), Cell::from(record.history.len())));
-    row.push(("best_epoch".into(), Cell::from(record.best_epoch)));
-    metric_cells("test", record.test.as_ref(), &mut row);
-    let best = record.best_validation();
-    row.push(("best_val_loss".into(), Cell::from(best.map(|m| m.loss))));
-    row.push(("best_val_accuracy".into(), Cell::from(best.map(|m| m.accuracy))));
-    row.push(("max_val_accuracy".into(), Cell::from(record.max_validation_accuracy())));
-    rate_cells("initial_rate", Some(&record.initial_rates), layers, &mut row);
-    rate_cells("final_rate", record.final_rates(), layers, &mut row);
-    rate_cells("test_rate", record.test.as_ref().map(|t| t.rates.as_slice()), layers, &mut row);
-    row.push(("wall_time_s".into(), Cell::from(record.wall_time_s)));
-    row.push(("crate_version".into(), Cell::Str(record.crate_version.clone())));
-    row
-}
-
-/// The history-table rows of a record, one per epoch.
-pub fn history_rows(record: &RunRecord) -> Vec<Row> {
-    let id = run_id(record);
-    let layers = record.config.model.hidden_sizes.len();
-    record
-        .history
-        .iter()
-        .map(|e| {
-            let mut row: Row = vec![("run_id".into(), Cell::Str(id.clone())), ("epoch".into(), Cell::from(e.epoch))];
-            metric_cells("train", Some(&e.train), &mut row);
-            row.push(("regularizer_loss".into(), Cell::from(e.regularizer_loss)));
-            row.push(("switch".into(), Cell::from(e.switch)));
-            metric_cells("val", e.validation.as_ref(), &mut row);
-            metric_cells("test", e.test.as_ref(), &mut row);
-            rate_cells("rate", Some(&e.train.rates), layers, &mut row);
-            row.push(("seconds".into(), Cell::from(e.seconds)));
-            row
-        })
-        .collect()
-}
-
 /// A table of rows with possibly different columns: the union of columns in order of first
 /// appearance; a column's type is Boolean, Int64, Float64 (ints and floats mixed) or String
 /// (anything else mixed, written as text); columns that are null everywhere are left out.
-pub fn frame(rows: &[Row]) -> Result<DataFrame, TrainError> {
+pub fn frame(rows: &[Row]) -> Result<DataFrame, ResultsError> {
     let mut order: Vec<String> = Vec::new();
     let mut cols: BTreeMap<String, Vec<Cell>> = BTreeMap::new();
     for (i, row) in rows.iter().enumerate() {
@@ -240,32 +173,22 @@ pub fn frame(rows: &[Row]) -> Result<DataFrame, TrainError> {
         };
         columns.push(series.into_column());
     }
-    DataFrame::new_infer_height(columns).map_err(|e| TrainError::Results(e.to_string()))
+    DataFrame::new_infer_height(columns).map_err(|e| ResultsError(e.to_string()))
 }
 
-/// The runs table of `records`.
-pub fn runs_frame(records: &[RunRecord]) -> Result<DataFrame, TrainError> {
-    frame(&records.iter().map(run_row).collect::<Vec<_>>())
-}
-
-/// The history table of `records`.
-pub fn history_frame(records: &[RunRecord]) -> Result<DataFrame, TrainError> {
-    frame(&records.iter().flat_map(history_rows).collect::<Vec<_>>())
-}
-
-fn polars_err(path: &Path, e: impl std::fmt::Display) -> TrainError {
-    TrainError::Results(format!("{}: {e}", path.display()))
+fn polars_err(path: &Path, e: impl std::fmt::Display) -> ResultsError {
+    ResultsError(format!("{}: {e}", path.display()))
 }
 
 /// Reads a parquet file.
-pub fn read_parquet(path: &Path) -> Result<DataFrame, TrainError> {
+pub fn read_parquet(path: &Path) -> Result<DataFrame, ResultsError> {
     let file = File::open(path).map_err(|e| polars_err(path, e))?;
     ParquetReader::new(file).finish().map_err(|e| polars_err(path, format!("not a readable parquet table: {e}")))
 }
 
 /// Writes `df` to `path` atomically: a temporary file in the same directory, synced, then
 /// renamed over `path`.
-pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), TrainError> {
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), ResultsError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| polars_err(dir, e))?;
     }
@@ -278,22 +201,22 @@ pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), TrainError> 
 }
 
 /// Tables stacked diagonally (a column missing from one is null there).
-pub fn concat(frames: &[DataFrame]) -> Result<DataFrame, TrainError> {
-    polars::functions::concat_df_diagonal(frames).map_err(|e| TrainError::Results(e.to_string()))
+pub fn concat(frames: &[DataFrame]) -> Result<DataFrame, ResultsError> {
+    polars::functions::concat_df_diagonal(frames).map_err(|e| ResultsError(e.to_string()))
 }
 
 /// Appends `rows` to the parquet table at `path` (created if absent), atomically.
-pub fn append_parquet(path: &Path, rows: DataFrame) -> Result<DataFrame, TrainError> {
+pub fn append_parquet(path: &Path, rows: DataFrame) -> Result<DataFrame, ResultsError> {
     let mut all = if path.exists() { concat(&[read_parquet(path)?, rows])? } else { rows };
     write_parquet(&mut all, path)?;
     Ok(all)
 }
 
 /// The text values of column `name` (empty when the column is absent).
-pub fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, TrainError> {
+pub fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, ResultsError> {
     let Ok(col) = df.column(name) else {
         return Ok(Vec::new());
     };
-    let ca = col.str().map_err(|e| TrainError::Results(format!("column {name}: {e}")))?;
+    let ca = col.str().map_err(|e| ResultsError(format!("column {name}: {e}")))?;
     Ok(ca.iter().map(|v| v.unwrap_or_default().to_string()).collect())
 }

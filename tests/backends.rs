@@ -36,8 +36,8 @@ fn run(net: &Network, device: &Device) -> (Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>
     let grads = out.logits.clone().powi_scalar(2).sum().backward();
     let mut g = Vec::new();
     for layer in &net.layers {
-        g.push(values(layer.lif().w_in.val().grad(&grads).unwrap()));
-        g.push(values(layer.lif().w_rec.val().grad(&grads).unwrap()));
+        g.push(values(layer.input_weights().val().grad(&grads).unwrap()));
+        g.push(values(layer.recurrent_weights().val().grad(&grads).unwrap()));
     }
     (values(out.logits), spikes, g)
 }

@@ -39,8 +39,8 @@ fn data(values: Vec<f64>, shape: [usize; 3], device: &Device) -> Tensor<3> {
 
 /// A fixed pseudo-random sequence in [−1, 1).
 fn pseudo_random(n: usize, seed: u64) -> Vec<f64> {
-    let mut rng = sglab::init::rng(seed, 0);
-    sglab::init::WeightInit::Uniform { low: -1.0, high: 1.0 }.sample(1, n, &mut rng)
+    let mut rng = sglab::rng::rng(seed, 0);
+    sglab::weights::WeightInit::Uniform { low: -1.0, high: 1.0 }.sample(1, n, &mut rng)
 }
 
 /// L = Σ logits ⊙ R for a fixed random R, so every logit matters with its own weight.
@@ -89,7 +89,7 @@ fn params() -> Vec<Checked> {
     vec![
         Checked {
             name: "W_in",
-            get: |n, l| TensorOfRank::Two(n.layers[l].lif().w_in.val()),
+            get: |n, l| TensorOfRank::Two(n.layers[l].input_weights().val()),
             set: |n, l, v, d| {
                 let lif = lif_mut(n, l);
                 lif.w_in = matrix_like(&lif.w_in.val(), v, d)
@@ -97,7 +97,7 @@ fn params() -> Vec<Checked> {
         },
         Checked {
             name: "W_rec",
-            get: |n, l| TensorOfRank::Two(n.layers[l].lif().w_rec.val()),
+            get: |n, l| TensorOfRank::Two(n.layers[l].recurrent_weights().val()),
             set: |n, l, v, d| {
                 let lif = lif_mut(n, l);
                 lif.w_rec = matrix_like(&lif.w_rec.val(), v, d)
@@ -105,19 +105,24 @@ fn params() -> Vec<Checked> {
         },
         Checked {
             name: "tau",
-            get: |n, l| TensorOfRank::One(n.layers[l].lif().tau.val()),
+            get: |n, l| TensorOfRank::One(n.layers[l].lif_membrane().unwrap().tau.val()),
             set: |n, l, v, d| lif_mut(n, l).tau = vector_of(v, d),
         },
         Checked {
             name: "threshold",
-            get: |n, l| TensorOfRank::One(n.layers[l].lif().threshold.val()),
+            get: |n, l| TensorOfRank::One(n.layers[l].lif_membrane().unwrap().threshold.val()),
             set: |n, l, v, d| lif_mut(n, l).threshold = vector_of(v, d),
         },
     ]
 }
 
+/// The LIF parameters of a LIF or ALIF layer (the models this test checks).
 fn lif_mut(net: &mut Network, layer: usize) -> &mut sglab::neuron::Lif {
-    net.layers[layer].lif_mut()
+    match &mut net.layers[layer] {
+        sglab::neuron::Layer::Lif(lif) => lif,
+        sglab::neuron::Layer::Alif(alif) => &mut alif.lif,
+        sglab::neuron::Layer::Qif(_) => panic!("the finite-difference check covers LIF and ALIF"),
+    }
 }
 
 fn check(neuron: NeuronConfig, implementation: Implementation) {

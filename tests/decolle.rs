@@ -11,7 +11,7 @@ use sglab::data::randman::RandmanConfig;
 use sglab::neuron::decolle::{DecolleConfig, DecolleNet, RateControl, smooth_l1};
 use sglab::spike::SpikeFn;
 use sglab::surrogate::{Shape, Surrogate};
-use sglab::train::{InitScheme, ProgressMode, RunOptions, RunStatus, TaskConfig, TrainConfig, TrainError, train_with};
+use sglab::train::{InitScheme, ProgressMode, RunOptions, RunStatus, TaskConfig, TrainConfig, train_with};
 
 fn surrogate() -> Surrogate {
     // DECOLLE's 1/(10|U| + 1)²: fast sigmoid with peak 1 and 2β = 10.
@@ -176,10 +176,7 @@ fn decolle_learns_randman_and_the_rate_control_sets_the_early_rate() {
 
 #[test]
 fn decolle_configuration_errors_name_the_field() {
-    let field = |config: TrainConfig| match config.validate() {
-        Err(TrainError::Config { field, .. }) => field,
-        other => panic!("expected a configuration error, got {other:?}"),
-    };
+    let field = |config: TrainConfig| sglab::validate::Validate::validate(&config).expect_err("a configuration error").path;
     let mut c = decolle_config(1, None);
     c.rate_targeting = Some(sglab::train::RateTargeting { rate: 0.5, epochs: 1, lr: 0.1 });
     assert_eq!(field(c), "rate_targeting");
@@ -188,9 +185,9 @@ fn decolle_configuration_errors_name_the_field() {
     assert_eq!(field(c), "init");
     let mut c = decolle_config(1, None);
     c.decolle.as_mut().unwrap().alpha = 1.0;
-    assert_eq!(field(c), "decolle");
+    assert_eq!(field(c), "decolle.alpha");
     let c = decolle_config(1, Some(RateControl { target: 1.5, weight: 1.0, until_epoch: 0 }));
-    assert_eq!(field(c), "decolle");
+    assert_eq!(field(c), "decolle.rate_control.target");
     // Too long a burn-in for the samples is reported when training starts.
     let mut c = decolle_config(1, None);
     c.decolle.as_mut().unwrap().burn_in = 30;

@@ -10,7 +10,7 @@ use sglab::BackendKind;
 use sglab::burn::Tensor;
 use sglab::burn::tensor::{Device, TensorData};
 use sglab::fused::{Execution, runs_on_host};
-use sglab::init::WeightInit;
+use sglab::weights::WeightInit;
 use sglab::network::{Network, NetworkConfig, time_averaged_cross_entropy};
 use sglab::neuron::{LifConfig, NeuronConfig, Reset};
 use sglab::surrogate::{Shape, Surrogate};
@@ -65,12 +65,12 @@ fn evaluate(net: &Network, x: Tensor<3>) -> (Vec<Vec<f64>>, Vec<f64>, Vec<(Strin
     let grads = loss.backward();
     let mut g: Vec<(String, Option<Vec<f64>>)> = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
-        let lif = layer.lif();
-        g.push((format!("layer {l} w_in"), lif.w_in.val().grad(&grads).map(values)));
-        g.push((format!("layer {l} w_rec"), lif.w_rec.val().grad(&grads).map(values)));
-        g.push((format!("layer {l} bias"), lif.bias.as_ref().and_then(|b| b.val().grad(&grads)).map(values)));
-        g.push((format!("layer {l} tau"), lif.tau.val().grad(&grads).map(values)));
-        g.push((format!("layer {l} threshold"), lif.threshold.val().grad(&grads).map(values)));
+        let membrane = layer.lif_membrane().expect("LIF layers");
+        g.push((format!("layer {l} w_in"), layer.input_weights().val().grad(&grads).map(values)));
+        g.push((format!("layer {l} w_rec"), layer.recurrent_weights().val().grad(&grads).map(values)));
+        g.push((format!("layer {l} bias"), layer.bias().and_then(|b| b.val().grad(&grads)).map(values)));
+        g.push((format!("layer {l} tau"), membrane.tau.val().grad(&grads).map(values)));
+        g.push((format!("layer {l} threshold"), membrane.threshold.val().grad(&grads).map(values)));
     }
     g.push(("readout".into(), net.readout_weight.val().grad(&grads).map(values)));
     let g = g.into_iter().filter_map(|(name, v)| v.map(|v| (name, v))).collect();

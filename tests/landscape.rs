@@ -78,9 +78,9 @@ fn slices_start_at_the_network_and_follow_the_gradient() {
     let own_value = own.clone().into_scalar::<f64>();
     let grads = own.backward();
     let g: Vec<Vec<f64>> = vec![
-        common::values(net.layers[0].lif().w_in.grad(&grads).unwrap()),
-        common::values(net.layers[0].lif().w_rec.grad(&grads).unwrap()),
-        common::values(net.layers[0].lif().bias.as_ref().unwrap().grad(&grads).unwrap()),
+        common::values(net.layers[0].input_weights().grad(&grads).unwrap()),
+        common::values(net.layers[0].recurrent_weights().grad(&grads).unwrap()),
+        common::values(net.layers[0].bias().unwrap().grad(&grads).unwrap()),
         common::values(net.readout_weight.grad(&grads).unwrap()),
         common::values(net.readout_bias.as_ref().unwrap().grad(&grads).unwrap()),
     ];

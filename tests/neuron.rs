@@ -11,9 +11,8 @@ mod common;
 
 use common::{assert_close, backends, values};
 use sglab::burn::Tensor;
-use sglab::burn::module::Param;
 use sglab::burn::tensor::{Device, TensorData};
-use sglab::neuron::{AlifConfig, Layer, LifConfig, NeuronConfig, NeuronError, Reset};
+use sglab::neuron::{AlifConfig, Layer, LifConfig, NeuronConfig, QifConfig, Reset, Unroll};
 use sglab::spike::SpikeFn;
 use sglab::surrogate::Surrogate;
 
@@ -48,16 +47,15 @@ fn layer(reset: Reset, adaptive: bool, detach_reset: bool, device: &Device) -> L
     let mut layer = config
         .init(1, 2, SpikeFn::new(Surrogate::default()), 0, device)
         .unwrap();
-    let lif = layer.lif_mut();
-    lif.w_in = Param::from_tensor(matrix(&[&[1.0, 0.5]], device));
-    lif.w_rec = Param::from_tensor(matrix(&[&[9.0, 0.35], &[-0.2, 9.0]], device));
-    lif.bias = Some(Param::from_tensor(vector(&[0.1, 0.0], device)));
+    layer.replace_input_weights(matrix(&[&[1.0, 0.5]], device));
+    layer.replace_recurrent_weights(matrix(&[&[9.0, 0.35], &[-0.2, 9.0]], device));
+    layer.replace_bias(vector(&[0.1, 0.0], device));
     layer
 }
 
 /// Runs the layer on x = 1.2, 0.8, 0.6 (batch of one) and returns (voltages, spikes) per step.
 fn trajectory(layer: &Layer, device: &Device) -> (Vec<Vec<f64>>, Vec<Vec<f64>>) {
-    let inputs = [1.2, 0.8, 0.6].map(|x| matrix(&[&[x]], device));
+    let inputs = [1.2, 0.8, 0.6].map(|x| matrix(&[&[x]], device)).to_vec();
     let trace = layer.run(inputs, true);
     let v = trace.voltages.unwrap().into_iter().map(values).collect();
     let z = trace.spikes.into_iter().map(values).collect();
@@ -154,11 +152,11 @@ fn detach_reset_removes_exactly_the_reset_gradient() {
         let mut grads_by_mode = Vec::new();
         for detach in [false, true] {
             let layer = layer(Reset::Subtract, false, detach, &device);
-            let inputs = [1.2, 0.8].map(|x| matrix(&[&[x]], &device));
+            let inputs = [1.2, 0.8].map(|x| matrix(&[&[x]], &device)).to_vec();
             let trace = layer.run(inputs, true);
             let v2 = trace.voltages.unwrap().pop().unwrap();
             let grads = v2.sum().backward();
-            let g = layer.lif().threshold.val().grad(&grads).unwrap();
+            let g = layer.lif_membrane().unwrap().threshold.val().grad(&grads).unwrap();
             grads_by_mode.push(values(g));
         }
         let attached: Vec<f64> = (0..2)
@@ -178,25 +176,67 @@ fn invalid_configurations_name_the_field() {
         .with_tau(-1.0)
         .init(3, 4, spike.clone(), 0, &device)
         .unwrap_err();
-    assert_eq!(err, NeuronError::NotPositive { field: "tau", value: -1.0 });
+    assert_eq!((err.path.as_str(), err.message.as_str()), ("tau", "a finite value > 0, got -1"));
     assert!(err.to_string().contains("`tau`"));
     let err = LifConfig::new()
         .with_threshold(f64::NAN)
         .init(3, 4, spike.clone(), 0, &device)
         .unwrap_err();
-    assert!(matches!(err, NeuronError::NotPositive { field: "threshold", .. }));
+    assert_eq!(err.path, "threshold");
     let err = LifConfig::new()
         .with_tau_spread(0.6)
         .init(3, 4, spike.clone(), 0, &device)
         .unwrap_err();
-    assert!(matches!(err, NeuronError::Spread { field: "tau_spread", .. }));
+    assert_eq!((err.path.as_str(), err.message.as_str()), ("tau_spread", "a relative spread in [0, 0.5), got 0.6"));
     let err = LifConfig::new().init(0, 4, spike.clone(), 0, &device).unwrap_err();
-    assert_eq!(err, NeuronError::EmptySize { field: "input_size" });
+    assert_eq!(err.path, "input_size");
     let err = AlifConfig::new()
         .with_tau_adaptation(0.0)
-        .init(3, 4, spike, 0, &device)
+        .init(3, 4, spike.clone(), 0, &device)
         .unwrap_err();
-    assert!(matches!(err, NeuronError::NotPositive { field: "tau_adaptation", .. }));
+    assert_eq!(err.path, "tau_adaptation");
+    // A nested table's field is named by its path from the model.
+    let err = AlifConfig::new().with_lif(LifConfig::new().with_tau(0.0)).init(3, 4, spike, 0, &device).unwrap_err();
+    assert_eq!(err.path, "lif.tau");
+}
+
+/// Running a sequence in two chunks, the second from the first's final state, gives the spikes
+/// and voltages of one pass over the whole sequence, for every model; a state of another model
+/// is refused.
+#[test]
+fn a_sequence_run_in_chunks_continues_exactly() {
+    let device = sglab::device("flex").unwrap();
+    let spike = SpikeFn::new(Surrogate::default());
+    let configs = [
+        NeuronConfig::Lif(LifConfig::new().with_tau(5.0).with_threshold(0.3)),
+        NeuronConfig::Alif(AlifConfig::new().with_lif(LifConfig::new().with_tau(5.0).with_threshold(0.3)).with_tau_adaptation(10.0)),
+        NeuronConfig::Qif(QifConfig::new().with_lif(LifConfig::new().with_tau(2.0).with_threshold(10.0)).with_drive(2.0)),
+    ];
+    let how = Unroll { record_voltages: true, truncation: 0 };
+    for config in &configs {
+        let layer = config.init(3, 5, spike.clone(), 11, &device).unwrap();
+        let inputs: Vec<_> = (0..20)
+            .map(|t| {
+                let x: Vec<f64> = (0..6).map(|k| ((t * 6 + k) as f64 * 0.37).sin().abs() * 2.0).collect();
+                Tensor::<2>::from_data(TensorData::new(x, [2, 3]), &device)
+            })
+            .collect();
+        let (whole, _) = layer.forward(inputs.clone(), None, how).unwrap();
+        let (first, state) = layer.forward(inputs[..7].to_vec(), None, how).unwrap();
+        let (second, _) = layer.forward(inputs[7..].to_vec(), Some(state), how).unwrap();
+        let chunked_z: Vec<f64> = first.spikes.iter().chain(&second.spikes).flat_map(|z| values(z.clone())).collect();
+        let whole_z: Vec<f64> = whole.spikes.iter().flat_map(|z| values(z.clone())).collect();
+        assert_eq!(chunked_z, whole_z, "{}: spikes", layer.model());
+        assert!(whole_z.iter().any(|&z| z == 1.0), "{}: the test sequence should make the layer spike", layer.model());
+        let volts = |t: &sglab::neuron::LayerTrace| t.voltages.clone().unwrap().into_iter().flat_map(values).collect::<Vec<f64>>();
+        let chunked_v: Vec<f64> = [volts(&first), volts(&second)].concat();
+        assert_close(&chunked_v, &volts(&whole), 1e-6, 1e-6, layer.model());
+    }
+    let lif = configs[0].init(3, 5, spike.clone(), 0, &device).unwrap();
+    let alif = configs[1].init(3, 5, spike, 0, &device).unwrap();
+    let x = vec![Tensor::<2>::zeros([2, 3], &device)];
+    let err = lif.forward(x, Some(alif.initial_state(2)), how).unwrap_err();
+    assert_eq!(err.to_string(), "a lif layer cannot continue from the state of a alif layer");
 }
 
 #[test]

@@ -8,7 +8,7 @@ use sglab::burn::Tensor;
 use sglab::burn::module::Param;
 use sglab::burn::tensor::TensorData;
 use sglab::network::NetworkConfig;
-use sglab::neuron::{LifConfig, NeuronConfig, QifConfig};
+use sglab::neuron::{LifConfig, NeuronConfig, QifConfig, RecurrentCell};
 use sglab::spike::{Forward, SpikeFn};
 use sglab::surrogate::{Shape, Surrogate};
 
@@ -87,15 +87,15 @@ fn bptt_through_qif_matches_finite_differences() {
     let input = Tensor::<3>::from_data(TensorData::new(x, [steps, batch, 3]), &device);
     let loss_of = |net: &sglab::network::Network| -> Tensor<1> { net.forward(input.clone()).unwrap().logits.powi_scalar(2).mean() };
     let grads = loss_of(&net).backward();
-    let analytic = values(net.layers[0].lif().w_in.grad(&grads).unwrap());
-    let base = values(net.layers[0].lif().w_in.val());
+    let analytic = values(net.layers[0].input_weights().grad(&grads).unwrap());
+    let base = values(net.layers[0].input_weights().val());
     let eps = 1e-3;
     for k in [0, 3, 5, 10] {
         let shifted = |delta: f64| {
             let mut w = base.clone();
             w[k] += delta;
             let mut n = net.clone();
-            n.layers[0].lif_mut().w_in = Param::from_tensor(Tensor::from_data(TensorData::new(w, [3, 4]), &device));
+            n.layers[0].replace_input_weights(Tensor::from_data(TensorData::new(w, [3, 4]), &device));
             loss_of(&n).into_scalar::<f64>()
         };
         let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
@@ -121,14 +121,14 @@ fn qif_configurations_parse_and_errors_name_the_field() {
     assert_eq!((q.v_reset, q.drive, q.lif.tau, q.lif.threshold), (-1.0, 0.5, 4.0, 5.0));
     assert_eq!(TrainConfig::from_toml(&config.to_toml()).unwrap(), config);
     let field = |text: &str| match TrainConfig::from_toml(text) {
-        Err(TrainError::Config { field, .. }) => field,
+        Err(TrainError::Config(e)) => e.path,
         other => panic!("expected a configuration error, got {other:?}"),
     };
-    assert_eq!(field(&text.replace("v_reset = -1.0", "v_reset = 2.0")), "model.neuron");
-    assert_eq!(field(&text.replace("threshold = 5.0", "threshold = 0.5")), "model.neuron");
+    assert_eq!(field(&text.replace("v_reset = -1.0", "v_reset = 2.0")), "model.neuron.v_reset");
+    assert_eq!(field(&text.replace("threshold = 5.0", "threshold = 0.5")), "model.neuron.lif.threshold");
     let mut stability = config.clone();
     stability.init = InitScheme::Stability(Default::default());
-    assert!(matches!(stability.validate(), Err(TrainError::Config { field, .. }) if field == "init"));
+    assert_eq!(sglab::validate::Validate::validate(&stability).unwrap_err().path, "init");
     // The drive is the initial bias of every neuron.
     let device = sglab::device("flex").unwrap();
     let spike_fn = SpikeFn::new(Surrogate::default());
@@ -141,7 +141,7 @@ fn qif_configurations_parse_and_errors_name_the_field() {
 #[test]
 fn a_qif_network_learns_randman() {
     use sglab::data::randman::RandmanConfig;
-    use sglab::init::weights::WeightInit;
+    use sglab::weights::WeightInit;
     use sglab::train::{ProgressMode, RunOptions, TaskConfig, TrainConfig, train_with};
     let task = RandmanConfig { classes: 3, units: 20, steps: 50, alpha: 2.0, samples_per_class: 100, seed: 2, ..Default::default() };
     let mut config = TrainConfig::new(TaskConfig::Randman(task), 20);

@@ -1,5 +1,6 @@
 //! Schedules at their boundaries and the rate losses against hand-computed values.
 
+use sglab::validate::Validate;
 use sglab::burn::Tensor;
 use sglab::burn::tensor::TensorData;
 use sglab::regularize::{RateLoss, RateRegularizer, Schedule};

@@ -8,8 +8,9 @@ use sglab::init::stability::{
     ConditionIvTarget, HostLif, LayerDynamics, Matrix, VoltageModel, condition_iii_dampening, condition_iv, condition_iv_residual,
     one_step_jacobian, reset_threshold, surrogate_mean_power, voltage_range,
 };
-use sglab::init::{WeightInit, rng};
-use sglab::neuron::Reset;
+use sglab::rng::rng;
+use sglab::weights::WeightInit;
+use sglab::neuron::{RecurrentCell, Reset};
 use sglab::surrogate::{Shape, Surrogate};
 
 /// Glorot-uniform W_in [n_in, n] and W_rec [n, n] as the paper's LIF layers draw them.
@@ -97,7 +98,7 @@ fn conditions_i_and_ii_hold_when_measured_on_slmnist() {
     let batch = data.train.batch(&(0..16).collect::<Vec<_>>(), &device).unwrap();
     for reset in [Reset::Subtract, Reset::MultReset2, Reset::MultReset1] {
         let config = slmnist_config(reset);
-        let prediction = sglab::init::stability::predict(&config, stats.into()).unwrap();
+        let prediction = sglab::init::stability::predict(&config, stats.into(), &device).unwrap();
         let net = sglab::init::stability::apply(config.init(&device).unwrap(), &prediction, 3, false);
         let measured = sglab::init::stability::measure(&net, batch.inputs.clone()).unwrap();
         let table = sglab::init::stability::comparison_frame(&measured).unwrap();
@@ -211,14 +212,14 @@ fn one_step_jacobian_equals_autodiff_through_the_layer() {
     for (reset, detach_reset) in DYNAMICS {
         let dynamics = LayerDynamics { reset, detach_reset, alpha: 0.7, threshold: 0.3 };
         let net = lif_network(n_in, n, dynamics, surrogate, 11).init(&device).unwrap();
-        let mut rng = sglab::init::rng(5, 0);
-        let x_values = sglab::init::WeightInit::Uniform { low: 0.0, high: 1.0 }.sample(1, steps * batch * n_in, &mut rng);
+        let mut rng = sglab::rng::rng(5, 0);
+        let x_values = sglab::weights::WeightInit::Uniform { low: 0.0, high: 1.0 }.sample(1, steps * batch * n_in, &mut rng);
         let x = Tensor::<3>::from_data(TensorData::new(x_values.clone(), [steps, batch, n_in]), &device);
         let out = net.forward_with_voltages(x).unwrap();
         let v_all = common::values(out.voltages.unwrap()[0].clone());
         let z_all = common::values(out.spikes[0].clone());
-        let lif = net.layers[0].lif();
-        let host = HostLif::new(lif);
+        let sglab::neuron::Layer::Lif(lif) = &net.layers[0] else { panic!("a LIF network") };
+        let host = HostLif::new(&net.layers[0]).unwrap();
         let w_in = common::values(lif.w_in.val());
         let t = 1;
         let mut spiking = 0;
@@ -269,19 +270,19 @@ fn condition_iv_on_measured_voltages_gives_unit_mean_square_jacobian() {
     for (reset, detach_reset) in [(Reset::Subtract, false), (Reset::Subtract, true), (Reset::MultReset2, true)] {
         let dynamics = LayerDynamics { reset, detach_reset, alpha: (-1.0f64).exp(), threshold: 0.01 };
         let config = lif_network(n_in, n, dynamics, surrogate, 4);
-        let prediction = sglab::init::stability::predict(&config, stats.into()).unwrap();
+        let prediction = sglab::init::stability::predict(&config, stats.into(), &device).unwrap();
         let net = sglab::init::stability::apply(config.init(&device).unwrap(), &prediction, 4, false);
         let out = net.forward_with_voltages(batch.inputs.clone()).unwrap();
-        let lif = net.layers[0].lif();
+        let layer = &net.layers[0];
         let centred: Vec<f64> = common::values(out.voltages.unwrap()[0].clone()).iter().map(|v| v - dynamics.threshold).collect();
-        let w_rec = Matrix::new(n, n, HostLif::new(lif).w_rec);
-        let w_in = Matrix::new(n_in, n, common::values(lif.w_in.val()));
+        let w_rec = Matrix::new(n, n, HostLif::new(layer).unwrap().w_rec);
+        let w_in = Matrix::new(n_in, n, common::values(layer.input_weights().val()));
         let mean_square_at = |model: VoltageModel| {
             let solutions = condition_iv(&surrogate, ConditionIvTarget::Sharpness, &w_rec, &w_in, dynamics, model);
             let exact = solutions.iter().filter(|s| s.exact).count();
             let beta = solutions.iter().map(|s| s.value).sum::<f64>() / solutions.len() as f64;
             let mut at = net.clone();
-            at.layers[0].lif_mut().spike_fn = sglab::spike::SpikeFn::new(Surrogate::new(Shape::Exponential, gamma, beta).unwrap());
+            at.layers[0].set_spike_fn(sglab::spike::SpikeFn::new(Surrogate::new(Shape::Exponential, gamma, beta).unwrap()));
             let measured = sglab::init::stability::measure(&at, batch.inputs.clone()).unwrap();
             let ms = &measured[0].jacobian_mean_square;
             (beta, exact, ms.iter().sum::<f64>() / ms.len() as f64, measured[0].rate)

@@ -126,7 +126,7 @@ fn effect_sizes_have_their_closed_forms() {
 /// A fixed pseudo-random sample: standard normal (Box–Muller) or exponential of mean 1.
 fn sample(n: usize, seed: u64, exponential: bool) -> Vec<f64> {
     use rand::RngExt;
-    let mut rng = sglab::init::rng(seed, 0);
+    let mut rng = sglab::rng::rng(seed, 0);
     (0..n)
         .map(|_| {
             let (u, v): (f64, f64) = (rng.random(), rng.random());

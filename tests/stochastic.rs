@@ -61,7 +61,7 @@ fn the_sigmoid_escape_noise_matches_the_builtin_sigmoid_surrogate() {
         assert!((s.derivative(x) - noise.derivative(x)).abs() < 1e-12, "x = {x}");
     }
     assert!(EscapeNoise::Exponential { p0: 0.1, delta_u: 0.1 }.matched_surrogate().is_none());
-    assert!(EscapeNoise::Sigmoid { beta: -1.0 }.validate().unwrap_err().contains("beta"));
+    assert_eq!(sglab::validate::Validate::validate(&EscapeNoise::Sigmoid { beta: -1.0 }).unwrap_err().path, "beta");
 }
 
 /// A network of stochastic LIF neurons trains from its configuration: the same seed repeats
@@ -88,7 +88,7 @@ fn a_stochastic_network_trains_and_repeats_with_its_seed() {
     assert!(accuracy > 0.5, "chance is 1/3, got {accuracy}");
     let mut bad = config.clone();
     bad.model.stochastic = Some(StochasticSpec { noise: EscapeNoise::Exponential { p0: 0.0, delta_u: 0.1 }, backward: EscapeBackward::Matched });
-    assert!(matches!(bad.validate(), Err(sglab::train::TrainError::Config { field, .. }) if field == "model.stochastic.noise"));
+    assert_eq!(sglab::validate::Validate::validate(&bad).unwrap_err().path, "model.stochastic.noise.p0");
 }
 
 /// The Fano factor on hand-counted spikes: T = 4, R = 3 trials, n = 2 neurons, windows of 2.

@@ -4,7 +4,6 @@
 mod common;
 
 use sglab::data::randman::RandmanConfig;
-use sglab::results;
 use sglab::train::{ProgressMode, RateTargeting, RunOptions, RunStatus, TaskConfig, TrainConfig, TrainError, train_with};
 
 fn small(epochs: usize) -> TrainConfig {
@@ -58,7 +57,7 @@ fn toml_and_json_configs_parse_and_errors_name_the_field() {
     assert_eq!(TrainConfig::from_json(&serde_json::to_string(&config).unwrap()).unwrap(), config);
 
     let field_of = |text: &str| match TrainConfig::from_toml(text) {
-        Err(TrainError::Config { field, .. }) => field,
+        Err(TrainError::Config(e)) => e.path,
         other => panic!("a field error expected, got {other:?}"),
     };
     assert_eq!(field_of("epochs = 2\n[task]\nname = \"randman\"\n[optimizer]\nlr = -1.0"), "optimizer.lr");
@@ -75,7 +74,7 @@ fn toml_and_json_configs_parse_and_errors_name_the_field() {
     let sglab::neuron::NeuronConfig::Alif(alif) = &partial.model.neuron else { panic!("alif expected") };
     assert_eq!((alif.beta_adaptation, alif.tau_adaptation), (0.5, 100.0));
     assert_eq!(alif.lif.reset, sglab::neuron::Reset::MultReset2);
-    assert_eq!(alif.lif.recurrent_init, sglab::init::WeightInit::Zeros);
+    assert_eq!(alif.lif.recurrent_init, sglab::weights::WeightInit::Zeros);
     assert_eq!((alif.lif.tau, alif.lif.threshold), (20.0, 1.0));
     let err = TrainConfig::from_toml("epochs = 1\n[task]\nname = \"randman\"\n[model.neuron]\nmodel = \"lif\"\ntua = 3.0").unwrap_err().to_string();
     assert!(err.contains("unknown field `tua`"), "{err}");
@@ -108,13 +107,13 @@ fn a_small_network_learns_randman_and_the_same_seed_repeats_exactly() {
     assert_eq!(a.initial_rates, b.initial_rates);
 
     // One row per run, with flattened configuration and finite metrics.
-    let df = results::runs_frame(&[a.clone(), b]).unwrap();
+    let df = sglab::train::rows::runs_frame(&[a.clone(), b]).unwrap();
     assert_eq!(df.height(), 2);
     let acc = df.column("test_accuracy").unwrap().f64().unwrap().get(0).unwrap();
     assert!((acc - test.accuracy).abs() < 1e-12);
     assert_eq!(df.column("task.name").unwrap().str().unwrap().get(0), Some("randman"));
     assert_eq!(df.column("optimizer.lr").unwrap().f64().unwrap().get(0), Some(1e-2));
-    assert_eq!(results::history_frame(&[a]).unwrap().height(), 15);
+    assert_eq!(sglab::train::rows::history_frame(&[a]).unwrap().height(), 15);
 }
 
 #[test]
@@ -129,7 +128,7 @@ fn a_huge_learning_rate_is_recorded_as_diverged_without_nan_results() {
     for e in &record.history {
         assert!(e.train.is_finite());
     }
-    let df = results::runs_frame(&[record]).unwrap();
+    let df = sglab::train::rows::runs_frame(&[record]).unwrap();
     assert_eq!(df.column("diverged").unwrap().bool().unwrap().get(0), Some(true));
     assert_eq!(df.column("status").unwrap().str().unwrap().get(0), Some("diverged"));
     // No test metric is written: the column is absent (null everywhere) rather than NaN.

@@ -90,11 +90,11 @@ fn train(args: &Args) -> Result<(), TrainError> {
     );
     if let Some(out) = args.option("out") {
         let out = PathBuf::from(out);
-        let history = results::history_frame(std::slice::from_ref(&record))?;
+        let history = sglab::train::rows::history_frame(std::slice::from_ref(&record))?;
         if history.height() > 0 {
             results::append_parquet(&sweep::history_path(&out), history)?;
         }
-        let all = results::append_parquet(&out, results::runs_frame(std::slice::from_ref(&record))?)?;
+        let all = results::append_parquet(&out, sglab::train::rows::runs_frame(std::slice::from_ref(&record))?)?;
         println!("{}: {} runs (epochs in {})", out.display(), all.height(), sweep::history_path(&out).display());
     }
     Ok(())
@@ -160,17 +160,17 @@ fn predict(args: &Args) -> Result<(), TrainError> {
             (network, splits.train.statistics()?.into(), Some(splits.train))
         }
     };
+    let device = sglab::device("flex")?;
     let batch = if args.flag("measured") {
         let train = train.ok_or_else(|| {
             TrainError::Parse(format!("--measured needs the task's data; {target} has no embedded data (give a configuration file whose task loads it)"))
         })?;
-        let device = sglab::device("flex")?;
         let indices: Vec<usize> = (0..train.len().min(16)).collect();
         Some(train.batch(&indices, &device)?.inputs)
     } else {
         None
     };
-    let prediction = stability::predict_with(&network, input, conditions, batch)?;
+    let prediction = stability::predict_with(&network, input, conditions, batch, &device).map_err(|e| TrainError::Init(e.into()))?;
     if args.flag("json") {
         let layers: Vec<serde_json::Value> = prediction
             .layers
@@ -242,6 +242,8 @@ fn study(args: &Args) -> Result<(), TrainError> {
 }
 
 fn main() -> ExitCode {
+    // Training frees and reallocates multi-megabyte buffers every step; keep them for reuse.
+    sglab::fused::retain_freed_memory();
     let mut argv = std::env::args().skip(1);
     let Some(command) = argv.next() else {
         eprintln!("{USAGE}");

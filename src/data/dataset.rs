@@ -17,7 +17,7 @@ use burn::tensor::{Device, TensorData};
 use rand::seq::SliceRandom;
 
 use super::DataError;
-use crate::init::rng;
+use crate::rng::rng;
 
 /// One spike: at time step `step` on input channel `channel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -305,12 +305,6 @@ impl Batches<'_> {
     pub fn drop_last(mut self) -> Self {
         self.drop_last = true;
         self
-    }
-
-    /// Number of batches the iterator yields in all.
-    pub fn count_batches(&self) -> usize {
-        let n = self.order.len();
-        if self.drop_last { n / self.batch_size } else { n.div_ceil(self.batch_size) }
     }
 }
 

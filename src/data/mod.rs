@@ -64,19 +64,14 @@ pub enum DataError {
         /// What was attempted.
         what: String,
     },
-    /// A parameter out of its range.
-    #[error("invalid parameter `{name}`: {message}")]
-    Parameter {
-        /// The parameter.
-        name: &'static str,
-        /// What was expected.
-        message: String,
-    },
+    /// A parameter out of its range, with its path.
+    #[error("invalid parameter {0}")]
+    Parameter(#[from] crate::validate::ConfigError),
 }
 
 impl DataError {
     pub(crate) fn parameter(name: &'static str, message: impl Into<String>) -> Self {
-        DataError::Parameter { name, message: message.into() }
+        DataError::Parameter(crate::validate::ConfigError::new(name, message))
     }
 
     /// `Ok` for a fraction in [0, 1), else a parameter error naming `name`.

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DataError;
 use super::dataset::{Event, SpikeDataset, Splits};
-use crate::init::rng;
+use crate::rng::rng;
 
 /// Precision that sets the spectral cut-off F.
 const PRECISION: f64 = 1e-3;

@@ -13,8 +13,9 @@
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const MMAP_THRESHOLD: libc::c_int = 32 << 20;
 
-/// Sets glibc's allocator to keep freed blocks of up to 32 MiB for reuse; the first call does
-/// it, later calls do nothing. A no-op on other platforms.
+/// Sets glibc's allocator to keep freed blocks of up to 32 MiB for reuse, for the whole process:
+/// an opt-in for programs that train (the `sglab` binary and the bench call it first thing); the
+/// first call does it, later calls do nothing. A no-op on other platforms.
 pub fn retain_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {

@@ -15,7 +15,8 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
 
 use super::host::{from_host, to_host, with_host};
-use super::recurrence::{self, Dims, LifParams, LifSpec, Trace};
+use super::recurrence::{self, Dims, LifParams, Trace};
+use crate::dynamics::LifSpec;
 use super::sparse::{DENSE_ABOVE, SparseRows};
 
 /// Spike-matrix products and the LIF recurrence with hand-written backward passes.

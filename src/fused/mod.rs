@@ -9,8 +9,8 @@
 //!
 //! The projection takes the input `[T, B, n_in]` as one `[T·B, n_in]` matrix, so its backward is
 //! one product too (no per-step slices, whose backward is quadratic in T). When the input is
-//! sparser than [`sparse::DENSE_ABOVE`] (spikes: the latency-coded input is ≈ 1.5 % dense)
-//! both X·W and Xᵀ·G are sums over X's nonzero entries. The recurrence ([`recurrence`]) runs
+//! sparser than 20 % (spikes: the latency-coded input is ≈ 1.5 % dense)
+//! both X·W and Xᵀ·G are sums over X's nonzero entries. The recurrence (`recurrence.rs`) runs
 //! every step of a chunk of batch rows in one task, with the recurrent product event-driven in
 //! the previous step's spikes, and keeps only the voltages (`f32`) and spikes (one bit each)
 //! for its backward pass. No value is read back to the caller inside the time loop.
@@ -20,14 +20,21 @@
 //! Heaviside with a built-in surrogate, in `f32`. A [`crate::network::Network`] uses them where
 //! they apply unless set to [`Execution::Reference`], the per-step path every other neuron
 //! model uses and against which the fused gradients are tested (tests/fused.rs).
+//!
+//! The kernels allocate and free several multi-megabyte buffers per step. A program that trains
+//! (the `sglab` binary, the bench) should call [`retain_freed_memory`] once at start: it sets
+//! glibc's allocator to keep freed buffers for reuse, which removed ≈ 40 % of a step's time on
+//! the reference configuration. The library never changes the allocator by itself.
 
-pub mod allocator;
+mod allocator;
 mod extension;
-pub(crate) mod host;
-pub mod recurrence;
-pub mod sparse;
+mod host;
+mod recurrence;
+mod sparse;
 
-pub use recurrence::LifSpec;
+pub use allocator::retain_freed_memory;
+
+pub use crate::dynamics::LifSpec;
 
 use burn::Tensor;
 use burn::tensor::Device;
@@ -64,16 +71,15 @@ pub fn runs_on_host(device: &Device) -> bool {
 }
 
 /// Y = X·W for X `[M, K]` and W `[K, N]`, event-driven in X's nonzero entries when X is
-/// sparser than [`sparse::DENSE_ABOVE`]; differentiable in both.
-pub fn project(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
-    allocator::retain_freed_memory();
+/// sparser than `sparse::DENSE_ABOVE`; differentiable in both.
+pub(crate) fn project(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
     Tensor::from_dispatch(extension::spike_project(x.into_dispatch(), w.into_dispatch()))
 }
 
 /// The spikes `[T, B, n]` of a LIF layer driven by the input current `[T, B, n]` (without
 /// bias), with recurrent weights W `[n, n]` (masked as the layer uses them), bias b, decay α
-/// and threshold ϑ `[n]`; differentiable in all five ([`recurrence`] has the equations).
-pub fn lif_recurrence(
+/// and threshold ϑ `[n]`; differentiable in all five (`recurrence.rs` has the equations).
+pub(crate) fn lif_recurrence(
     current: Tensor<3>,
     w_rec: Tensor<2>,
     bias: Tensor<1>,
@@ -81,7 +87,6 @@ pub fn lif_recurrence(
     threshold: Tensor<1>,
     spec: LifSpec,
 ) -> Tensor<3> {
-    allocator::retain_freed_memory();
     let params = [w_rec.into_dispatch(), bias.into_dispatch(), alpha.into_dispatch(), threshold.into_dispatch()];
     Tensor::from_dispatch(extension::lif_recurrence(current.into_dispatch(), params, spec))
 }

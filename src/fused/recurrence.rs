@@ -40,21 +40,7 @@ use rayon::prelude::*;
 
 use super::host::{Disjoint, chunks, matmul, simd, surrogate_derivative};
 use super::sparse::{DENSE_ABOVE, SpikeBits, add, for_each_active};
-use crate::neuron::Reset;
-use crate::surrogate::Surrogate;
-
-/// The fixed settings of a fused LIF layer.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LifSpec {
-    /// How a spike resets the voltage.
-    pub reset: Reset,
-    /// Whether the reset term is excluded from the gradient.
-    pub detach_reset: bool,
-    /// The surrogate σ′ of the spike's backward.
-    pub surrogate: Surrogate,
-    /// Truncated BPTT window K (0: full BPTT).
-    pub truncation: usize,
-}
+use crate::dynamics::{LifSpec, Reset};
 
 /// Steps T, batch B and neurons n of one layer's sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,6 +32,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{InitContext, InitError, Initialiser};
+use crate::network::{Network, NetworkConfig};
+use crate::validate::ConfigError;
+
 /// A postsynaptic-potential kernel and its integrals ε̄ = ∫ε, ε̂ = ∫ε².
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
@@ -191,6 +195,69 @@ impl FluctuationInit {
     }
 }
 
+/// Settings of `InitScheme::Fluctuation` of a training configuration. The PSP kernel is the LIF layer's (α = e^{−1/τ}
+/// per step) and the threshold the neuron's ϑ.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FluctuationScheme {
+    /// Target mean membrane potential μ_U (the `centred` variant; the others fix it at ϑ).
+    pub mu_u: f64,
+    /// ξ = (ϑ − μ_U)/σ_U.
+    pub xi: f64,
+    /// Presynaptic rate ν of the first layer in spikes per step; `None`: the training data's
+    /// mean input (its μ_x).
+    pub nu: Option<f64>,
+    /// ν of the deeper layers; `None`: the first layer's (as stork does).
+    pub deeper_nu: Option<f64>,
+    /// Share of the variance budget for the feed-forward projection (0.9 in stork).
+    pub feedforward_share: f64,
+    /// Centred (stork), mean-at-threshold (`muchange`) or unit rates (`ν = ε = 1`).
+    pub variant: FluctuationVariant,
+}
+
+impl Default for FluctuationScheme {
+    fn default() -> Self {
+        FluctuationScheme {
+            mu_u: 0.0,
+            xi: 1.0,
+            nu: None,
+            deeper_nu: None,
+            feedforward_share: 0.9,
+            variant: FluctuationVariant::Centred,
+        }
+    }
+}
+
+impl Initialiser<Network> for FluctuationScheme {
+    /// The first layer's presynaptic rate ν is `nu` or the training data's mean input; the PSP
+    /// kernel and threshold are the configured LIF membrane's.
+    fn initialise(&self, net: Network, context: &InitContext<'_, NetworkConfig>) -> Result<Network, InitError> {
+        let config = context.config;
+        let lif = config
+            .neuron
+            .lif_membrane()
+            .ok_or_else(|| ConfigError::new("kind", format!("a LIF or ALIF neuron for the fluctuation-driven scheme, got {}", config.neuron.name())))?;
+        let nu = match self.nu {
+            Some(nu) => nu,
+            None => context.train.statistics()?.mean,
+        };
+        if !(nu > 0.0) {
+            return Err(ConfigError::new("nu", format!("a presynaptic rate > 0 per step; the training data's mean input is {nu}")).into());
+        }
+        let first = FluctuationInit {
+            mu_u: self.mu_u,
+            xi: self.xi,
+            nu,
+            kernel: PspKernel::Lif { tau: lif.tau },
+            feedforward_share: self.feedforward_share,
+            threshold: lif.threshold,
+            variant: self.variant,
+        };
+        let deeper = FluctuationInit { nu: self.deeper_nu.unwrap_or(nu), ..first };
+        Ok(apply(net, &first, &deeper, config.seed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,26 +338,23 @@ mod tests {
 /// weights are zero, as for a network without recurrence. The first layer uses `init`, deeper
 /// layers `deeper` (typically the same with ν set to the expected rate of the layer below).
 pub fn apply(mut net: crate::network::Network, init: &FluctuationInit, deeper: &FluctuationInit, seed: u64) -> crate::network::Network {
-    use burn::module::Param;
     for (l, layer) in net.layers.iter_mut().enumerate() {
         let settings = if l == 0 { init } else { deeper };
-        let lif = layer.lif_mut();
-        let (n_in, n) = (lif.input_size(), lif.hidden_size());
+        let (n_in, n) = (layer.input_size(), layer.hidden_size());
         let recurrent = settings.feedforward_share < 1.0;
         let mut projections = vec![Projection { fan_in: n_in, recurrent: false }];
         if recurrent {
             projections.push(Projection { fan_in: n.max(2) - 1, recurrent: true });
         }
         let moments = settings.weight_moments(&projections);
-        let device = lif.w_in.val().device();
+        let device = layer.input_weights().val().device();
         let draw = |m: &WeightMoments, rows: usize, stream: u64| {
-            let w = crate::init::WeightInit::Normal { mean: m.mean, std: m.variance.sqrt() };
-            w.tensor(rows, n, &mut crate::init::rng(seed, FLUCTUATION_STREAM + 2 * l as u64 + stream), &device)
+            let w = crate::weights::WeightInit::Normal { mean: m.mean, std: m.variance.sqrt() };
+            w.tensor(rows, n, &mut crate::rng::rng(seed, FLUCTUATION_STREAM + 2 * l as u64 + stream), &device)
         };
-        let (grad_in, grad_rec) = (lif.w_in.val().is_require_grad(), lif.w_rec.val().is_require_grad());
         let w_rec = if recurrent { draw(&moments[1], n, 1) } else { burn::Tensor::zeros([n, n], &device) };
-        lif.w_in = Param::from_tensor(draw(&moments[0], n_in, 0)).set_require_grad(grad_in);
-        lif.w_rec = Param::from_tensor(w_rec).set_require_grad(grad_rec);
+        layer.replace_input_weights(draw(&moments[0], n_in, 0));
+        layer.replace_recurrent_weights(w_rec);
     }
     net
 }

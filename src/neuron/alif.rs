@@ -15,9 +15,10 @@ use burn::module::{Module, Param};
 use burn::tensor::Device;
 
 use super::lif::{Lif, LifCell, LifConfig, LifState};
-use super::{NeuronError, per_neuron};
-use crate::init::weights::rng;
+use super::{RecurrentCell, per_neuron};
+use crate::rng::rng;
 use crate::spike::SpikeFn;
+use crate::validate::{ConfigError, Validate, finite, positive};
 
 /// Settings of an ALIF layer.
 #[derive(Config, Debug, PartialEq)]
@@ -74,14 +75,16 @@ pub struct AlifCell {
     beta: Tensor<2>,
 }
 
-impl AlifConfig {
-    /// Checks every field; the error names the field and the accepted range.
-    pub fn validate(&self) -> Result<(), NeuronError> {
-        self.lif.validate()?;
-        super::check_positive("tau_adaptation", self.tau_adaptation)?;
-        super::check_finite("beta_adaptation", self.beta_adaptation)?;
+impl Validate for AlifConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.lif.validate().map_err(|e| e.within("lif"))?;
+        positive("tau_adaptation", self.tau_adaptation)?;
+        finite("beta_adaptation", self.beta_adaptation)?;
         super::check_spread("adaptation_spread", self.adaptation_spread)
     }
+}
+
+impl AlifConfig {
 
     /// A layer of `hidden_size` neurons fed by `input_size` inputs, drawn from `seed`.
     pub fn init(
@@ -91,7 +94,7 @@ impl AlifConfig {
         spike_fn: SpikeFn,
         seed: u64,
         device: &Device,
-    ) -> Result<Alif, NeuronError> {
+    ) -> Result<Alif, ConfigError> {
         self.validate()?;
         let lif = self.lif.init(input_size, hidden_size, spike_fn, seed, device)?;
         let tau_a = per_neuron(
@@ -133,9 +136,11 @@ impl Alif {
     }
 }
 
-impl AlifCell {
-    /// v_0 = z_0 = a_0 = 0 for a batch of `batch` sequences.
-    pub fn initial_state(&self, batch: usize) -> AlifState {
+impl RecurrentCell for AlifCell {
+    type State = AlifState;
+
+    /// v_0 = z_0 = a_0 = 0.
+    fn initial_state(&self, batch: usize) -> AlifState {
         let lif = self.lif.initial_state(batch);
         AlifState {
             a: lif.v.zeros_like(),
@@ -144,15 +149,27 @@ impl AlifCell {
     }
 
     /// One step: `x` `[B, n_in]` and the previous state give the next state.
-    pub fn step(&self, x: Tensor<2>, state: &AlifState) -> AlifState {
+    fn step(&self, x: Tensor<2>, state: &AlifState) -> AlifState {
         let a = state.a.clone() * self.rho.clone()
             + state.lif.z.clone() * (self.rho.clone().neg() + 1.0);
         let threshold = self.lif.threshold().clone() + a.clone() * self.beta.clone();
-        let v = self.lif.membrane(x, &state.lif, &threshold);
+        let v = self.lif.voltage_update(x, &state.lif, &threshold);
         let z = self.lif.spike(v.clone() - threshold);
         AlifState {
             lif: LifState { v, z },
             a,
         }
+    }
+
+    fn spikes(state: &AlifState) -> &Tensor<2> {
+        &state.lif.z
+    }
+
+    fn membrane(state: &AlifState) -> &Tensor<2> {
+        &state.lif.v
+    }
+
+    fn detach(state: AlifState) -> AlifState {
+        state.detach()
     }
 }

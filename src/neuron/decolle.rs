@@ -30,9 +30,10 @@ use burn::module::{Module, Param};
 use burn::tensor::Device;
 use serde::{Deserialize, Serialize};
 
-use super::NeuronError;
-use crate::init::weights::{WeightInit, rng};
+use crate::rng::rng;
 use crate::spike::SpikeFn;
+use crate::validate::{ConfigError, Validate, at_least_one, finite, in_interval, non_negative, positive};
+use crate::weights::WeightInit;
 
 /// The firing-rate control term of Herranz-Celotti & Rouat's DECOLLE runs: during the first
 /// epochs every layer's loss at every step after the burn-in gets λ |S̄^{(l)}_t − f|, with S̄ the
@@ -100,26 +101,24 @@ impl Default for DecolleConfig {
     }
 }
 
-impl DecolleConfig {
-    /// Checks every field; the error names the field and what was expected.
-    pub fn validate(&self) -> Result<(), NeuronError> {
-        for (field, value) in [("decolle.alpha", self.alpha), ("decolle.beta", self.beta), ("decolle.alpha_rp", self.alpha_rp)] {
-            if !(0.0..1.0).contains(&value) {
-                return Err(NeuronError::Range { field, expected: "a decay in [0, 1)", value });
-            }
+impl Validate for DecolleConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        for (field, value) in [("alpha", self.alpha), ("beta", self.beta), ("alpha_rp", self.alpha_rp)] {
+            in_interval(field, value, 0.0, 1.0)?;
         }
-        super::check_finite("decolle.refractory_weight", self.refractory_weight)?;
-        super::check_positive("decolle.readout_amplitude", self.readout_amplitude)?;
+        finite("refractory_weight", self.refractory_weight)?;
+        positive("readout_amplitude", self.readout_amplitude)?;
         if let Some(c) = self.rate_control {
             if !(0.0..=1.0).contains(&c.target) {
-                return Err(NeuronError::Range { field: "decolle.rate_control.target", expected: "a rate in [0, 1]", value: c.target });
+                return Err(ConfigError::new("rate_control.target", format!("a rate in [0, 1], got {}", c.target)));
             }
-            if !(c.weight >= 0.0 && c.weight.is_finite()) {
-                return Err(NeuronError::Range { field: "decolle.rate_control.weight", expected: "a finite weight ≥ 0", value: c.weight });
-            }
+            non_negative("rate_control.weight", c.weight)?;
         }
         Ok(())
     }
+}
+
+impl DecolleConfig {
 
     /// A network `input_size → hidden_sizes`, each layer with a readout of `classes` units,
     /// drawn from `seed` (no LSUV yet: that needs data, [`DecolleNet::lsuv`]).
@@ -131,17 +130,17 @@ impl DecolleConfig {
         spike_fn: SpikeFn,
         seed: u64,
         device: &Device,
-    ) -> Result<DecolleNet, NeuronError> {
+    ) -> Result<DecolleNet, ConfigError> {
         self.validate()?;
-        super::check_size("input_size", input_size)?;
-        super::check_size("classes", classes)?;
+        at_least_one("input_size", input_size)?;
+        at_least_one("classes", classes)?;
         if hidden_sizes.is_empty() {
-            return Err(NeuronError::Range { field: "model.hidden_sizes", expected: "at least one layer", value: 0.0 });
+            return Err(ConfigError::new("hidden_sizes", "at least one layer width, got an empty list"));
         }
         let mut layers = Vec::with_capacity(hidden_sizes.len());
         let mut fan_in = input_size;
         for (l, &n) in hidden_sizes.iter().enumerate() {
-            super::check_size("hidden_size", n)?;
+            at_least_one(&format!("hidden_sizes[{l}]"), n)?;
             let stream = 16 * (l as u64 + 1);
             let half = self.readout_amplitude / (n as f64).sqrt();
             let readout = WeightInit::Uniform { low: -half, high: half };

@@ -22,10 +22,12 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::Device;
 
-use super::{NeuronError, Reset, per_neuron};
-use crate::init::weights::{WeightInit, rng};
-use crate::fused::LifSpec;
+use super::{RecurrentCell, Reset, check_spread, per_neuron};
+use crate::dynamics::LifSpec;
+use crate::rng::rng;
 use crate::spike::{Forward, SpikeFn};
+use crate::validate::{ConfigError, Validate, at_least_one, positive};
+use crate::weights::WeightInit;
 
 /// Settings of a LIF layer (sizes and surrogate are given to [`LifConfig::init`]).
 #[derive(Config, Debug, PartialEq)]
@@ -126,14 +128,16 @@ pub struct LifCell {
     spike_fn: SpikeFn,
 }
 
-impl LifConfig {
-    /// Checks every field; the error names the field and the accepted range.
-    pub fn validate(&self) -> Result<(), NeuronError> {
-        super::check_positive("tau", self.tau)?;
-        super::check_spread("tau_spread", self.tau_spread)?;
-        super::check_positive("threshold", self.threshold)?;
-        super::check_spread("threshold_spread", self.threshold_spread)
+impl Validate for LifConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        positive("tau", self.tau)?;
+        check_spread("tau_spread", self.tau_spread)?;
+        positive("threshold", self.threshold)?;
+        check_spread("threshold_spread", self.threshold_spread)
     }
+}
+
+impl LifConfig {
 
     /// A layer of `hidden_size` neurons fed by `input_size` inputs, drawn from `seed`.
     pub fn init(
@@ -143,10 +147,10 @@ impl LifConfig {
         spike_fn: SpikeFn,
         seed: u64,
         device: &Device,
-    ) -> Result<Lif, NeuronError> {
+    ) -> Result<Lif, ConfigError> {
         self.validate()?;
-        super::check_size("input_size", input_size)?;
-        super::check_size("hidden_size", hidden_size)?;
+        at_least_one("input_size", input_size)?;
+        at_least_one("hidden_size", hidden_size)?;
         let w_in = self
             .input_init
             .tensor(input_size, hidden_size, &mut rng(seed, 0), device);
@@ -215,9 +219,11 @@ impl Lif {
     }
 }
 
-impl LifCell {
-    /// v_0 = z_0 = 0 for a batch of `batch` sequences.
-    pub fn initial_state(&self, batch: usize) -> LifState {
+impl RecurrentCell for LifCell {
+    type State = LifState;
+
+    /// v_0 = z_0 = 0.
+    fn initial_state(&self, batch: usize) -> LifState {
         let n = self.alpha.dims()[1];
         let device = self.alpha.device();
         LifState {
@@ -226,16 +232,30 @@ impl LifCell {
         }
     }
 
+    /// One step: `x` `[B, n_in]` and the previous state give the next state (v_t, z_t).
+    fn step(&self, x: Tensor<2>, state: &LifState) -> LifState {
+        let v = self.voltage_update(x, state, &self.threshold);
+        let z = self.spike(v.clone() - self.threshold.clone());
+        LifState { v, z }
+    }
+
+    fn spikes(state: &LifState) -> &Tensor<2> {
+        &state.z
+    }
+
+    fn membrane(state: &LifState) -> &Tensor<2> {
+        &state.v
+    }
+
+    fn detach(state: LifState) -> LifState {
+        state.detach()
+    }
+}
+
+impl LifCell {
     /// The threshold ϑ as a `[1, n]` row.
     pub fn threshold(&self) -> &Tensor<2> {
         &self.threshold
-    }
-
-    /// One step: `x` `[B, n_in]` and the previous state give the next state (v_t, z_t).
-    pub fn step(&self, x: Tensor<2>, state: &LifState) -> LifState {
-        let v = self.membrane(x, state, &self.threshold);
-        let z = self.spike(v.clone() - self.threshold.clone());
-        LifState { v, z }
     }
 
     /// z = H(x) with the layer's surrogate gradient, x = v − ϑ.
@@ -266,18 +286,20 @@ impl LifCell {
         }
     }
 
-    /// The layer's spikes `[T, B, n]` for the input `[T, B, n_in]` through the fused kernels:
-    /// one (event-driven) input projection for all steps, then the recurrence in one kernel.
-    pub(crate) fn run_fused(&self, x: Tensor<3>, spec: LifSpec) -> Tensor<3> {
-        let [steps, batch, n_in] = x.dims();
+    /// W_in `[n_in, n]` and M ⊙ W_rec `[n, n]`, for the fused kernels.
+    pub(crate) fn fused_coefficients(&self) -> [Tensor<2>; 2] {
+        [self.w_in.clone(), self.w_rec.clone()]
+    }
+
+    /// b, α and ϑ as `[n]` vectors (b zero when the layer has none), for the fused kernels.
+    pub(crate) fn fused_vectors(&self) -> [Tensor<1>; 3] {
         let n = self.alpha.dims()[1];
-        let current = crate::fused::project(x.reshape([steps * batch, n_in]), self.w_in.clone()).reshape([steps, batch, n]);
+        let row = |t: &Tensor<2>| t.clone().reshape([n]);
         let bias = match &self.bias {
-            Some(b) => b.clone().reshape([n]),
+            Some(b) => row(b),
             None => Tensor::zeros([n], &self.alpha.device()),
         };
-        let row = |t: &Tensor<2>| t.clone().reshape([n]);
-        crate::fused::lif_recurrence(current, self.w_rec.clone(), bias, row(&self.alpha), row(&self.threshold), spec)
+        [bias, row(&self.alpha), row(&self.threshold)]
     }
 
     /// Whether the reset term is excluded from the gradient.
@@ -287,7 +309,7 @@ impl LifCell {
 
     /// v_t from the input current and the reset rule, with `threshold` the threshold the reset by
     /// subtraction removes (ϑ for LIF, the adaptive ϑ_t for ALIF).
-    pub(crate) fn membrane(&self, x: Tensor<2>, state: &LifState, threshold: &Tensor<2>) -> Tensor<2> {
+    pub(crate) fn voltage_update(&self, x: Tensor<2>, state: &LifState, threshold: &Tensor<2>) -> Tensor<2> {
         let current = self.current(x, &state.z);
         let leak = state.v.clone() * self.alpha.clone();
         let z_reset = if self.detach_reset {

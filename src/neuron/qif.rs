@@ -38,9 +38,10 @@ use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::Device;
 
-use super::NeuronError;
+use super::RecurrentCell;
 use super::lif::{Lif, LifCell, LifConfig, LifState};
 use crate::spike::SpikeFn;
+use crate::validate::{ConfigError, Validate, finite};
 
 /// Settings of a QIF layer.
 #[derive(Config, Debug, PartialEq)]
@@ -79,26 +80,29 @@ pub struct QifCell {
     theta_reset: f64,
 }
 
-impl QifConfig {
+impl Validate for QifConfig {
     /// Checks every field; V_reset must lie below the unstable point 1 and V_peak above it.
-    pub fn validate(&self) -> Result<(), NeuronError> {
-        self.lif.validate()?;
-        super::check_finite("v_reset", self.v_reset)?;
-        super::check_finite("drive", self.drive)?;
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.lif.validate().map_err(|e| e.within("lif"))?;
+        finite("v_reset", self.v_reset)?;
+        finite("drive", self.drive)?;
         if self.drive != 0.0 && !self.lif.bias {
-            return Err(NeuronError::Range { field: "drive", expected: "0 when the layer has no bias (lif.bias = false)", value: self.drive });
+            return Err(ConfigError::new("drive", format!("0 when the layer has no bias (lif.bias = false), got {}", self.drive)));
         }
         if self.v_reset >= 1.0 {
-            return Err(NeuronError::Range { field: "v_reset", expected: "below the unstable fixed point 1", value: self.v_reset });
+            return Err(ConfigError::new("v_reset", format!("a value below the unstable fixed point 1, got {}", self.v_reset)));
         }
         if self.lif.threshold <= 1.0 {
-            return Err(NeuronError::Range { field: "threshold (V_peak)", expected: "above the unstable fixed point 1", value: self.lif.threshold });
+            return Err(ConfigError::new("lif.threshold", format!("V_peak above the unstable fixed point 1, got {}", self.lif.threshold)));
         }
         Ok(())
     }
+}
+
+impl QifConfig {
 
     /// A layer of `hidden_size` neurons fed by `input_size` inputs, drawn from `seed`.
-    pub fn init(&self, input_size: usize, hidden_size: usize, spike_fn: SpikeFn, seed: u64, device: &Device) -> Result<Qif, NeuronError> {
+    pub fn init(&self, input_size: usize, hidden_size: usize, spike_fn: SpikeFn, seed: u64, device: &Device) -> Result<Qif, ConfigError> {
         self.validate()?;
         let mut lif = self.lif.init(input_size, hidden_size, spike_fn, seed, device)?;
         if let Some(bias) = lif.bias.as_mut() {
@@ -117,15 +121,17 @@ impl Qif {
     }
 }
 
-impl QifCell {
-    /// θ_0 = 2·atan(−½) (V = 0, rest) and z_0 = 0 for a batch of `batch`.
-    pub fn initial_state(&self, batch: usize) -> LifState {
+impl RecurrentCell for QifCell {
+    type State = LifState;
+
+    /// θ_0 = 2·atan(−½) (V = 0, rest) and z_0 = 0.
+    fn initial_state(&self, batch: usize) -> LifState {
         let LifState { v, z } = self.lif.initial_state(batch);
         LifState { v: v + phase_of(0.0), z }
     }
 
     /// One step (module docs).
-    pub fn step(&self, x: Tensor<2>, state: &LifState) -> LifState {
+    fn step(&self, x: Tensor<2>, state: &LifState) -> LifState {
         let current = self.lif.current(x, &state.z);
         let theta = state.v.clone();
         let cos = theta.clone().cos();
@@ -135,6 +141,19 @@ impl QifCell {
         let gate = if self.lif.detach_reset() { z.clone().detach() } else { z.clone() };
         let reset = u * (gate.clone().neg() + 1.0) + gate * self.theta_reset;
         LifState { v: reset.clamp_min(self.theta_reset), z }
+    }
+
+    fn spikes(state: &LifState) -> &Tensor<2> {
+        &state.z
+    }
+
+    /// The phase θ_t (see [`voltage`]).
+    fn membrane(state: &LifState) -> &Tensor<2> {
+        &state.v
+    }
+
+    fn detach(state: LifState) -> LifState {
+        state.detach()
     }
 }
 

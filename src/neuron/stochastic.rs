@@ -23,7 +23,7 @@ pub struct StochasticSpec {
 
 impl StochasticSpec {
     /// The spike op with its noise stream seeded by `seed`.
-    pub fn spike_fn(&self, seed: u64) -> Result<SpikeFn, String> {
-        Ok(SpikeFn::Escape(EscapeSpike::new(self.noise, self.backward, seed)?))
+    pub fn spike_fn(&self, seed: u64) -> Result<SpikeFn, crate::validate::ConfigError> {
+        EscapeSpike::new(self.noise, self.backward, seed).map(SpikeFn::Escape).map_err(|e| e.within("noise"))
     }
 }

@@ -57,11 +57,6 @@ impl Figure {
         &self.plot
     }
 
-    /// The plotly plot, to adjust it.
-    pub fn plot_mut(&mut self) -> &mut Plot {
-        &mut self.plot
-    }
-
     /// Adds a dashed vertical line at `x` from `y_range.0` to `y_range.1`, named in the legend
     /// (e.g. a predicted value on a sweep).
     pub fn add_vertical_line(&mut self, x: f64, y_range: (f64, f64), name: &str) {

@@ -20,6 +20,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use crate::validate::{ConfigError, Validate, positive};
+
 use burn::Tensor;
 use burn::tensor::TensorData;
 use rand::rngs::StdRng;
@@ -47,14 +49,19 @@ pub enum EscapeNoise {
 }
 
 impl EscapeNoise {
-    /// Checks that the parameters are finite and positive; the error names the parameter.
-    pub fn validate(&self) -> Result<(), String> {
-        let positive = |name: &str, v: f64| if v > 0.0 && v.is_finite() { Ok(()) } else { Err(format!("escape noise `{name}` must be finite and > 0, got {v}")) };
+}
+
+impl Validate for EscapeNoise {
+    /// Checks that the parameters are finite and positive.
+    fn validate(&self) -> Result<(), ConfigError> {
         match *self {
             EscapeNoise::Sigmoid { beta } => positive("beta", beta),
             EscapeNoise::Exponential { p0, delta_u } => positive("p0", p0).and(positive("delta_u", delta_u)),
         }
     }
+}
+
+impl EscapeNoise {
 
     /// f(x).
     pub fn probability(&self, x: f64) -> f64 {
@@ -134,7 +141,7 @@ impl std::fmt::Debug for EscapeSpike {
 
 impl EscapeSpike {
     /// The op with escape noise `noise`, backward `backward` and noise seed `seed`.
-    pub fn new(noise: EscapeNoise, backward: EscapeBackward, seed: u64) -> Result<Self, String> {
+    pub fn new(noise: EscapeNoise, backward: EscapeBackward, seed: u64) -> Result<Self, ConfigError> {
         noise.validate()?;
         Ok(EscapeSpike { noise, backward, rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed))) })
     }

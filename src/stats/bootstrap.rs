@@ -77,7 +77,7 @@ pub fn bootstrap_ci(
         return Err(StatsError::Parameter { name: "resamples".into(), message: format!("at least 2 resamples, got {resamples}") });
     }
     let estimate = statistic(samples);
-    let mut rng = crate::init::rng(seed, BOOTSTRAP_STREAM);
+    let mut rng = crate::rng::rng(seed, BOOTSTRAP_STREAM);
     let mut buffers: Vec<Vec<f64>> = samples.iter().map(|s| vec![0.0; s.len()]).collect();
     let mut thetas = Vec::with_capacity(resamples);
     for _ in 0..resamples {

@@ -102,7 +102,7 @@ fn ids_of(runs: &DataFrame) -> Result<BTreeSet<String>, StudyError> {
 /// `run_id`, [`NEURON`], `seed`, `direction`, `alpha`, `loss`, `gradient_norm`.
 pub fn slices(scale: Scale, runs: &DataFrame) -> Result<DataFrame, StudyError> {
     cached_table(&results_path("06_slices", scale), "run_id", &ids_of(runs)?, || {
-        let device = crate::device("flex")?.autodiff();
+        let device = super::analysis_device()?.autodiff();
         let (nets, batch, config) = trained_networks(scale, runs, &device)?;
         let alphas = slice_alphas();
         let mut cols: (Vec<String>, Vec<String>, Vec<u64>, Vec<u64>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
@@ -139,7 +139,7 @@ pub fn planes(scale: Scale, runs: &DataFrame) -> Result<DataFrame, StudyError> {
     let seeds = string_column(runs, "seed")?;
     let ids: BTreeSet<String> = string_column(runs, "run_id")?.into_iter().zip(&seeds).filter(|(_, s)| *s == "0").map(|(i, _)| i).collect();
     cached_table(&results_path("06_planes", scale), "run_id", &ids, || {
-        let device = crate::device("flex")?;
+        let device = super::analysis_device()?;
         let (nets, batch, config) = trained_networks(scale, runs, &device)?;
         let grid = plane_alphas();
         let mut cols: (Vec<String>, Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();

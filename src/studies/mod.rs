@@ -2,7 +2,8 @@
 //! papers' sizes), where results and figures go, and each study's grid and analysis, so that
 //! notebook cells stay thin calls into compiled code.
 //!
-//! Environment: `SGLAB_SCALE` = `quick` (default) or `paper`; `SGLAB_RECOMPUTE=1` reruns
+//! Environment: `SGLAB_SCALE` = `quick` (default) or `paper`; `SGLAB_BACKEND` names the device of
+//! the analyses outside training (default `flex`); `SGLAB_RECOMPUTE=1` reruns
 //! cached sweeps; `SGLAB_RESULTS` and `SGLAB_FIGURES` override the result and figure folders
 //! (default `data/results/` and `figures/` in the crate's directory).
 
@@ -15,7 +16,7 @@ pub mod sparsity;
 pub mod stability_init;
 pub mod stochastic;
 
-pub use scale::{Scale, StudyError, figures_dir, recompute_requested, results_dir};
+pub use scale::{Scale, StudyError, analysis_device, figures_dir, recompute_requested, results_dir};
 
 use std::path::PathBuf;
 
@@ -97,7 +98,7 @@ pub fn kept_networks(
     let (ids, labels) = (string_column(runs, "run_id")?, string_column(runs, label)?);
     let mut nets = Vec::new();
     for point in &points {
-        let run_id = results::config_id(&point.config);
+        let run_id = crate::train::rows::config_id(&point.config);
         let Some(row) = ids.iter().position(|i| *i == run_id) else { continue };
         let path = crate::train::sweep::model_path(out, &point.config);
         let net = crate::train::load_network(&point.config, splits.train.channels(), splits.train.classes(), &path, device)?;
@@ -173,12 +174,13 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
         "04" => vec![("decolle".into(), extensions::run_decolle(scale)?), ("fluctuation".into(), extensions::run_fluctuation(scale)?)],
         "05" => vec![(long.into(), stochastic::run_training(scale)?)],
         "07" => vec![("ensembles".into(), sg_ntk::run_ensembles(scale)?)],
-        _ => {
+        "06" => {
             let runs = landscape::run_training(scale)?;
             let slices = landscape::slices(scale, &runs)?;
             let planes = landscape::planes(scale, &runs)?;
             vec![(long.into(), runs), ("slices".into(), slices), ("planes".into(), planes)]
         }
+        other => unreachable!("study {other} is listed in STUDIES but has no sweep"),
     };
     Ok(tables.into_iter().map(|(n, df)| (n, df.height())).collect())
 }

@@ -42,6 +42,12 @@ pub enum StudyError {
     /// A backend is not available.
     #[error(transparent)]
     Backend(#[from] crate::BackendError),
+    /// A results table could not be built, read or written.
+    #[error(transparent)]
+    Results(#[from] crate::results::ResultsError),
+    /// An initialisation or stability prediction failed.
+    #[error(transparent)]
+    Init(#[from] crate::init::InitError),
 }
 
 /// How big the studies run.
@@ -94,4 +100,12 @@ pub fn results_dir() -> PathBuf {
 /// Where figures are written: `SGLAB_FIGURES` or `figures/`.
 pub fn figures_dir() -> PathBuf {
     folder("SGLAB_FIGURES", "figures")
+}
+
+/// The device of the studies' analyses outside training (predictions, kept networks, slices,
+/// Monte-Carlo estimates): the backend named by `SGLAB_BACKEND` (default `flex`). Training runs
+/// use the backend of their configuration.
+pub fn analysis_device() -> Result<burn::tensor::Device, StudyError> {
+    let name = std::env::var("SGLAB_BACKEND").unwrap_or_else(|_| "flex".to_string());
+    Ok(crate::device(&name)?)
 }

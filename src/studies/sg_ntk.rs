@@ -81,7 +81,7 @@ pub fn task() -> Task {
     let angles: Vec<f64> = (0..100).map(|i| std::f64::consts::TAU * i as f64 / 100.0 - std::f64::consts::PI).collect();
     let points: Vec<Vec<f64>> = angles.iter().map(|a| vec![a.sin(), a.cos()]).collect();
     let mut order: Vec<usize> = (0..100).collect();
-    order.shuffle(&mut crate::init::weights::rng(3, 0x7A5C));
+    order.shuffle(&mut crate::rng::rng(3, 0x7A5C));
     let mut train: Vec<usize> = order[..15].to_vec();
     train.sort_unstable();
     let targets = points.iter().map(|p| target(p)).collect();
@@ -129,7 +129,7 @@ pub fn run_ensembles(scale: Scale) -> Result<DataFrame, StudyError> {
     let s = setting(scale);
     let keys: BTreeSet<String> = FORWARD.iter().flat_map(|&m| s.widths.iter().map(move |&w| (m, w))).map(|(m, w)| setting_key(m, w, &s)).collect();
     cached_table(&results_path("07_sg_ntk", scale), "setting", &keys, || {
-        let device = crate::device("flex")?;
+        let device = super::analysis_device()?;
         let t = task();
         let train_points: Vec<Vec<f64>> = t.train.iter().map(|&i| t.points[i].clone()).collect();
         let x = points_tensor(&train_points, &device);

@@ -106,7 +106,7 @@ pub fn run(scale: Scale) -> Result<DataFrame, StudyError> {
     Ok(fresh(&results::concat(&frames)?))
 }
 
-pub use super::rows_where;
+use super::rows_where;
 
 /// The paper's sensitivity of each task to the shape (module docs), on `metric` (e.g.
 /// `max_val_accuracy`): columns `task`, `sensitivity`, `error`, `runs`.

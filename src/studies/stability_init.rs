@@ -157,7 +157,7 @@ pub fn presets() -> Result<DataFrame, StudyError> {
     for (label, preset) in [("slmnist-2x128", Preset::Slmnist2x128), ("shd-2x256", Preset::Shd2x256)] {
         let config = preset.network().with_surrogate(Surrogate::new(Shape::Exponential, 1.0, 1.0).expect("valid surrogate"));
         let input = preset.input().map_err(crate::train::TrainError::Data)?;
-        let prediction = stability::predict(&config, input).map_err(prediction_error)?;
+        let prediction = stability::predict(&config, input, &super::analysis_device()?).map_err(prediction_error)?;
         for p in prediction.layers {
             name.push(label.to_string());
             layer.push(p.layer as u64);
@@ -183,7 +183,7 @@ pub fn presets() -> Result<DataFrame, StudyError> {
 }
 
 fn prediction_error(e: stability::PredictError) -> StudyError {
-    StudyError::Train(crate::train::TrainError::Init(e))
+    StudyError::Init(e.into())
 }
 
 /// Condition III alone on a preset's default (Glorot-uniform) weights: the first layer's γ*,
@@ -193,7 +193,7 @@ fn prediction_error(e: stability::PredictError) -> StudyError {
 pub fn preset_gamma(preset: Preset) -> Result<f64, StudyError> {
     let input = preset.input().map_err(crate::train::TrainError::Data)?;
     let only_iii = stability::Conditions { iii: true, ..stability::Conditions::NONE };
-    let prediction = stability::predict_with(&preset.network(), input, only_iii, None).map_err(prediction_error)?;
+    let prediction = stability::predict_with(&preset.network(), input, only_iii, None, &super::analysis_device()?).map_err(prediction_error)?;
     Ok(prediction.layers[0].dampening)
 }
 
@@ -203,7 +203,7 @@ pub fn preset_gamma(preset: Preset) -> Result<f64, StudyError> {
 pub fn measured_at_init(samples: usize) -> Result<DataFrame, StudyError> {
     let preset = Preset::Slmnist2x128;
     let data = crate::data::slmnist::load(&crate::data::slmnist::SlMnistConfig::default()).map_err(crate::train::TrainError::Data)?;
-    let device = crate::device("flex").map_err(crate::train::TrainError::Backend)?;
+    let device = super::analysis_device()?;
     let config = preset.network();
     let x = data.train.batch(&(0..samples.min(data.train.len())).collect::<Vec<_>>(), &device).map_err(crate::train::TrainError::Data)?.inputs;
     let prediction = stability::predict_on_batch(&config, data.train.statistics().map_err(crate::train::TrainError::Data)?.into(), x.clone())
@@ -235,7 +235,7 @@ pub fn predicted_parameters(scale: Scale) -> Result<DataFrame, StudyError> {
             Parameter::Dampening => stability::Conditions { iii: true, ..stability::Conditions::NONE },
             _ => stability::Conditions { iv: true, ..stability::Conditions::NONE },
         };
-        let prediction = stability::predict_with(&network, input, conditions, None).map_err(prediction_error)?;
+        let prediction = stability::predict_with(&network, input, conditions, None, &super::analysis_device()?).map_err(prediction_error)?;
         let per_layer: Vec<(f64, f64)> = prediction
             .layers
             .iter()

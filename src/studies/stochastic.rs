@@ -49,7 +49,7 @@ pub const NOISE: EscapeNoise = EscapeNoise::Sigmoid { beta: 10.0 };
 /// `x`, `surrogate` (f′(x)), `monte_carlo`, `standard_error`, `bias_bound` (the central
 /// difference's h²/6·|f‴| bound, f‴ from second differences of f′).
 pub fn escape_derivative(noise: EscapeNoise, xs: &[f64], h: f64, draws: usize, seed: u64) -> Result<DataFrame, StudyError> {
-    let device = crate::device("flex")?;
+    let device = super::analysis_device()?;
     let (mut estimate, mut se, mut bias) = (Vec::new(), Vec::new(), Vec::new());
     for (k, &x) in xs.iter().enumerate() {
         let side = |at: f64| -> Vec<f64> {
@@ -79,7 +79,7 @@ pub fn escape_derivative(noise: EscapeNoise, xs: &[f64], h: f64, draws: usize, s
 /// the path as a second table (`beta`, `field`, `angle`, `running`). The field is "surrogate"
 /// (the spiking network's surrogate gradient) or "smooth" (the sigmoid network's gradient).
 pub fn loop_integrals(betas: &[f64], segments: usize, seed: u64) -> Result<(DataFrame, DataFrame), StudyError> {
-    let device = crate::device("flex")?.autodiff();
+    let device = super::analysis_device()?.autodiff();
     let plane = random_plane(seed);
     let centre = [0.0; PARAMETERS];
     let (mut beta_col, mut field_col, mut totals) = (Vec::new(), Vec::new(), Vec::new());
@@ -194,7 +194,7 @@ pub fn fano_factor(spikes: &[f64], steps: usize, trials: usize, neurons: usize, 
 /// counts in windows of `window` steps ([`fano_factor`]), averaged over the samples. Columns
 /// `run_id`, [`NEURON`], `seed`, `layer`, `fano`, `rate` (the layer's mean rate over the trials).
 pub fn fano_factors(scale: Scale, runs: &DataFrame, samples: usize, trials: usize, window: usize) -> Result<DataFrame, StudyError> {
-    let device = crate::device("flex")?;
+    let device = super::analysis_device()?;
     let (nets, splits) = super::kept_networks(&training_sweep(scale), &training_path(scale), runs, NEURON, &device)?;
     let test: &SpikeDataset = if splits.test.is_empty() { &splits.validation } else { &splits.test };
     let (mut out_ids, mut out_labels, mut out_seeds, mut layers, mut fanos, mut rates) = (vec![], vec![], vec![], vec![], vec![], vec![]);

@@ -224,16 +224,6 @@ impl Surrogate {
         self.sharpness
     }
 
-    /// The same shape and sharpness with another dampening γ.
-    pub fn with_dampening(self, dampening: f64) -> Result<Self, SurrogateError> {
-        Self::new(self.shape, dampening, self.sharpness)
-    }
-
-    /// The same shape and dampening with another sharpness β.
-    pub fn with_sharpness(self, sharpness: f64) -> Result<Self, SurrogateError> {
-        Self::new(self.shape, self.dampening, sharpness)
-    }
-
     /// The peak σ′(0); equal to γ for every shape.
     pub fn peak(&self) -> f64 {
         self.derivative(0.0)

@@ -42,10 +42,9 @@ impl Weights {
     pub fn of(net: &Network) -> Weights {
         let mut tensors = Vec::new();
         for layer in &net.layers {
-            let lif = layer.lif();
-            tensors.push(host(lif.w_in.val()));
-            tensors.push(host(lif.w_rec.val()));
-            if let Some(b) = &lif.bias {
+            tensors.push(host(layer.input_weights().val()));
+            tensors.push(host(layer.recurrent_weights().val()));
+            if let Some(b) = layer.bias() {
                 tensors.push(host(b.val()));
             }
         }
@@ -68,19 +67,21 @@ impl Weights {
             }
             Ok(t)
         };
-        let matrix = |t: &(Vec<f64>, Vec<usize>)| Param::from_tensor(Tensor::<2>::from_data(TensorData::new(t.0.clone(), [t.1[0], t.1[1]]), device));
-        let vector = |t: &(Vec<f64>, Vec<usize>)| Param::from_tensor(Tensor::<1>::from_data(TensorData::new(t.0.clone(), [t.1[0]]), device));
+        let matrix = |t: &(Vec<f64>, Vec<usize>)| Tensor::<2>::from_data(TensorData::new(t.0.clone(), [t.1[0], t.1[1]]), device);
+        let vector = |t: &(Vec<f64>, Vec<usize>)| Tensor::<1>::from_data(TensorData::new(t.0.clone(), [t.1[0]]), device);
         for layer in &mut net.layers {
-            let lif = layer.lif_mut();
-            lif.w_in = matrix(next(&lif.w_in.dims())?);
-            lif.w_rec = matrix(next(&lif.w_rec.dims())?);
-            if let Some(b) = lif.bias.as_mut() {
-                *b = vector(next(&b.dims())?);
+            let w_in = matrix(next(&layer.input_weights().dims())?);
+            layer.replace_input_weights(w_in);
+            let w_rec = matrix(next(&layer.recurrent_weights().dims())?);
+            layer.replace_recurrent_weights(w_rec);
+            if let Some(dims) = layer.bias().map(|b| b.dims()) {
+                let b = vector(next(&dims)?);
+                layer.replace_bias(b);
             }
         }
-        net.readout_weight = matrix(next(&net.readout_weight.dims())?);
+        net.readout_weight = Param::from_tensor(matrix(next(&net.readout_weight.dims())?));
         if let Some(b) = net.readout_bias.as_mut() {
-            *b = vector(next(&b.dims())?);
+            *b = Param::from_tensor(vector(next(&b.dims())?));
         }
         Ok(net)
     }
@@ -98,7 +99,7 @@ impl Weights {
 
     /// A filter-normalised random direction for these weights (module docs), drawn from `seed`.
     pub fn random_direction(&self, seed: u64) -> Weights {
-        let mut rng = crate::init::weights::rng(seed, 0x1A5D);
+        let mut rng = crate::rng::rng(seed, 0x1A5D);
         let tensors = self
             .tensors
             .iter()
@@ -130,10 +131,9 @@ pub fn loss_and_gradient_norm(net: &Network, inputs: Tensor<3>, labels: &[usize]
     let mut squares = 0.0;
     let mut add = |g: Option<Tensor<2>>| squares += g.map_or(0.0, |g| g.powi_scalar(2).sum().into_scalar::<f64>());
     for layer in &net.layers {
-        let lif = layer.lif();
-        add(lif.w_in.grad(&grads));
-        add(lif.w_rec.grad(&grads));
-        add(lif.bias.as_ref().and_then(|b| b.grad(&grads)).map(|g| g.unsqueeze_dim(0)));
+        add(layer.input_weights().grad(&grads));
+        add(layer.recurrent_weights().grad(&grads));
+        add(layer.bias().and_then(|b| b.grad(&grads)).map(|g| g.unsqueeze_dim(0)));
     }
     add(net.readout_weight.grad(&grads));
     add(net.readout_bias.as_ref().and_then(|b| b.grad(&grads)).map(|g| g.unsqueeze_dim(0)));

@@ -41,7 +41,7 @@ fn normal(shape: &[usize], rng: &mut rand::rngs::StdRng) -> Vec<f32> {
 impl Ensemble {
     /// `networks` networks of width `width` with every weight and bias drawn N(0, 1) from `seed`.
     pub fn new(kernel: SgNtk, width: usize, networks: usize, seed: u64, device: &Device) -> Self {
-        let mut rng = crate::init::weights::rng(seed, 0x56D5);
+        let mut rng = crate::rng::rng(seed, 0x56D5);
         let (e, n, d) = (networks, width, kernel.input_dim);
         let mut weights = Vec::new();
         let mut biases = Vec::new();

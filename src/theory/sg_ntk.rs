@@ -234,7 +234,7 @@ pub fn empirical_kernel(kernel: &SgNtk, width: usize, points: &[Vec<f64>], seed:
     use rand_distr::{Distribution, StandardNormal};
     let m1 = kernel.m_forward.expect("the empirical kernel needs a finite forward steepness m₁");
     let (d, n, layers) = (kernel.input_dim, width, kernel.hidden_layers);
-    let mut rng = crate::init::weights::rng(seed, 0x5C47);
+    let mut rng = crate::rng::rng(seed, 0x5C47);
     let mut normal = |k: usize| -> Vec<f64> { (0..k).map(|_| StandardNormal.sample(&mut rng)).collect() };
     // Hidden weights [fan_out, fan_in] and biases, then the output weights.
     let mut weights = vec![normal(n * d)];

@@ -66,7 +66,7 @@ pub fn output_and_field(theta: &[f64; PARAMETERS], beta: f64, field: Field, devi
 
 /// Two orthonormal directions in ℝ⁵ drawn from `seed` (Gram–Schmidt on Gaussian vectors).
 pub fn random_plane(seed: u64) -> ([f64; PARAMETERS], [f64; PARAMETERS]) {
-    let mut rng = crate::init::weights::rng(seed, 0x100F);
+    let mut rng = crate::rng::rng(seed, 0x100F);
     let mut draw = || -> [f64; PARAMETERS] { std::array::from_fn(|_| StandardNormal.sample(&mut rng)) };
     let norm = |v: &[f64; PARAMETERS]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
     let mut d1 = draw();

@@ -122,14 +122,4 @@ impl Checkpoint {
         Ok((net, best, optim, TrainState { config: config.clone(), ..state }))
     }
 
-    /// Removes the checkpoint files.
-    pub fn clear(&self) -> Result<(), TrainError> {
-        for name in ["state.json", "model.bpk", "best.bpk", "optimizer.bpk"] {
-            let path = self.dir.join(name);
-            if path.exists() {
-                std::fs::remove_file(&path).map_err(|e| io(&path, e))?;
-            }
-        }
-        Ok(())
-    }
 }

@@ -38,13 +38,20 @@ use crate::data::randman::RandmanConfig;
 use crate::data::shd::ShdConfig;
 use crate::data::slmnist::SlMnistConfig;
 use crate::data::{DataError, Splits};
-use crate::init::WeightInit;
-use crate::network::{ClassificationLoss, NetworkConfig};
+use crate::fused::Execution;
+use crate::weights::WeightInit;
+use crate::init::{InitContext, InitError, Initialiser};
+use crate::network::{ClassificationLoss, Network, NetworkConfig};
 use crate::neuron::NeuronConfig;
 use crate::neuron::decolle::DecolleConfig;
 use crate::regularize::RateRegularizer;
 use crate::spike::Implementation;
 use crate::surrogate::Surrogate;
+use crate::validate::{ConfigError, Validate};
+
+pub use crate::init::fluctuation::FluctuationScheme;
+pub use crate::init::rate::RateTargeting;
+pub use crate::init::stability::StabilityScheme;
 
 /// A complete description of one training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,12 +151,19 @@ impl TaskConfig {
         }
     }
 
-    fn validate(&self) -> Result<(), DataError> {
-        match self {
+}
+
+impl Validate for TaskConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let checked = match self {
             TaskConfig::Randman(c) => c.validate(),
             TaskConfig::Slmnist(c) => c.validate(),
             TaskConfig::Shd(c) => c.validate(),
-        }
+        };
+        checked.map_err(|e| match e {
+            DataError::Parameter(e) => e,
+            other => ConfigError::new("", other.to_string()),
+        })
     }
 }
 
@@ -179,6 +193,18 @@ pub struct ModelConfig {
     /// backward is `stochastic.backward`). Left out of the serialised form when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stochastic: Option<crate::neuron::stochastic::StochasticSpec>,
+    /// `"fused"` (default: the fused CPU kernels where they apply) or `"reference"` (the
+    /// per-step path). Left out of the serialised form at its default.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub execution: Execution,
+    /// Truncated-BPTT window in steps; 0 (default) for full BPTT. Left out of the serialised
+    /// form at its default.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub truncation: usize,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
 }
 
 fn default_hidden() -> Vec<usize> {
@@ -199,6 +225,8 @@ impl Default for ModelConfig {
             readout_init: WeightInit::default(),
             readout_bias: true,
             stochastic: None,
+            execution: Execution::default(),
+            truncation: 0,
         }
     }
 }
@@ -214,6 +242,8 @@ impl ModelConfig {
             .with_readout_bias(self.readout_bias)
             .with_seed(seed)
             .with_stochastic(self.stochastic)
+            .with_execution(self.execution)
+            .with_truncation(self.truncation)
     }
 }
 
@@ -233,54 +263,13 @@ pub enum InitScheme {
     Fluctuation(FluctuationScheme),
 }
 
-/// Settings of [`InitScheme::Stability`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct StabilityScheme {
-    /// The conditions that set the initialisation (all four by default).
-    pub conditions: crate::init::stability::Conditions,
-    /// Solve Condition IV over voltages measured on the first `measure_samples` training
-    /// samples at this initialisation, rather than the paper's uniform extreme-range model.
-    pub measured_voltages: bool,
-    /// Training samples of the measuring batch.
-    pub measure_samples: usize,
-}
-
-impl Default for StabilityScheme {
-    fn default() -> Self {
-        StabilityScheme { conditions: crate::init::stability::Conditions::ALL, measured_voltages: false, measure_samples: 16 }
-    }
-}
-
-/// Settings of [`InitScheme::Fluctuation`]. The PSP kernel is the LIF layer's (α = e^{−1/τ}
-/// per step) and the threshold the neuron's ϑ.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FluctuationScheme {
-    /// Target mean membrane potential μ_U (the `centred` variant; the others fix it at ϑ).
-    pub mu_u: f64,
-    /// ξ = (ϑ − μ_U)/σ_U.
-    pub xi: f64,
-    /// Presynaptic rate ν of the first layer in spikes per step; `None`: the training data's
-    /// mean input (its μ_x).
-    pub nu: Option<f64>,
-    /// ν of the deeper layers; `None`: the first layer's (as stork does).
-    pub deeper_nu: Option<f64>,
-    /// Share of the variance budget for the feed-forward projection (0.9 in stork).
-    pub feedforward_share: f64,
-    /// Centred (stork), mean-at-threshold (`muchange`) or unit rates (`ν = ε = 1`).
-    pub variant: crate::init::fluctuation::FluctuationVariant,
-}
-
-impl Default for FluctuationScheme {
-    fn default() -> Self {
-        FluctuationScheme {
-            mu_u: 0.0,
-            xi: 1.0,
-            nu: None,
-            deeper_nu: None,
-            feedforward_share: 0.9,
-            variant: crate::init::fluctuation::FluctuationVariant::Centred,
+impl Initialiser<Network> for InitScheme {
+    /// The configured initialisers leave the drawn network as it is; the others initialise it.
+    fn initialise(&self, net: Network, context: &InitContext<'_, NetworkConfig>) -> Result<Network, InitError> {
+        match self {
+            InitScheme::Configured => Ok(net),
+            InitScheme::Stability(s) => s.initialise(net, context),
+            InitScheme::Fluctuation(f) => f.initialise(net, context),
         }
     }
 }
@@ -350,59 +339,26 @@ impl OptimizerConfig {
                 .init(),
         }
     }
+}
 
-    fn validate(&self) -> Result<(), TrainError> {
-        let bad = |field: &'static str, message: String| Err(TrainError::config(format!("optimizer.{field}"), message));
-        if !(self.lr > 0.0 && self.lr.is_finite()) {
-            return bad("lr", format!("a finite learning rate > 0, got {}", self.lr));
-        }
-        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
-            return bad("weight_decay", format!("a finite decay ≥ 0, got {}", self.weight_decay));
-        }
+impl Validate for OptimizerConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        crate::validate::positive("lr", self.lr)?;
+        crate::validate::non_negative("weight_decay", self.weight_decay)?;
         if self.weight_decay > 0.0 && self.kind == OptimizerKind::Adam {
-            return bad("weight_decay", "decoupled weight decay needs kind = \"adamw\"".into());
+            return Err(ConfigError::new("weight_decay", "0 for kind = \"adam\": decoupled weight decay needs kind = \"adamw\""));
         }
         for (field, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
-            if !(0.0..1.0).contains(&b) {
-                return bad(field, format!("a value in [0, 1), got {b}"));
-            }
+            crate::validate::in_interval(field, b, 0.0, 1.0)?;
         }
-        if !(self.epsilon > 0.0) {
-            return bad("epsilon", format!("a value > 0, got {}", self.epsilon));
-        }
-        if let Some(c) = self.clip_norm
-            && !(c > 0.0 && c.is_finite())
-        {
-            return bad("clip_norm", format!("a finite norm > 0, got {c}"));
+        crate::validate::positive("epsilon", self.epsilon)?;
+        if let Some(c) = self.clip_norm {
+            crate::validate::positive("clip_norm", c)?;
         }
         Ok(())
     }
 }
 
-/// Bias-only pre-training to a target initial firing rate (stable_spike.md §5.3): only the
-/// recurrent layers' biases learn, with Adam at `lr`, for `epochs` epochs, on the loss
-/// Σ_l (z̄^{(l)} − rate)².
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RateTargeting {
-    /// Target rate r of every layer.
-    pub rate: f64,
-    /// Epochs of bias training (the paper: 15).
-    #[serde(default = "default_targeting_epochs")]
-    pub epochs: usize,
-    /// Learning rate of the bias training (default 0.1: a bias must move by about ϑ to take a
-    /// silent layer to r = 0.9 within 15 epochs).
-    #[serde(default = "default_targeting_lr")]
-    pub lr: f64,
-}
-
-fn default_targeting_epochs() -> usize {
-    15
-}
-
-fn default_targeting_lr() -> f64 {
-    0.1
-}
 
 impl TrainConfig {
     /// A configuration with defaults everywhere but the task and the epochs.
@@ -431,14 +387,14 @@ impl TrainConfig {
     /// Parses TOML and validates.
     pub fn from_toml(text: &str) -> Result<Self, TrainError> {
         let config: TrainConfig = toml::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
-        config.validate()?;
+        config.validate().map_err(TrainError::Config)?;
         Ok(config)
     }
 
     /// Parses JSON and validates.
     pub fn from_json(text: &str) -> Result<Self, TrainError> {
         let config: TrainConfig = serde_json::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
-        config.validate()?;
+        config.validate().map_err(TrainError::Config)?;
         Ok(config)
     }
 
@@ -461,110 +417,86 @@ impl TrainConfig {
         toml::to_string(self).expect("a TrainConfig serialises to TOML")
     }
 
-    /// Checks the initialisation scheme's fields.
-    fn validate_init(&self) -> Result<(), TrainError> {
+    /// Checks the initialisation scheme's fields (paths relative to `init`).
+    fn validate_init(&self) -> Result<(), ConfigError> {
         if matches!(self.model.neuron, crate::neuron::NeuronConfig::Qif(_)) && self.init != InitScheme::Configured {
-            return Err(TrainError::config("init", "kind = \"configured\" for QIF neurons: the stability and fluctuation schemes are derived for LIF dynamics"));
+            return Err(ConfigError::new("", "kind = \"configured\" for QIF neurons: the stability and fluctuation schemes are derived for LIF dynamics"));
         }
         match &self.init {
             InitScheme::Configured => Ok(()),
             InitScheme::Stability(s) => {
                 if s.measured_voltages && s.measure_samples == 0 {
-                    return Err(TrainError::config("init.measure_samples", "at least 1 sample to measure voltages on, got 0"));
+                    return Err(ConfigError::new("measure_samples", "at least 1 sample to measure voltages on, got 0"));
                 }
                 Ok(())
             }
             InitScheme::Fluctuation(f) => {
-                if !(f.xi > 0.0 && f.xi.is_finite()) {
-                    return Err(TrainError::config("init.xi", format!("a finite ξ > 0, got {}", f.xi)));
-                }
-                for (field, nu) in [("init.nu", f.nu), ("init.deeper_nu", f.deeper_nu)] {
-                    if let Some(nu) = nu
-                        && !(nu > 0.0 && nu.is_finite())
-                    {
-                        return Err(TrainError::config(field, format!("a finite rate > 0 spikes per step, got {nu}")));
+                crate::validate::positive("xi", f.xi)?;
+                for (field, nu) in [("nu", f.nu), ("deeper_nu", f.deeper_nu)] {
+                    if let Some(nu) = nu {
+                        crate::validate::positive(field, nu)?;
                     }
                 }
                 if !(f.feedforward_share > 0.0 && f.feedforward_share <= 1.0) {
-                    return Err(TrainError::config("init.feedforward_share", format!("a share in (0, 1], got {}", f.feedforward_share)));
+                    return Err(ConfigError::new("feedforward_share", format!("a share in (0, 1], got {}", f.feedforward_share)));
                 }
-                let threshold = match &self.model.neuron {
-                    crate::neuron::NeuronConfig::Lif(c) => c.threshold,
-                    crate::neuron::NeuronConfig::Alif(c) => c.lif.threshold,
-                    crate::neuron::NeuronConfig::Qif(c) => c.lif.threshold,
-                };
+                let threshold = self.model.neuron.threshold();
                 if !(f.mu_u.is_finite() && f.mu_u < threshold) {
-                    return Err(TrainError::config("init.mu_u", format!("a finite mean below the threshold ϑ = {threshold}, got {}", f.mu_u)));
+                    return Err(ConfigError::new("mu_u", format!("a finite mean below the threshold ϑ = {threshold}, got {}", f.mu_u)));
                 }
                 Ok(())
             }
         }
     }
+}
 
-    /// Checks every field; the error names it (`optimizer.lr`, `task.units`, …).
-    pub fn validate(&self) -> Result<(), TrainError> {
-        if self.epochs == 0 {
-            return Err(TrainError::config("epochs", "at least 1 epoch, got 0"));
+impl Validate for ModelConfig {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.hidden_sizes.is_empty() || self.hidden_sizes.contains(&0) {
+            return Err(ConfigError::new("hidden_sizes", format!("one or more positive widths, got {:?}", self.hidden_sizes)));
         }
-        if self.batch_size == 0 {
-            return Err(TrainError::config("batch_size", "at least 1 sample per batch, got 0"));
+        self.neuron.validate().map_err(|e| e.within("neuron"))?;
+        if let Some(s) = &self.stochastic {
+            s.noise.validate().map_err(|e| e.within("stochastic.noise"))?;
         }
+        Ok(())
+    }
+}
+
+impl Validate for TrainConfig {
+    /// Checks every field; the error names it by its path (`optimizer.lr`, `task.units`, …).
+    fn validate(&self) -> Result<(), ConfigError> {
+        crate::validate::at_least_one("epochs", self.epochs)?;
+        crate::validate::at_least_one("batch_size", self.batch_size)?;
         if let Err(e) = self.backend.parse::<crate::BackendKind>() {
-            return Err(TrainError::config("backend", e.to_string()));
+            return Err(ConfigError::new("backend", e.to_string()));
         }
-        self.task.validate().map_err(|e| match e {
-            DataError::Parameter { name, message } => TrainError::config(format!("task.{name}"), message),
-            other => TrainError::config("task", other.to_string()),
-        })?;
-        if self.model.hidden_sizes.is_empty() || self.model.hidden_sizes.contains(&0) {
-            return Err(TrainError::config(
-                "model.hidden_sizes",
-                format!("one or more positive widths, got {:?}", self.model.hidden_sizes),
-            ));
-        }
-        self.model
-            .neuron
-            .validate()
-            .map_err(|e| TrainError::config("model.neuron", e.to_string()))?;
-        if let Some(s) = &self.model.stochastic {
-            s.noise.validate().map_err(|m| TrainError::config("model.stochastic.noise", m))?;
-        }
-        self.optimizer.validate()?;
+        self.task.validate().map_err(|e| e.within("task"))?;
+        self.model.validate().map_err(|e| e.within("model"))?;
+        self.optimizer.validate().map_err(|e| e.within("optimizer"))?;
         if let Some(r) = &self.regularizer {
-            r.validate().map_err(|(field, m)| TrainError::config(format!("regularizer.{field}"), m))?;
+            r.validate().map_err(|e| e.within("regularizer"))?;
         }
-        self.validate_init()?;
+        self.validate_init().map_err(|e| e.within("init"))?;
         if let Some(t) = &self.rate_targeting {
-            if !(t.rate > 0.0 && t.rate < 1.0) {
-                return Err(TrainError::config("rate_targeting.rate", format!("a rate in (0, 1), got {}", t.rate)));
-            }
-            if t.epochs == 0 {
-                return Err(TrainError::config("rate_targeting.epochs", "at least 1 epoch, got 0"));
-            }
-            if !(t.lr > 0.0 && t.lr.is_finite()) {
-                return Err(TrainError::config("rate_targeting.lr", format!("a finite rate > 0, got {}", t.lr)));
-            }
+            t.validate().map_err(|e| e.within("rate_targeting"))?;
         }
         if let Some(d) = &self.decolle {
-            d.validate().map_err(|e| TrainError::config("decolle", e.to_string()))?;
+            d.validate().map_err(|e| e.within("decolle"))?;
             let bptt_only = [
                 ("regularizer", self.regularizer.is_some(), "no entry: DECOLLE controls rates with decolle.rate_control"),
                 ("rate_targeting", self.rate_targeting.is_some(), "no entry: DECOLLE starts from LSUV (decolle.lsuv)"),
                 ("init", self.init != InitScheme::Configured, "kind = \"configured\": DECOLLE initialises by LSUV (decolle.lsuv)"),
             ];
             if let Some((field, _, message)) = bptt_only.into_iter().find(|(_, set, _)| *set) {
-                return Err(TrainError::config(field, message));
+                return Err(ConfigError::new(field, message));
             }
         }
         for (field, value) in [("patience", self.patience), ("train_batches_per_epoch", self.train_batches_per_epoch), ("eval_samples", self.eval_samples)] {
-            if value == Some(0) {
-                return Err(TrainError::config(field, "a positive count or no entry, got 0"));
-            }
+            crate::validate::optional_count(field, value)?;
         }
-        if let Some(t) = self.time_limit_s
-            && !(t > 0.0)
-        {
-            return Err(TrainError::config("time_limit_s", format!("a positive number of seconds, got {t}")));
+        if let Some(t) = self.time_limit_s {
+            crate::validate::positive("time_limit_s", t)?;
         }
         Ok(())
     }

@@ -26,7 +26,9 @@ use super::config::TrainConfig;
 use super::learner::{BatchContext, BatchOutcome, Learner};
 use super::metrics::{EvalMetrics, MetricSums, correct_predictions};
 use crate::data::{Batch, SpikeDataset};
-use crate::init::weights::matrix;
+use crate::init::lsuv::Lsuv;
+use crate::init::{InitContext, Initialiser};
+use crate::weights::matrix;
 use crate::neuron::decolle::{DecolleConfig, DecolleNet, smooth_l1};
 
 /// The one-hot targets `[B, C]` of `labels`.
@@ -172,20 +174,16 @@ pub(crate) fn initial_network(config: &TrainConfig, train: &SpikeDataset, device
     let spike_fn = crate::spike::SpikeFn::new(config.model.surrogate).with_implementation(config.model.spike_implementation);
     settings(config)
         .init(train.channels(), &config.model.hidden_sizes, train.classes(), spike_fn, config.seed, device)
-        .map_err(|source| TrainError::Network(crate::network::NetworkError::Neuron { layer: 0, source }))
+        .map_err(|e| TrainError::Config(e.within("decolle")))
 }
 
 /// `net` initialised by LSUV on `train`'s first batch when the settings ask for it (a new run;
-/// a resumed one keeps its checkpoint). Returns the network and, with LSUV, each layer's
-/// (mean U, var U).
-pub(crate) fn prepare(net: DecolleNet, config: &TrainConfig, train: &SpikeDataset, device: &Device) -> Result<(DecolleNet, Vec<(f64, f64)>), TrainError> {
+/// a resumed one keeps its checkpoint).
+pub(crate) fn prepare(net: DecolleNet, config: &TrainConfig, train: &SpikeDataset, device: &Device, log: &dyn Fn(&str)) -> Result<DecolleNet, TrainError> {
     let settings = settings(config);
     if !settings.lsuv {
-        return Ok((net, Vec::new()));
+        return Ok(net);
     }
-    let batch = train
-        .batches(config.batch_size, Some(config.seed.wrapping_add(0x15C7)), device)?
-        .next()
-        .expect("a non-empty training set has a first batch");
-    Ok(net.lsuv(&batch.inputs, settings.burn_in, 20, 0.05))
+    let context = InitContext { config: &settings, seed: config.seed, train, device, batch_size: config.batch_size, max_batches: None, log };
+    Ok(Lsuv::of(&settings).initialise(net, &context)?)
 }

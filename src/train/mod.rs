@@ -11,12 +11,11 @@
 pub mod checkpoint;
 pub mod config;
 mod decolle;
-pub mod init_scheme;
 mod learner;
 pub mod metrics;
 pub mod progress;
-pub mod rate_target;
 pub mod record;
+pub mod rows;
 pub mod sweep;
 mod trainer;
 
@@ -28,19 +27,15 @@ pub use trainer::{RunOptions, evaluate_network, load_network, train, train_on, t
 
 use crate::data::DataError;
 use crate::network::NetworkError;
+use crate::validate::ConfigError;
 
 /// Errors of configuration, data, checkpoints and sweeps. A diverging run is not an error: it
 /// is a [`RunStatus::Diverged`] record.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
     /// A configuration field with an invalid value.
-    #[error("invalid configuration field `{field}`: expected {message}")]
-    Config {
-        /// Dotted path of the field.
-        field: String,
-        /// What was expected and what came.
-        message: String,
-    },
+    #[error("invalid configuration field {0}")]
+    Config(#[from] ConfigError),
     /// A configuration that does not parse.
     #[error("cannot parse the configuration: {0}")]
     Parse(String),
@@ -62,14 +57,20 @@ pub enum TrainError {
     /// A result table problem.
     #[error("results: {0}")]
     Results(String),
-    /// The stability-derived initialisation failed.
+    /// The initialisation failed.
     #[error("initialisation: {0}")]
-    Init(#[from] crate::init::stability::PredictError),
+    Init(#[from] crate::init::InitError),
+}
+
+impl From<crate::results::ResultsError> for TrainError {
+    fn from(e: crate::results::ResultsError) -> Self {
+        TrainError::Results(e.0)
+    }
 }
 
 impl TrainError {
     /// A configuration error for `field` (dotted path) with what was expected.
     pub fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
-        TrainError::Config { field: field.into(), message: message.into() }
+        TrainError::Config(ConfigError::new(field, message))
     }
 }

@@ -35,6 +35,7 @@ use super::config::TrainConfig;
 use super::trainer::{RunOptions, train_with};
 use super::TrainError;
 use crate::results::{self, Cell};
+use crate::validate::Validate;
 
 /// A sweep file.
 #[derive(Debug, Clone, Deserialize)]
@@ -176,7 +177,7 @@ impl SweepSpec {
 
 /// Where a sweep with `keep_models` writing `out` keeps the trained model of the run of `config`.
 pub fn model_path(out: &Path, config: &TrainConfig) -> PathBuf {
-    PathBuf::from(format!("{}.models", out.display())).join(format!("{}.bpk", results::config_id(config)))
+    PathBuf::from(format!("{}.models", out.display())).join(format!("{}.bpk", super::rows::config_id(config)))
 }
 
 /// The history table beside a runs table: `x.parquet` → `x.history.parquet`.
@@ -225,14 +226,14 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &R
             row.push(("point_index".into(), Cell::from(point.index)));
             row
         };
-        let history: Vec<_> = results::history_rows(&record).into_iter().map(tag).collect();
+        let history: Vec<_> = super::rows::history_rows(&record).into_iter().map(tag).collect();
         if !history.is_empty() {
             let path = history_path(out);
             let new = results::frame(&history)?;
             let mut all = if path.exists() { results::concat(&[filter_points(&results::read_parquet(&path)?, |p| p != point.key)?, new])? } else { new };
             results::write_parquet(&mut all, &path)?;
         }
-        results::append_parquet(out, results::frame(&[tag(results::run_row(&record))])?)?;
+        results::append_parquet(out, results::frame(&[tag(super::rows::run_row(&record))])?)?;
         let _ = std::fs::remove_dir_all(&checkpoint);
     }
     Ok(summary)

@@ -16,6 +16,8 @@
 
 use std::path::PathBuf;
 use std::time::Instant;
+use crate::init::{InitContext, Initialiser};
+use crate::validate::Validate;
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Device;
@@ -27,7 +29,6 @@ use super::config::TrainConfig;
 use super::learner::{BatchContext, Learner};
 use super::metrics::{EvalMetrics, MetricSums};
 use super::progress::{Progress, ProgressMode};
-use super::rate_target::target_rates;
 use super::record::{EpochRecord, RunRecord, RunStatus};
 use crate::data::{SpikeDataset, Splits};
 use crate::network::Network;
@@ -53,7 +54,7 @@ pub fn train(config: &TrainConfig) -> Result<RunRecord, TrainError> {
 pub fn train_with(config: &TrainConfig, options: &RunOptions) -> Result<RunRecord, TrainError> {
     config.validate()?;
     let splits = config.task.load()?;
-    train_on(config, &splits, options)
+    run_validated(config, &splits, options)
 }
 
 /// Sum of squares of every float parameter, to detect NaN/Inf after an update.
@@ -81,6 +82,11 @@ fn selection_set(splits: &Splits) -> &SpikeDataset {
 /// Runs `config` on already loaded `splits` (studies that share one dataset across runs).
 pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> Result<RunRecord, TrainError> {
     config.validate()?;
+    run_validated(config, splits, options)
+}
+
+/// The run of a configuration validated by the entry that called it.
+fn run_validated(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> Result<RunRecord, TrainError> {
     let base = crate::device(&config.backend)?;
     let train_device = base.clone().autodiff();
     let train = &splits.train;
@@ -89,26 +95,26 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
     }
     if config.decolle.is_some() {
         let net = super::decolle::initial_network(config, train, &train_device)?;
-        return run_epochs(config, splits, options, &base, net.clone(), net, |net, _| {
-            Ok(super::decolle::prepare(net, config, train, &train_device)?.0)
+        return run_epochs(config, splits, options, &base, net.clone(), net, |net, progress| {
+            super::decolle::prepare(net, config, train, &train_device, &|message: &str| progress.note(message))
         });
     }
     let net_config = config.model.network(train.channels(), train.classes(), config.seed);
     let fresh = || net_config.init(&train_device);
     run_epochs(config, splits, options, &base, fresh()?, fresh()?, |net, progress| {
-        let net = super::init_scheme::initialise(net, &config.init, &net_config, train)?;
+        let log = |message: &str| progress.note(message);
+        let context = InitContext {
+            config: &net_config,
+            seed: config.seed,
+            train,
+            device: &train_device,
+            batch_size: config.batch_size,
+            max_batches: config.train_batches_per_epoch,
+            log: &log,
+        };
+        let net = config.init.initialise(net, &context)?;
         match &config.rate_targeting {
-            Some(targeting) => Ok(target_rates(
-                net,
-                train,
-                targeting,
-                config.batch_size,
-                config.train_batches_per_epoch,
-                config.seed,
-                &train_device,
-                progress,
-            )?
-            .0),
+            Some(targeting) => Ok(targeting.initialise(net, &context)?),
             None => Ok(net),
         }
     })

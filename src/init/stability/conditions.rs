@@ -38,7 +38,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::neuron::Reset;
+use crate::dynamics::Reset;
 use crate::surrogate::{Shape, Surrogate};
 
 /// Mean and variance of a layer's input (the task's statistics for the first layer, (½, ¼) for
@@ -160,15 +160,6 @@ pub fn condition_iii_dampening(w_rec: &Matrix, w_in: &Matrix, alpha: f64, thresh
             inhibition / plus * (1.0 - alpha - n_in * gamma_in * plus_in)
         })
         .collect()
-}
-
-/// Condition III in its scalar form from the extreme entries of W_rec (off the diagonal) and W_in.
-pub fn condition_iii_scalar(w_rec: &Matrix, w_in: &Matrix, alpha: f64, threshold: f64, gamma_in: f64) -> f64 {
-    let w_min = w_rec.entries(true).fold(f64::INFINITY, f64::min);
-    let w_max = w_rec.entries(true).fold(f64::NEG_INFINITY, f64::max);
-    let w_in_max = w_in.data.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let n = w_rec.cols as f64;
-    w_min / (w_max * ((n - 1.0) * w_min - threshold)) * (1.0 - alpha - w_in.rows as f64 * gamma_in * w_in_max)
 }
 
 /// The threshold that enters Conditions III and IV: ϑ for the subtractive reset, 0 otherwise.

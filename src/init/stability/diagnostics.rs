@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::network::{Network, NetworkError};
 use crate::stats::variance;
-use crate::neuron::{Lif, Reset};
+use crate::neuron::{Layer, Reset};
 
 /// Measured quantities of one layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,17 +64,19 @@ pub struct HostLif {
 }
 
 impl HostLif {
-    /// Copies the coefficients of `lif` to the host.
-    pub fn new(lif: &Lif) -> Self {
-        HostLif {
-            n: lif.hidden_size(),
-            alpha: crate::host_values(lif.tau.val()).iter().map(|tau| (-1.0 / tau).exp()).collect(),
-            threshold: crate::host_values(lif.threshold.val()),
-            w_rec: crate::host_values(lif.masked_recurrent()),
-            reset: lif.reset,
-            detach_reset: lif.detach_reset,
-            surrogate: lif.spike_fn.surrogate().cloned(),
-        }
+    /// Copies the LIF coefficients of `layer` to the host (ALIF: its baseline threshold);
+    /// `None` for a QIF layer, which has no LIF membrane.
+    pub fn new(layer: &Layer) -> Option<Self> {
+        let membrane = layer.lif_membrane()?;
+        Some(HostLif {
+            n: layer.hidden_size(),
+            alpha: crate::host_values(membrane.tau.val()).iter().map(|tau| (-1.0 / tau).exp()).collect(),
+            threshold: crate::host_values(membrane.threshold.val()),
+            w_rec: crate::host_values(layer.masked_recurrent()),
+            reset: membrane.reset,
+            detach_reset: membrane.detach_reset,
+            surrogate: layer.spike_fn().surrogate().cloned(),
+        })
     }
 }
 
@@ -120,8 +122,8 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
     let mut below = x;
     let mut result = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
-        let lif = layer.lif();
-        let host = HostLif::new(lif);
+        let host = HostLif::new(layer)
+            .ok_or_else(|| NetworkError::Unsupported(format!("stability diagnostics need LIF or ALIF layers; layer {l} is {}", layer.model())))?;
         let [steps, batch, n] = out.spikes[l].dims();
         let n_in = below.dims()[2];
         let v = crate::host_values(voltages[l].clone());
@@ -131,10 +133,10 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
         let mean = centred.iter().sum::<f64>() / centred.len() as f64;
         centred.sort_by(f64::total_cmp);
         let median = centred[centred.len() / 2];
-        let input_current = crate::host_values(below.clone().reshape([steps * batch, n_in]).matmul(lif.w_in.val()));
+        let input_current = crate::host_values(below.clone().reshape([steps * batch, n_in]).matmul(layer.input_weights().val()));
         // z_{t−1} W_rec for t ≥ 1, and z_t W_rec + b for the step after t.
-        let recurrent = crate::host_values(z.clone().reshape([steps * batch, n]).matmul(lif.masked_recurrent()));
-        let bias = lif.bias.as_ref().map_or(vec![0.0; n], |b| crate::host_values(b.val()));
+        let recurrent = crate::host_values(z.clone().reshape([steps * batch, n]).matmul(layer.masked_recurrent()));
+        let bias = layer.bias().map_or(vec![0.0; n], |b| crate::host_values(b.val()));
         let recurrent_var = if steps > 1 { variance(&recurrent[..(steps - 1) * batch * n], 0) } else { 0.0 };
         let (mut jac_max, mut jac_ms) = (Vec::with_capacity(steps), Vec::with_capacity(steps));
         for t in 0..steps.saturating_sub(1) {

@@ -9,4 +9,7 @@ pub mod predict;
 
 pub use conditions::*;
 pub use diagnostics::{HostLif, LayerDiagnostics, comparison_frame, measure, one_step_jacobian};
+mod scheme;
+
+pub use scheme::StabilityScheme;
 pub use predict::{Conditions, LayerPrediction, PredictError, Prediction, Preset, VoltageSource, apply, predict, predict_on_batch, predict_with, recurrent_weights};

@@ -19,8 +19,7 @@
 //! [`apply`] writes the predicted recurrent weights and per-layer surrogates into a network.
 
 use burn::Tensor;
-use burn::module::Param;
-use burn::tensor::TensorData;
+use burn::tensor::{Device, TensorData};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
@@ -28,9 +27,8 @@ use super::conditions::{
     ConditionIvTarget, InputMoments, LayerDynamics, Matrix, Solution, VoltageModel, condition_i_mean, condition_ii_variance,
     condition_iii_dampening, condition_iv, reset_threshold,
 };
-use crate::init::rng;
+use crate::rng::rng;
 use crate::network::{Network, NetworkConfig, NetworkError};
-use crate::neuron::NeuronConfig;
 use crate::spike::SpikeFn;
 use crate::surrogate::{Shape, Surrogate};
 
@@ -43,9 +41,12 @@ pub enum PredictError {
     /// The network could not be built.
     #[error(transparent)]
     Network(#[from] NetworkError),
-    /// The flex backend is not compiled in.
+    /// The backend is not compiled in.
     #[error(transparent)]
     Backend(#[from] crate::BackendError),
+    /// The stability conditions are derived for LIF dynamics.
+    #[error("the stability conditions are derived for LIF and ALIF neurons, not {0}")]
+    Model(&'static str),
     /// A predicted surrogate parameter is invalid (γ, β ≤ 0 or q ≤ 1).
     #[error(transparent)]
     Surrogate(#[from] crate::surrogate::SurrogateError),
@@ -198,24 +199,27 @@ fn host(t: Tensor<2>) -> Matrix {
 /// Recommended initialisation and surrogate for `config` on input of moments `input`, with
 /// Condition IV on the paper's voltage model.
 ///
-/// The network is initialised on the flex backend to read the input weights it would draw; the
-/// surrogate's shape comes from `config.surrogate` (its γ, β or q are what is predicted).
-pub fn predict(config: &NetworkConfig, input: InputMoments) -> Result<Prediction, PredictError> {
-    predict_with(config, input, Conditions::ALL, None)
+/// The network is initialised on `device` to read the input weights it draws (host-side
+/// seeded draws: the same on every backend); the surrogate's shape comes from
+/// `config.surrogate` (its γ, β or q are what is predicted).
+pub fn predict(config: &NetworkConfig, input: InputMoments, device: &Device) -> Result<Prediction, PredictError> {
+    predict_with(config, input, Conditions::ALL, None, device)
 }
 
 /// As [`predict`], with Condition IV averaging over the voltages the network initialised with
 /// Conditions I–II produces on the batch `x` `[T, B, n_in]` of the task.
 pub fn predict_on_batch(config: &NetworkConfig, input: InputMoments, x: Tensor<3>) -> Result<Prediction, PredictError> {
-    predict_with(config, input, Conditions::ALL, Some(x))
+    let device = x.device();
+    predict_with(config, input, Conditions::ALL, Some(x), &device)
 }
 
 /// The initialisation with only `conditions` applied (the ablation): a condition that is off
 /// keeps the configured value — W_rec's mean or variance (redrawn uniform with the other
 /// condition's value when one of I, II is on; Glorot-uniform plus a mean is exactly that), γ, β
 /// or q. Condition IV uses γ as set (III's, or the configured one). With `x`, Condition IV
-/// averages over the voltages measured on that batch, else over the paper's voltage model.
-pub fn predict_with(config: &NetworkConfig, input: InputMoments, conditions: Conditions, x: Option<Tensor<3>>) -> Result<Prediction, PredictError> {
+/// averages over the voltages measured on that batch, else over the paper's voltage model. The
+/// network is drawn on `device`.
+pub fn predict_with(config: &NetworkConfig, input: InputMoments, conditions: Conditions, x: Option<Tensor<3>>, device: &Device) -> Result<Prediction, PredictError> {
 
 /// Conditions I–III of one layer.
 struct RecurrentInit {
@@ -227,18 +231,16 @@ struct RecurrentInit {
     input: InputMoments,
 }
 
-    let device = crate::device("flex")?;
-    let net = config.init(&device)?;
-    let dynamics = dynamics_of(config);
+    let dynamics = dynamics_of(config)?;
+    let net = config.init(device)?;
     let mut moments = input;
     let mut inits = Vec::new();
     for (l, layer) in net.layers.iter().enumerate() {
-        let lif = layer.lif();
-        let w_in = host(lif.w_in.val());
+        let w_in = host(layer.input_weights().val());
         let (n_in, n) = (w_in.rows, w_in.cols);
         let (_, var_in) = w_in.moments(false);
-        let configured = host(lif.w_rec.val());
-        let (configured_mean, configured_var) = configured.moments(lif.mask_diagonal);
+        let configured = host(layer.recurrent_weights().val());
+        let (configured_mean, configured_var) = configured.moments(layer.masks_diagonal());
         let mean = if conditions.i { condition_i_mean(dynamics.reset, dynamics.alpha, dynamics.threshold, n) } else { configured_mean };
         let variance = if conditions.ii {
             condition_ii_variance(moments, var_in, n_in, n, mean)
@@ -260,16 +262,17 @@ struct RecurrentInit {
         Some(x) => {
             let mut net = net;
             for (layer, init) in net.layers.iter_mut().zip(&inits) {
-                set_recurrent(layer.lif_mut(), &init.w_rec);
+                layer.replace_recurrent_weights(init.w_rec.tensor(device));
             }
-            let out = net.forward_with_voltages(x.to_device(&device))?;
+            let out = net.forward_with_voltages(x.to_device(device))?;
             let voltages = out.voltages.expect("voltages were requested");
             Some(
                 voltages
                     .into_iter()
                     .zip(&net.layers)
                     .map(|(v, layer)| {
-                        let threshold = crate::host_values(layer.lif().threshold.val());
+                        let membrane = layer.lif_membrane().expect("checked by dynamics_of");
+                        let threshold = crate::host_values(membrane.threshold.val());
                         let n = threshold.len();
                         crate::host_values(v).iter().enumerate().map(|(k, v)| v - threshold[k % n]).collect()
                     })
@@ -324,22 +327,17 @@ struct RecurrentInit {
     Ok(Prediction { conditions, layers, voltages })
 }
 
-/// Reset, decay and threshold of the configured neuron.
-fn dynamics_of(config: &NetworkConfig) -> LayerDynamics {
-    let lif = match &config.neuron {
-        NeuronConfig::Lif(c) => c,
-        NeuronConfig::Alif(c) => &c.lif,
-        NeuronConfig::Qif(c) => &c.lif,
-    };
-    LayerDynamics { reset: lif.reset, detach_reset: lif.detach_reset, alpha: (-1.0 / lif.tau).exp(), threshold: lif.threshold }
+/// Reset, decay and threshold of the configured neuron (LIF, or ALIF's LIF membrane).
+fn dynamics_of(config: &NetworkConfig) -> Result<LayerDynamics, PredictError> {
+    let lif = config.neuron.lif_membrane().ok_or(PredictError::Model(config.neuron.name()))?;
+    Ok(LayerDynamics { reset: lif.reset, detach_reset: lif.detach_reset, alpha: (-1.0 / lif.tau).exp(), threshold: lif.threshold })
 }
 
-/// Replaces a layer's recurrent weights, keeping whether they are trained.
-fn set_recurrent(lif: &mut crate::neuron::Lif, w: &Matrix) {
-    let device = lif.w_rec.val().device();
-    let tensor = Tensor::<2>::from_data(TensorData::new(w.data.clone(), [w.rows, w.cols]), &device);
-    let require_grad = lif.w_rec.val().is_require_grad();
-    lif.w_rec = Param::from_tensor(tensor).set_require_grad(require_grad);
+impl Matrix {
+    /// The matrix as a `[rows, cols]` tensor on `device`.
+    fn tensor(&self, device: &Device) -> Tensor<2> {
+        Tensor::from_data(TensorData::new(self.data.clone(), [self.rows, self.cols]), device)
+    }
 }
 
 /// W_rec `[n, n]` uniform with mean μ and variance σ², diagonal zero, drawn from `seed` and the
@@ -361,12 +359,12 @@ pub fn recurrent_weights(n: usize, mean: f64, variance: f64, seed: u64, layer: u
 /// `set_surrogates`, each layer's surrogate (Conditions III–IV, or the configured one).
 pub fn apply(mut net: Network, prediction: &Prediction, seed: u64, set_surrogates: bool) -> Network {
     for (layer, p) in net.layers.iter_mut().zip(&prediction.layers) {
-        let lif = layer.lif_mut();
         if prediction.conditions.sets_recurrent_weights() {
-            set_recurrent(lif, &recurrent_weights(p.n, p.w_rec_mean, p.w_rec_var.value, seed, p.layer));
+            let device = layer.recurrent_weights().val().device();
+            layer.replace_recurrent_weights(recurrent_weights(p.n, p.w_rec_mean, p.w_rec_var.value, seed, p.layer).tensor(&device));
         }
         if set_surrogates {
-            lif.spike_fn = SpikeFn::new(p.surrogate);
+            layer.set_spike_fn(SpikeFn::new(p.surrogate));
         }
     }
     net
@@ -403,7 +401,7 @@ impl Preset {
             Preset::Slmnist2x128 => (784, 128, 10),
             Preset::Shd2x256 => (700, 256, 20),
         };
-        NetworkConfig::new(inputs, vec![width, width], classes).with_neuron(NeuronConfig::Lif(lif))
+        NetworkConfig::new(inputs, vec![width, width], classes).with_neuron(crate::neuron::NeuronConfig::Lif(lif))
     }
 
     /// The input statistics.

@@ -1,4 +1,4 @@
-//! Seeded weight initialisers, drawn on the host.
+//! Weight distributions, drawn on the host from the seeded streams of [`crate::rng`].
 //!
 //! Every draw comes from a ChaCha-based `StdRng` seeded from a configuration seed, and the values
 //! are built on the host before they are uploaded. The same seed therefore gives the same weights
@@ -11,7 +11,7 @@
 use burn::Tensor;
 use burn::tensor::{Device, TensorData};
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
+use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
@@ -89,16 +89,6 @@ pub(crate) fn vector(values: Vec<f64>, device: &Device) -> Tensor<1> {
     Tensor::from_data(TensorData::new(values, [n]), device)
 }
 
-/// An independent random stream for `(seed, stream)`: the 64-bit seed is mixed with the stream
-/// index by SplitMix64, so layers, tensors and seeds never share a stream.
-pub fn rng(seed: u64, stream: u64) -> StdRng {
-    let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
-    StdRng::seed_from_u64(z)
-}
-
 fn uniform(n: usize, limit: f64, rng: &mut StdRng) -> Vec<f64> {
     (0..n).map(|_| rng.random_range(-limit..limit)).collect()
 }
@@ -161,6 +151,7 @@ fn orthogonal(rows: usize, cols: usize, rng: &mut StdRng) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rng::rng;
 
     fn moments(v: &[f64]) -> (f64, f64) {
         let n = v.len() as f64;

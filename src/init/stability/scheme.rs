@@ -1,0 +1,43 @@
+//! The stability-derived initialisation as an [`Initialiser`] of a drawn network: predict with
+//! the chosen conditions on the training data's input moments (and, optionally, voltages
+//! measured on a batch of it), then write the recurrent weights and per-layer surrogates.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Conditions, apply, predict_with};
+use crate::init::{InitContext, InitError, Initialiser};
+use crate::network::{Network, NetworkConfig};
+
+/// Settings of `InitScheme::Stability` of a training configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StabilityScheme {
+    /// The conditions that set the initialisation (all four by default).
+    pub conditions: Conditions,
+    /// Solve Condition IV over voltages measured on the first `measure_samples` training
+    /// samples at this initialisation, rather than the paper's uniform extreme-range model.
+    pub measured_voltages: bool,
+    /// Training samples of the measuring batch.
+    pub measure_samples: usize,
+}
+
+impl Default for StabilityScheme {
+    fn default() -> Self {
+        StabilityScheme { conditions: Conditions::ALL, measured_voltages: false, measure_samples: 16 }
+    }
+}
+
+impl Initialiser<Network> for StabilityScheme {
+    fn initialise(&self, net: Network, context: &InitContext<'_, NetworkConfig>) -> Result<Network, InitError> {
+        let train = context.train;
+        let input = train.statistics()?.into();
+        let batch = if self.measured_voltages {
+            let indices: Vec<usize> = (0..train.len().min(self.measure_samples)).collect();
+            Some(train.batch(&indices, context.device)?.inputs)
+        } else {
+            None
+        };
+        let prediction = predict_with(context.config, input, self.conditions, batch, context.device)?;
+        Ok(apply(net, &prediction, context.config.seed, true))
+    }
+}

@@ -17,7 +17,7 @@ use crate::dynamics::LifSpec;
 use crate::fused::Execution;
 use crate::neuron::{Layer, LayerState, NeuronConfig, StateMismatch, Unroll};
 use crate::rng::{derived_seed, rng};
-use crate::spike::{Implementation, SpikeFn};
+use crate::spike::{Implementation, SpikeConfig, SpikeFn};
 use crate::surrogate::Surrogate;
 use crate::validate::ConfigError;
 use crate::weights::WeightInit;
@@ -34,12 +34,10 @@ pub struct NetworkConfig {
     /// The neuron model of every layer.
     #[config(default = "NeuronConfig::default()")]
     pub neuron: NeuronConfig,
-    /// The surrogate gradient of every layer.
-    #[config(default = "Surrogate::default()")]
-    pub surrogate: Surrogate,
-    /// How the surrogate gradient is attached.
-    #[config(default = "Implementation::CustomBackward")]
-    pub spike_implementation: Implementation,
+    /// The spike of every layer: a surrogate-gradient Heaviside (default: the ∂fast-sigmoid
+    /// with γ = β = 1) or escape noise.
+    #[config(default = "SpikeConfig::default()")]
+    pub spike: SpikeConfig,
     /// Initialiser of the readout weights `[n_L, C]`.
     #[config(default = "WeightInit::GlorotUniform")]
     pub readout_init: WeightInit,
@@ -49,10 +47,6 @@ pub struct NetworkConfig {
     /// Seed of every random draw of the initialisation (and of the escape noise).
     #[config(default = 0)]
     pub seed: u64,
-    /// Stochastic spikes with escape noise in every layer ([`crate::neuron::stochastic`]);
-    /// `surrogate` and `spike_implementation` are then not used.
-    #[config(default = "None")]
-    pub stochastic: Option<crate::neuron::stochastic::StochasticSpec>,
     /// How the layers run ([`Network::with_execution`]).
     #[config(default = "Execution::Fused")]
     pub execution: Execution,
@@ -158,17 +152,32 @@ pub struct NetworkOutput {
 }
 
 impl NetworkConfig {
+    /// The same configuration with the surrogate-gradient spike `surrogate` (keeping the
+    /// implementation when the spike already was one).
+    pub fn with_surrogate(mut self, surrogate: Surrogate) -> Self {
+        let implementation = match self.spike {
+            SpikeConfig::Surrogate { implementation, .. } => implementation,
+            SpikeConfig::Escape(_) => Implementation::default(),
+        };
+        self.spike = SpikeConfig::Surrogate { surrogate, implementation };
+        self
+    }
+
+    /// The surrogate of the spike; `None` for escape noise.
+    pub fn surrogate(&self) -> Option<Surrogate> {
+        self.spike.surrogate_of()
+    }
+}
+
+impl NetworkConfig {
     /// Builds the network with the configured built-in surrogate.
     pub fn init(&self, device: &Device) -> Result<Network, NetworkError> {
-        let spike_fn = match &self.stochastic {
-            None => SpikeFn::new(self.surrogate).with_implementation(self.spike_implementation),
-            Some(spec) => spec.spike_fn(derived_seed(self.seed, 0xE5C4_9E)).map_err(NetworkError::Stochastic)?,
-        };
+        let spike_fn = self.spike.spike_fn(derived_seed(self.seed, 0xE5C4_9E)).map_err(NetworkError::Stochastic)?;
         self.init_with_spike_fn(spike_fn, device)
     }
 
     /// Builds the network with any spike function, e.g. a user-defined surrogate or a smooth
-    /// forward; `surrogate` and `spike_implementation` are then ignored.
+    /// forward; `spike` is then ignored.
     pub fn init_with_spike_fn(&self, spike_fn: SpikeFn, device: &Device) -> Result<Network, NetworkError> {
         if self.hidden_sizes.is_empty() {
             return Err(NetworkError::NoHiddenLayer);

@@ -38,6 +38,13 @@ pub fn f64_column(df: &DataFrame, name: &str) -> Result<Vec<f64>, TableError> {
         .collect()
 }
 
+/// The values of column `name` as f64 (integers and booleans converted), `None` where null.
+pub fn optional_f64_column(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, TableError> {
+    let cast = column(df, name)?.cast(&DataType::Float64).map_err(|e| TableError(format!("column `{name}` is not numeric: {e}")))?;
+    let ca = cast.f64().map_err(|e| TableError(format!("column `{name}`: {e}")))?;
+    Ok(ca.iter().collect())
+}
+
 /// The values of column `name` as text (numbers formatted as polars does; null as "null").
 pub fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, TableError> {
     let cast = column(df, name)?.cast(&DataType::String).map_err(|e| TableError(format!("column `{name}`: {e}")))?;

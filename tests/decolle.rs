@@ -11,7 +11,7 @@ use sglab::data::randman::RandmanConfig;
 use sglab::neuron::decolle::{DecolleConfig, DecolleNet, RateControl, smooth_l1};
 use sglab::spike::SpikeFn;
 use sglab::surrogate::{Shape, Surrogate};
-use sglab::train::{InitScheme, ProgressMode, RunOptions, RunStatus, TaskConfig, TrainConfig, train_with};
+use sglab::train::{Method, ProgressMode, RunOptions, RunStatus, SpikeConfig, TaskConfig, TrainConfig, train_with};
 
 fn surrogate() -> Surrogate {
     // DECOLLE's 1/(10|U| + 1)²: fast sigmoid with peak 1 and 2β = 10.
@@ -138,13 +138,13 @@ fn lsuv_centres_every_layer_at_zero_mean_and_unit_variance() {
 fn decolle_config(epochs: usize, control: Option<RateControl>) -> TrainConfig {
     let mut config = TrainConfig::new(TaskConfig::Randman(randman(30)), epochs);
     config.model.hidden_sizes = vec![32];
-    config.model.surrogate = surrogate();
-    config.batch_size = 16;
+    config.model.spike = SpikeConfig::surrogate(surrogate());
+    config.run.batch_size = 16;
     config.optimizer.lr = 1e-2;
     config.optimizer.beta1 = 0.0;
     config.optimizer.beta2 = 0.95;
-    config.seed = 1;
-    config.decolle = Some(DecolleConfig { rate_control: control, ..DecolleConfig::default() });
+    config.run.seed = 1;
+    config.method = Method::Decolle(DecolleConfig { rate_control: control, ..DecolleConfig::default() });
     config
 }
 
@@ -177,20 +177,34 @@ fn decolle_learns_randman_and_the_rate_control_sets_the_early_rate() {
 #[test]
 fn decolle_configuration_errors_name_the_field() {
     let field = |config: TrainConfig| sglab::validate::Validate::validate(&config).expect_err("a configuration error").path;
-    let mut c = decolle_config(1, None);
-    c.rate_targeting = Some(sglab::train::RateTargeting { rate: 0.5, epochs: 1, lr: 0.1 });
-    assert_eq!(field(c), "rate_targeting");
-    let mut c = decolle_config(1, None);
-    c.init = InitScheme::Fluctuation(Default::default());
-    assert_eq!(field(c), "init");
-    let mut c = decolle_config(1, None);
-    c.decolle.as_mut().unwrap().alpha = 1.0;
-    assert_eq!(field(c), "decolle.alpha");
+    // BPTT-only settings cannot sit beside DECOLLE in a value; in a file they are refused by name.
+    let text = decolle_config(1, None).to_toml();
+    assert!(text.contains("[init]\nkind = \"configured\""), "{text}");
+    let refused = [
+        (format!("{text}\n[rate_targeting]\nrate = 0.5\n"), "rate_targeting"),
+        (text.replace("[init]\nkind = \"configured\"", "[init]\nkind = \"fluctuation\""), "init"),
+        (format!("{text}\n[regularizer]\nweight = 1.0\ntarget = 0.1\n"), "regularizer"),
+    ];
+    for (file, field) in refused {
+        let err = TrainConfig::from_toml(&file).unwrap_err().to_string();
+        assert!(err.contains(&format!("`{field}`")) && err.contains("[decolle]"), "{field}: {err}");
+    }
+    let decolle = |c: &mut TrainConfig| match &mut c.method {
+        Method::Decolle(d) => *d,
+        Method::Bptt(_) => panic!("a DECOLLE configuration"),
+    };
+    let with = |f: &dyn Fn(&mut DecolleConfig)| {
+        let mut c = decolle_config(1, None);
+        let mut d = decolle(&mut c);
+        f(&mut d);
+        c.method = Method::Decolle(d);
+        c
+    };
+    assert_eq!(field(with(&|d| d.alpha = 1.0)), "decolle.alpha");
     let c = decolle_config(1, Some(RateControl { target: 1.5, weight: 1.0, until_epoch: 0 }));
     assert_eq!(field(c), "decolle.rate_control.target");
     // Too long a burn-in for the samples is reported when training starts.
-    let mut c = decolle_config(1, None);
-    c.decolle.as_mut().unwrap().burn_in = 30;
+    let c = with(&|d| d.burn_in = 30);
     let err = train_with(&c, &quiet()).unwrap_err().to_string();
     assert!(err.contains("decolle.burn_in"), "{err}");
     // TOML round trip with the section.

@@ -127,7 +127,7 @@ fn qif_configurations_parse_and_errors_name_the_field() {
     assert_eq!(field(&text.replace("v_reset = -1.0", "v_reset = 2.0")), "model.neuron.v_reset");
     assert_eq!(field(&text.replace("threshold = 5.0", "threshold = 0.5")), "model.neuron.lif.threshold");
     let mut stability = config.clone();
-    stability.init = InitScheme::Stability(Default::default());
+    stability.bptt_mut().unwrap().init = InitScheme::Stability(Default::default());
     assert_eq!(sglab::validate::Validate::validate(&stability).unwrap_err().path, "init");
     // The drive is the initial bias of every neuron.
     let device = sglab::device("flex").unwrap();
@@ -147,9 +147,9 @@ fn a_qif_network_learns_randman() {
     let mut config = TrainConfig::new(TaskConfig::Randman(task), 20);
     config.model.hidden_sizes = vec![32];
     config.model.neuron = NeuronConfig::Qif(QifConfig::new().with_lif(LifConfig::new().with_tau(10.0).with_threshold(10.0).with_input_init(WeightInit::Normal { mean: 0.0, std: 1.5 })));
-    config.batch_size = 32;
+    config.run.batch_size = 32;
     config.optimizer.lr = 1e-2;
-    config.seed = 1;
+    config.run.seed = 1;
     let record = train_with(&config, &RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None }).unwrap();
     let accuracy = record.max_validation_accuracy().unwrap();
     println!("QIF on randman: best validation accuracy {accuracy}, initial rate {:?}", record.initial_rates);

@@ -69,15 +69,15 @@ fn the_sigmoid_escape_noise_matches_the_builtin_sigmoid_surrogate() {
 #[test]
 fn a_stochastic_network_trains_and_repeats_with_its_seed() {
     use sglab::data::randman::RandmanConfig;
-    use sglab::neuron::stochastic::StochasticSpec;
-    use sglab::train::{ProgressMode, RunOptions, TaskConfig, TrainConfig, train_with};
+    use sglab::spike::escape::StochasticSpec;
+    use sglab::train::{ProgressMode, RunOptions, SpikeConfig, TaskConfig, TrainConfig, train_with};
     let task = RandmanConfig { classes: 3, units: 10, steps: 30, alpha: 2.0, samples_per_class: 40, seed: 2, ..Default::default() };
     let mut config = TrainConfig::new(TaskConfig::Randman(task), 6);
     config.model.hidden_sizes = vec![24];
-    config.model.stochastic = Some(StochasticSpec { noise: EscapeNoise::Sigmoid { beta: 10.0 }, backward: EscapeBackward::Matched });
-    config.batch_size = 16;
+    config.model.spike = SpikeConfig::Escape(StochasticSpec { noise: EscapeNoise::Sigmoid { beta: 10.0 }, backward: EscapeBackward::Matched });
+    config.run.batch_size = 16;
     config.optimizer.lr = 1e-2;
-    config.seed = 1;
+    config.run.seed = 1;
     let quiet = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
     let a = train_with(&config, &quiet).unwrap();
     let b = train_with(&config, &quiet).unwrap();
@@ -87,7 +87,7 @@ fn a_stochastic_network_trains_and_repeats_with_its_seed() {
     println!("stochastic LIF on randman: best validation accuracy {accuracy}, initial rate {:?}", a.initial_rates);
     assert!(accuracy > 0.5, "chance is 1/3, got {accuracy}");
     let mut bad = config.clone();
-    bad.model.stochastic = Some(StochasticSpec { noise: EscapeNoise::Exponential { p0: 0.0, delta_u: 0.1 }, backward: EscapeBackward::Matched });
+    bad.model.spike = SpikeConfig::Escape(StochasticSpec { noise: EscapeNoise::Exponential { p0: 0.0, delta_u: 0.1 }, backward: EscapeBackward::Matched });
     assert_eq!(sglab::validate::Validate::validate(&bad).unwrap_err().path, "model.stochastic.noise.p0");
 }
 
@@ -97,7 +97,7 @@ fn a_stochastic_network_trains_and_repeats_with_its_seed() {
 /// F = 1): the mean over the three cells is 2/3. A network without spikes has none.
 #[test]
 fn fano_factors_match_hand_counts() {
-    use sglab::studies::stochastic::fano_factor;
+    use sglab::stats::fano_factor;
     let (steps, trials, neurons) = (4, 3, 2);
     let mut s = vec![0.0; steps * trials * neurons];
     let mut set = |t: usize, r: usize, j: usize| s[(t * trials + r) * neurons + j] = 1.0;

@@ -6,14 +6,54 @@ use sglab::studies::{Scale, sg_shapes};
 
 #[test]
 fn the_quick_sweep_covers_shapes_learning_rates_and_seeds() {
-    for task in sg_shapes::TASKS {
-        let spec = sg_shapes::sweep(Scale::Quick, task);
-        let points = spec.points().unwrap();
-        assert_eq!(points.len(), 6 * 4 * 4, "{task}");
-        assert!(points.iter().all(|p| p.config.task.name() == task));
+    for task in sg_shapes::Task::ALL {
+        let sweep = sg_shapes::sweep(Scale::Quick, task);
+        let points = sweep.points();
+        assert_eq!(points.len(), 6 * 4 * 4, "{}", task.name());
+        for p in &points {
+            assert_eq!(p.config.task.name(), task.name());
+            assert_eq!(p.config.model.spike.surrogate_of().unwrap().shape(), p.arm.label.shape, "the arm's label is the configuration's shape");
+            assert_eq!(p.config.optimizer.lr, p.arm.label.lr);
+            assert_eq!(p.config.run.seed, p.seed);
+            sglab::validate::Validate::validate(&p.config).unwrap();
+        }
     }
-    assert_eq!(sg_shapes::sweep(Scale::Paper, "slmnist").points().unwrap().len(), 6 * 7 * 4);
+    assert_eq!(sg_shapes::sweep(Scale::Paper, sg_shapes::Task::Slmnist).points().len(), 6 * 7 * 4);
     assert_eq!(sg_shapes::surrogates().len(), 6);
+}
+
+/// CI never trains: every run of every study's quick sweep is in its committed table under
+/// data/results/ (a change to a configuration's identifier would make the notebooks retrain).
+#[test]
+fn the_committed_results_hold_every_run_of_every_quick_sweep() {
+    use sglab::studies::{extensions, landscape, results_path, sparsity, stability_init, stochastic};
+    use sglab::train::arms::{ArmLabel, ArmSweep};
+    fn missing<L: ArmLabel>(sweep: ArmSweep<L>, path: std::path::PathBuf) -> (String, usize, usize) {
+        let table = sglab::results::read_parquet(&path).unwrap();
+        let ids: std::collections::HashSet<String> = sglab::table::string_column(&table, "run_id").unwrap().into_iter().collect();
+        let points = sweep.points();
+        let results = sweep.results(&table).map(|r| r.len()).unwrap_or(0);
+        assert!(results == 0 || results == points.len());
+        (path.display().to_string(), points.len(), points.iter().filter(|p| !ids.contains(&p.run_id)).count())
+    }
+    let scale = Scale::Quick;
+    let mut checked = Vec::new();
+    for task in sg_shapes::Task::ALL {
+        checked.push(missing(sg_shapes::sweep(scale, task), sg_shapes::results_path(scale, task)));
+    }
+    checked.push(missing(stability_init::ablation_sweep(scale), results_path("02_stability_ablation", scale)));
+    for p in stability_init::Parameter::ALL {
+        checked.push(missing(stability_init::parameter_sweep(scale, p), results_path(&format!("02_stability_{}", p.name()), scale)));
+    }
+    checked.push(missing(sparsity::sweep(scale), results_path("03_sparsity", scale)));
+    checked.push(missing(extensions::decolle_sweep(scale), results_path("04_decolle", scale)));
+    checked.push(missing(extensions::fluctuation_sweep(scale), results_path("04_fluctuation", scale)));
+    checked.push(missing(stochastic::training_sweep(scale), results_path("05_stochastic", scale)));
+    checked.push(missing(landscape::training_sweep(scale), results_path("06_qif_lif", scale)));
+    for (path, points, absent) in &checked {
+        println!("{path}: {points} runs, {absent} missing");
+    }
+    assert!(checked.iter().all(|(_, _, absent)| *absent == 0), "{checked:?}");
 }
 
 /// Two learning rates, two shapes, one seed each: metric values 0.2, 0.6 (lr 1) and 0.4, 1.0
@@ -69,36 +109,56 @@ fn shape_tests_and_summary_name_what_was_beaten() {
     assert!(summary.contains("n = 12 pairs") && summary.contains("better than worse") && summary.contains("not shown better than noise"), "{summary}");
 }
 
-/// The grids of notebooks 02–04: sizes, the paper's tail values, and that every point is a
-/// valid configuration (`points` validates each).
+/// The grids of notebooks 02–04: sizes, the paper's tail values, the arms' labels against
+/// their configurations, and that every point is a valid configuration.
 #[test]
 fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
+    use sglab::init::stability::Conditions;
     use sglab::studies::{extensions, sparsity, stability_init::{self, Parameter}};
-    let ablation = stability_init::ablation_sweep(Scale::Quick).points().unwrap();
+    use sglab::train::{InitScheme, Method};
+    use sglab::validate::Validate;
+    let ablation_sweep = stability_init::ablation_sweep(Scale::Quick);
+    let ablation = ablation_sweep.points();
     assert_eq!(ablation.len(), 8 * 8);
-    let labels: Vec<String> = ablation.iter().step_by(8).map(|p| p.key.clone()).collect();
-    assert!(labels[7].starts_with("init.conditions=\"I+II+III+IV\""), "{labels:?}");
-    assert_eq!(stability_init::parameter_sweep(Scale::Quick, Parameter::Dampening).points().unwrap().len(), 7 * 4);
+    for p in &ablation {
+        let Some(InitScheme::Stability(scheme)) = p.config.bptt().map(|b| b.init) else { panic!("a stability initialisation") };
+        assert_eq!(scheme.conditions, p.arm.label.0);
+        p.config.validate().unwrap();
+    }
+    assert_eq!(ablation[7 * 8].arm.label.0, Conditions::ALL);
+    assert_eq!(ablation[0].arm.label.to_string(), "none");
+    assert_eq!(stability_init::parameter_sweep(Scale::Quick, Parameter::Dampening).points().len(), 7 * 4);
     // q = 1 + 10^linspace(−2, 1.2, 10), as listed in stable_spike.md §6.3.
     let paper = [1.0100, 1.0226, 1.0514, 1.1165, 1.2643, 1.5994, 2.3593, 4.0823, 7.9894, 16.8489];
     for (q, p) in Parameter::Tail.grid().iter().zip(paper) {
         assert!((q - p).abs() < 1e-4, "{q} vs {p}");
     }
-    let tail = stability_init::parameter_sweep(Scale::Quick, Parameter::Tail).points().unwrap();
+    let tail_sweep = stability_init::parameter_sweep(Scale::Quick, Parameter::Tail);
+    let tail = tail_sweep.points();
     assert_eq!(tail.len(), 10 * 4);
-    assert_eq!(tail[0].config.model.surrogate.shape(), sglab::surrogate::Shape::PseudoSpike { tail: Parameter::Tail.grid()[0] });
+    assert_eq!(tail[0].config.model.spike.surrogate_of().unwrap().shape(), sglab::surrogate::Shape::PseudoSpike { tail: Parameter::Tail.grid()[0] });
 
-    let sparse = sparsity::sweep(Scale::Quick).points().unwrap();
+    let sparse_sweep = sparsity::sweep(Scale::Quick);
+    let sparse = sparse_sweep.points();
     assert_eq!(sparse.len(), 7 * 3 * 3 * 4);
-    assert_eq!(sparse.iter().filter(|p| p.config.regularizer.is_none()).count(), 7 * 3 * 4);
-    assert!(sparse.iter().all(|p| p.config.rate_targeting.is_some()));
+    for p in &sparse {
+        let bptt = p.config.bptt().unwrap();
+        assert_eq!(bptt.regularizer.map(|r| r.target), p.arm.label.sparsity);
+        assert_eq!(bptt.rate_targeting.map(|t| t.rate), Some(p.arm.label.rate));
+        p.config.validate().unwrap();
+    }
 
-    let decolle = extensions::decolle_sweep(Scale::Quick).points().unwrap();
+    let decolle_sweep = extensions::decolle_sweep(Scale::Quick);
+    let decolle = decolle_sweep.points();
     assert_eq!(decolle.len(), 3 * 8);
-    assert!(decolle.iter().all(|p| p.config.decolle.is_some()));
-    let fluctuation = extensions::fluctuation_sweep(Scale::Quick).points().unwrap();
+    for p in &decolle {
+        let Method::Decolle(d) = &p.config.method else { panic!("DECOLLE") };
+        assert_eq!(d.rate_control.map(|c| c.target), p.arm.label.0);
+    }
+    let fluctuation_sweep = extensions::fluctuation_sweep(Scale::Quick);
+    let fluctuation = fluctuation_sweep.points();
     assert_eq!(fluctuation.len(), 4 * 2 * 8);
-    assert_eq!(fluctuation.iter().filter(|p| p.config.model.hidden_sizes.len() == 4).count(), 4 * 8);
+    assert!(fluctuation.iter().all(|p| p.config.model.hidden_sizes.len() == p.arm.label.depth.layers()));
 }
 
 /// Grid values 0.25, 0.5 and 1 with metric seeds {1, 2, 3, 4}/10, {2, 3, 4, 5}/10 and
@@ -125,8 +185,7 @@ fn prediction_vs_optimum_finds_the_nearest_point_and_tests_it_against_the_best()
 }
 
 /// A table where accuracy rises exactly with the final rate and not with the initial one: the
-/// correlation table reports r = 1 for the final rate, and the sparsity label comes from the
-/// regulariser's target.
+/// correlation table reports r = 1 for the final rate.
 #[test]
 fn sparsity_correlations_and_labels() {
     use sglab::studies::sparsity;
@@ -134,15 +193,13 @@ fn sparsity_correlations_and_labels() {
     let final_rate: Vec<f64> = (0..n).map(|i| 0.1 * i as f64).collect();
     let df = DataFrame::new_infer_height(vec![
         Column::new(sparsity::SHAPE.into(), vec!["triangular"; n]),
-        Column::new("regularizer.target".into(), vec![Some(0.1); n]),
+        Column::new(sparsity::SPARSITY.into(), vec!["f=0.1"; n]),
         Column::new("initial_rate_l0".into(), vec![0.5, 0.1, 0.9, 0.3, 0.7, 0.2]),
         Column::new("final_rate_l0".into(), final_rate.clone()),
         Column::new("acc".into(), final_rate.iter().map(|r| 0.5 + r).collect::<Vec<_>>()),
     ])
     .unwrap();
-    let labelled = sparsity::label(&df).unwrap();
-    assert_eq!(sglab::table::string_column(&labelled, sparsity::SPARSITY).unwrap()[0], "f=0.1");
-    let table = sparsity::correlations(&labelled, "acc").unwrap();
+    let table = sparsity::correlations(&df, "acc").unwrap();
     assert_eq!(table.height(), 2);
     let r = table.column("pearson_r").unwrap().f64().unwrap();
     assert!((r.get(1).unwrap() - 1.0).abs() < 1e-12, "final-rate r = {:?}", r.get(1));

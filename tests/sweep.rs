@@ -127,3 +127,50 @@ fn shards_merge_to_the_full_grid() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("shard"));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// An arm sweep runs every arm × seed once into its table, skips them on a rerun, returns the
+/// runs as typed rows carrying each arm's label (in the sweep's order), and treats a changed
+/// configuration as a new run.
+#[test]
+fn an_arm_sweep_runs_each_arm_once_and_returns_typed_rows() {
+    use sglab::data::randman::RandmanConfig;
+    use sglab::train::arms::{Arm, ArmSweep, Metric};
+    use sglab::train::{ProgressMode, RunOptions, TaskConfig, TrainConfig};
+    let task = RandmanConfig { classes: 3, units: 10, steps: 20, alpha: 2.0, samples_per_class: 20, seed: 2, ..Default::default() };
+    let mut base = TrainConfig::new(TaskConfig::Randman(task), 1);
+    base.model.hidden_sizes = vec![12];
+    base.run.batch_size = 16;
+    let arms: Vec<Arm<String>> = [1e-2, 3e-3]
+        .into_iter()
+        .map(|lr| {
+            let mut config = base.clone();
+            config.optimizer.lr = lr;
+            Arm::new(format!("lr={lr}"), config)
+        })
+        .collect();
+    let sweep = ArmSweep::new(arms, vec![0, 1]);
+    let dir = common::scratch_dir("arms");
+    let out = dir.join("arms.parquet");
+    let quiet = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
+    let first = sweep.run(&out, &quiet).unwrap();
+    assert_eq!((first.points, first.ran, first.skipped), (4, 4, 0));
+    let again = sweep.run(&out, &quiet).unwrap();
+    assert_eq!((again.ran, again.skipped), (0, 4));
+    let table = results::read_parquet(&out).unwrap();
+    assert_eq!(table.height(), 4);
+    let runs = sweep.results(&table).unwrap();
+    let labels: Vec<(&str, u64)> = runs.iter().map(|r| (r.label.as_str(), r.seed)).collect();
+    assert_eq!(labels, [("lr=0.01", 0), ("lr=0.01", 1), ("lr=0.003", 0), ("lr=0.003", 1)]);
+    assert!(runs.iter().all(|r| r.metrics.epochs_run == 1 && Metric::MaxValAccuracy.of(&r.metrics).is_some()));
+    assert_eq!(results::string_column(&table, "label").unwrap(), ["lr=0.01", "lr=0.01", "lr=0.003", "lr=0.003"]);
+    // The history table holds one epoch per run, labelled.
+    let history = sweep.history(&results::read_parquet(&sglab::train::sweep::history_path(&out)).unwrap()).unwrap();
+    assert_eq!(history.height(), 4);
+    // A changed configuration is a new run: the old rows are not taken for it.
+    let mut changed = sweep.clone();
+    changed.arms[0].config.run.epochs = 2;
+    let err = changed.results(&table).unwrap_err().to_string();
+    assert!(err.contains("lr=0.01") && err.contains("seed 0"), "{err}");
+    assert_eq!(changed.run(&out, &quiet).unwrap().ran, 2);
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -10,9 +10,9 @@ fn small(epochs: usize) -> TrainConfig {
     let task = RandmanConfig { classes: 3, units: 10, steps: 30, alpha: 2.0, samples_per_class: 40, seed: 2, ..Default::default() };
     let mut config = TrainConfig::new(TaskConfig::Randman(task), epochs);
     config.model.hidden_sizes = vec![24];
-    config.batch_size = 16;
+    config.run.batch_size = 16;
     config.optimizer.lr = 1e-2;
-    config.seed = 1;
+    config.run.seed = 1;
     config
 }
 
@@ -139,7 +139,7 @@ fn a_huge_learning_rate_is_recorded_as_diverged_without_nan_results() {
 fn rate_targeting_reaches_the_target_within_five_points() {
     for rate in [0.1, 0.5, 0.9] {
         let mut config = small(1);
-        config.rate_targeting = Some(serde_json::from_value::<RateTargeting>(serde_json::json!({ "rate": rate })).unwrap());
+        config.bptt_mut().unwrap().rate_targeting = Some(serde_json::from_value::<RateTargeting>(serde_json::json!({ "rate": rate })).unwrap());
         let record = train_with(&config, &quiet()).unwrap();
         let achieved = record.initial_rates[0];
         assert!((achieved - rate).abs() <= 0.05, "target {rate}, achieved {achieved}");
@@ -155,7 +155,7 @@ fn an_interrupted_run_resumes_to_the_same_result() {
     let options = RunOptions { checkpoint_dir: Some(dir.clone()), progress: ProgressMode::Quiet, model_file: None };
     // Interrupted after its first epoch by a wall-clock limit …
     let mut limited = config.clone();
-    limited.time_limit_s = Some(1e-9);
+    limited.run.time_limit_s = Some(1e-9);
     let first = train_with(&limited, &options).unwrap();
     assert_eq!((first.status, first.history.len()), (RunStatus::TimeLimit, 1));
     // … a different configuration may not use the checkpoint …
@@ -182,7 +182,7 @@ fn a_saved_model_reproduces_the_test_metrics() {
     let options = RunOptions { model_file: Some(path.clone()), ..quiet() };
     let record = train_with(&config, &options).unwrap();
     let splits = config.task.load().unwrap();
-    let device = sglab::device(&config.backend).unwrap();
+    let device = sglab::device(config.run.backend.name()).unwrap();
     let (inputs, classes) = (splits.train.channels(), splits.train.classes());
     let net = sglab::train::load_network(&config, inputs, classes, &path, &device).unwrap();
     let metrics = sglab::train::evaluate_network(&net, &splits.test, &config, &device).unwrap();

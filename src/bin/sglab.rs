@@ -156,7 +156,7 @@ fn predict(args: &Args) -> Result<(), TrainError> {
             }
             let config = TrainConfig::load(&path)?;
             let splits = config.task.load()?;
-            let network = config.model.network(splits.train.channels(), splits.train.classes(), config.seed);
+            let network = config.model.network(splits.train.channels(), splits.train.classes(), config.run.seed);
             (network, splits.train.statistics()?.into(), Some(splits.train))
         }
     };

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{InitContext, InitError, Initialiser};
 use crate::network::{Network, NetworkConfig};
-use crate::validate::ConfigError;
+use crate::validate::{ConfigError, Validate};
 
 /// A postsynaptic-potential kernel and its integrals ε̄ = ∫ε, ε̂ = ∫ε².
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -255,6 +255,23 @@ impl Initialiser<Network> for FluctuationScheme {
         };
         let deeper = FluctuationInit { nu: self.deeper_nu.unwrap_or(nu), ..first };
         Ok(apply(net, &first, &deeper, config.seed))
+    }
+}
+
+impl Validate for FluctuationScheme {
+    /// The settings alone; that μ_U lies below the neuron's threshold is checked where the
+    /// neuron is known (the training configuration).
+    fn validate(&self) -> Result<(), ConfigError> {
+        crate::validate::positive("xi", self.xi)?;
+        for (field, nu) in [("nu", self.nu), ("deeper_nu", self.deeper_nu)] {
+            if let Some(nu) = nu {
+                crate::validate::positive(field, nu)?;
+            }
+        }
+        if !(self.feedforward_share > 0.0 && self.feedforward_share <= 1.0) {
+            return Err(ConfigError::new("feedforward_share", format!("a share in (0, 1], got {}", self.feedforward_share)));
+        }
+        crate::validate::finite("mu_u", self.mu_u)
     }
 }
 

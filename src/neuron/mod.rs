@@ -18,7 +18,6 @@ pub mod alif;
 pub mod decolle;
 pub mod lif;
 pub mod qif;
-pub mod stochastic;
 
 pub use alif::{Alif, AlifCell, AlifConfig, AlifState};
 pub use crate::dynamics::Reset;

@@ -16,11 +16,11 @@
 //! spike (where f < 1): surrogate-gradient descent on the deterministic neuron is gradient descent
 //! on the expected output of this one, for a single neuron. The noise is drawn on the host from a
 //! [`StdRng`] shared by every clone of the op, so a network's spikes are a deterministic function
-//! of its seed and the order of its calls.
+//! of its seed and the order of its calls. A [`StochasticSpec`] (noise and backward) in a
+//! network's [`super::SpikeConfig::Escape`] makes every LIF layer stochastic, its noise stream
+//! seeded from the network's seed.
 
 use std::sync::{Arc, Mutex};
-
-use crate::validate::{ConfigError, Validate, positive};
 
 use burn::Tensor;
 use burn::tensor::TensorData;
@@ -29,6 +29,7 @@ use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::surrogate::Surrogate;
+use crate::validate::{ConfigError, Validate, positive};
 
 /// The escape-noise function f.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -181,5 +182,23 @@ impl EscapeSpike {
         let xi = self.uniform(&detached);
         let value = super::heaviside(self.noise.probability_tensor(detached) - xi);
         super::inject(value, x, |xd| self.backward_tensor(xd))
+    }
+}
+
+/// Escape noise and backward of every layer of a stochastic network.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StochasticSpec {
+    /// f, the firing probability as a function of v − ϑ.
+    pub noise: EscapeNoise,
+    /// The surrogate of the backward pass (default: the matched f′).
+    #[serde(default)]
+    pub backward: EscapeBackward,
+}
+
+impl StochasticSpec {
+    /// The spike op with its noise stream seeded by `seed`.
+    pub fn spike_fn(&self, seed: u64) -> Result<crate::spike::SpikeFn, ConfigError> {
+        EscapeSpike::new(self.noise, self.backward, seed).map(crate::spike::SpikeFn::Escape).map_err(|e| e.within("noise"))
     }
 }

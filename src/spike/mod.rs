@@ -31,6 +31,8 @@ use burn::Tensor;
 use burn::backend::Backend;
 use burn::backend::tensor::FloatTensor;
 
+use serde::{Deserialize, Serialize};
+
 use crate::surrogate::custom_closure;
 use crate::surrogate::{CustomSurrogate, Surrogate};
 
@@ -246,4 +248,49 @@ fn inject<const D: usize>(
 /// mask, whose storage type differs between backends (wgpu cannot store native booleans).
 pub(crate) fn heaviside_primitive<B: Backend>(x: FloatTensor<B>) -> FloatTensor<B> {
     B::relu(B::float_sign(x))
+}
+
+/// The spike of every layer of a network: the Heaviside with a surrogate gradient, or escape
+/// noise. One value, so that a network cannot be configured with both.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum SpikeConfig {
+    /// The Heaviside with a surrogate gradient ([`crate::spike`]).
+    Surrogate {
+        /// The surrogate gradient.
+        surrogate: Surrogate,
+        /// How it is attached.
+        implementation: Implementation,
+    },
+    /// Spikes drawn with escape noise, backward f′ or a chosen surrogate ([`escape`]).
+    Escape(escape::StochasticSpec),
+}
+
+impl Default for SpikeConfig {
+    fn default() -> Self {
+        SpikeConfig::Surrogate { surrogate: Surrogate::default(), implementation: Implementation::default() }
+    }
+}
+
+impl SpikeConfig {
+    /// The spike with the surrogate `surrogate`, attached by the custom backward op.
+    pub fn surrogate(surrogate: Surrogate) -> Self {
+        SpikeConfig::Surrogate { surrogate, implementation: Implementation::default() }
+    }
+
+    /// The surrogate of a deterministic spike; `None` for escape noise.
+    pub fn surrogate_of(&self) -> Option<Surrogate> {
+        match self {
+            SpikeConfig::Surrogate { surrogate, .. } => Some(*surrogate),
+            SpikeConfig::Escape(_) => None,
+        }
+    }
+
+    /// The spike op; an escape-noise op draws its noise from the stream seeded by `seed`.
+    pub fn spike_fn(&self, seed: u64) -> Result<SpikeFn, crate::validate::ConfigError> {
+        match self {
+            SpikeConfig::Surrogate { surrogate, implementation } => Ok(SpikeFn::new(*surrogate).with_implementation(*implementation)),
+            SpikeConfig::Escape(spec) => spec.spike_fn(seed),
+        }
+    }
 }

@@ -12,6 +12,7 @@ pub mod compare;
 pub mod correction;
 pub mod correlation;
 pub mod effect;
+pub mod measures;
 pub mod nonparametric;
 pub mod rank;
 pub mod ttest;
@@ -23,6 +24,7 @@ pub use compare::{CompareOptions, GroupTest, compare_groups};
 pub use correction::{Correction, adjust};
 pub use correlation::{pearson, spearman};
 pub use effect::{cohens_d, hedges_g, rank_biserial_paired, rank_biserial_unpaired};
+pub use measures::{fano_factor, shape_sensitivity};
 pub use nonparametric::{Method, friedman, kruskal_wallis, mann_whitney_u, wilcoxon_signed_rank};
 pub use ttest::{paired_t, student_t, welch_t};
 

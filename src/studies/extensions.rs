@@ -13,21 +13,23 @@
 //! Fluctuation: LIF layers of 64, ∂fast-sigmoid, AdamW at lr 1e-2 with clipping, 10 epochs.
 //! Paper scale: sl-MNIST at 100 steps with widths 128 and 30 epochs.
 
-use std::collections::BTreeMap;
-
 use polars::prelude::DataFrame;
-use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, comparison_task, comparison_width, results_path, rows_where, text_or_null, with_target_label, with_text_column};
+use super::{Scale, StudyError, arm_runs, comparison_task, comparison_width, results_path, rows_where, with_text_column};
+use crate::init::fluctuation::{FluctuationScheme, FluctuationVariant};
+use crate::neuron::decolle::{DecolleConfig, RateControl};
+use crate::results::Cell;
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
+use crate::surrogate::{Shape, Surrogate};
 use crate::table::{distinct, fresh, string_column};
-use crate::train::sweep::SweepSpec;
+use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
+use crate::train::{InitScheme, Method, OptimizerKind, SpikeConfig, TrainConfig};
 
-/// Column added by [`run_decolle`]: "none", "f=0.5" or "f=0.158".
+/// Column of the DECOLLE rate control: "none", "f=0.5" or "f=0.158".
 pub const RATE_CONTROL: &str = "rate_control";
-/// Column added by [`run_fluctuation`]: "glorot", "centred", "mean-at-threshold", "unit-rates".
+/// Column of the initialisation: "glorot", "centred", "mean-at-threshold", "unit-rates".
 pub const INIT: &str = "initialisation";
-/// Column added by [`run_fluctuation`]: "shallow" or "deep".
+/// Column of the depth: "shallow" or "deep".
 pub const DEPTH: &str = "depth";
 
 /// Seeds of both studies.
@@ -35,57 +37,149 @@ pub fn seeds() -> Vec<u64> {
     (0..8).collect()
 }
 
+/// A DECOLLE arm: the target of the rate control of the first epochs, or none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateControlArm(pub Option<f64>);
+
+impl std::fmt::Display for RateControlArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str("none"),
+            Some(target) => write!(f, "f={target}"),
+        }
+    }
+}
+
+impl ArmLabel for RateControlArm {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        vec![(RATE_CONTROL.into(), Cell::Str(self.to_string()))]
+    }
+}
+
 /// DECOLLE without and with the rate control (module docs).
-pub fn decolle_sweep(scale: Scale) -> SweepSpec {
+pub fn decolle_sweep(scale: Scale) -> ArmSweep<RateControlArm> {
     let n = comparison_width(scale);
-    let base = json!({
-        "epochs": if scale == Scale::Quick { 6 } else { 30 }, "batch_size": 64,
-        "task": comparison_task(scale),
-        "model": { "hidden_sizes": [n, n], "surrogate": { "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 5.0 } },
-        "optimizer": { "kind": "adam", "lr": 1e-2, "beta1": 0.0, "beta2": 0.95 },
-        "decolle": { "burn_in": 5, "lsuv": true },
-    });
-    let control = |f: f64| json!({ "target": f, "weight": 100.0, "until_epoch": 1 });
-    let mut grid = BTreeMap::new();
-    grid.insert("decolle.rate_control".to_string(), vec![Value::Null, control(0.5), control(0.158)]);
-    SweepSpec { base, grid, seeds: seeds(), out: None, keep_models: false }
+    let arms = [None, Some(0.5), Some(0.158)]
+        .into_iter()
+        .map(|target| {
+            let mut config = TrainConfig::new(comparison_task(scale), if scale == Scale::Quick { 6 } else { 30 });
+            config.run.batch_size = 64;
+            config.model.hidden_sizes = vec![n, n];
+            config.model.spike = SpikeConfig::surrogate(Surrogate::new(Shape::FastSigmoid, 1.0, 5.0).expect("a valid surrogate"));
+            config.optimizer.kind = OptimizerKind::Adam;
+            config.optimizer.lr = 1e-2;
+            config.optimizer.beta1 = 0.0;
+            config.optimizer.beta2 = 0.95;
+            let rate_control = target.map(|target| RateControl { target, weight: 100.0, until_epoch: 1 });
+            config.method = Method::Decolle(DecolleConfig { burn_in: 5, lsuv: true, rate_control, ..DecolleConfig::default() });
+            Arm::new(RateControlArm(target), config)
+        })
+        .collect();
+    ArmSweep::new(arms, seeds())
+}
+
+/// The depth of a fluctuation-study network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// One recurrent layer.
+    Shallow,
+    /// Four recurrent layers.
+    Deep,
+}
+
+impl Depth {
+    /// "shallow" or "deep".
+    pub fn name(self) -> &'static str {
+        match self {
+            Depth::Shallow => "shallow",
+            Depth::Deep => "deep",
+        }
+    }
+
+    /// The number of layers.
+    pub fn layers(self) -> usize {
+        match self {
+            Depth::Shallow => 1,
+            Depth::Deep => 4,
+        }
+    }
+}
+
+/// A fluctuation-study arm: the initialisation (`None`: the configured Glorot-uniform) and the
+/// depth.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FluctuationArm {
+    /// The fluctuation-driven variant, or `None` for Glorot-uniform.
+    pub variant: Option<FluctuationVariant>,
+    /// The depth.
+    pub depth: Depth,
+}
+
+impl FluctuationArm {
+    /// "glorot", "centred", "mean-at-threshold" or "unit-rates".
+    pub fn init_name(&self) -> &'static str {
+        match self.variant {
+            None => "glorot",
+            Some(FluctuationVariant::Centred) => "centred",
+            Some(FluctuationVariant::MeanAtThreshold) => "mean-at-threshold",
+            Some(FluctuationVariant::UnitRates) => "unit-rates",
+        }
+    }
+}
+
+impl std::fmt::Display for FluctuationArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.init_name(), self.depth.name())
+    }
+}
+
+impl ArmLabel for FluctuationArm {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        vec![(INIT.into(), Cell::from(self.init_name())), (DEPTH.into(), Cell::from(self.depth.name()))]
+    }
 }
 
 /// Fluctuation-driven initialisation variants and Glorot-uniform, shallow and deep.
-pub fn fluctuation_sweep(scale: Scale) -> SweepSpec {
+pub fn fluctuation_sweep(scale: Scale) -> ArmSweep<FluctuationArm> {
     let n = comparison_width(scale);
-    let base = json!({
-        "epochs": if scale == Scale::Quick { 10 } else { 30 }, "batch_size": 64,
-        "task": comparison_task(scale),
-        "model": { "hidden_sizes": [n], "surrogate": { "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 1.0 } },
-        "optimizer": { "kind": "adamw", "lr": 1e-2, "clip_norm": 1.0 },
-    });
-    let fluctuation = |variant: &str| json!({ "kind": "fluctuation", "variant": variant });
-    let mut grid = BTreeMap::new();
-    grid.insert(
-        "init".to_string(),
-        vec![json!({ "kind": "configured" }), fluctuation("centred"), fluctuation("mean-at-threshold"), fluctuation("unit-rates")],
-    );
-    grid.insert("model.hidden_sizes".to_string(), vec![json!([n]), json!([n, n, n, n])]);
-    SweepSpec { base, grid, seeds: seeds(), out: None, keep_models: false }
+    let mut arms = Vec::new();
+    for variant in [None, Some(FluctuationVariant::Centred), Some(FluctuationVariant::MeanAtThreshold), Some(FluctuationVariant::UnitRates)] {
+        for depth in [Depth::Shallow, Depth::Deep] {
+            let mut config = TrainConfig::new(comparison_task(scale), if scale == Scale::Quick { 10 } else { 30 });
+            config.run.batch_size = 64;
+            config.model.hidden_sizes = vec![n; depth.layers()];
+            config.model.spike = SpikeConfig::surrogate(Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).expect("a valid surrogate"));
+            config.optimizer.kind = OptimizerKind::AdamW;
+            config.optimizer.lr = 1e-2;
+            config.optimizer.clip_norm = Some(1.0);
+            config.bptt_mut().expect("BPTT").init = match variant {
+                None => InitScheme::Configured,
+                Some(variant) => InitScheme::Fluctuation(FluctuationScheme { variant, ..FluctuationScheme::default() }),
+            };
+            arms.push(Arm::new(FluctuationArm { variant, depth }, config));
+        }
+    }
+    ArmSweep::new(arms, seeds())
 }
 
-/// Runs what is missing of the DECOLLE sweep; every run with the [`RATE_CONTROL`] label.
+/// Runs what is missing of the DECOLLE sweep; its runs as typed rows.
+pub fn decolle_runs(scale: Scale) -> Result<Vec<ArmRun<RateControlArm>>, StudyError> {
+    arm_runs(&decolle_sweep(scale), &results_path("04_decolle", scale))
+}
+
+/// [`decolle_runs`] as a table, the arm in [`RATE_CONTROL`].
 pub fn run_decolle(scale: Scale) -> Result<DataFrame, StudyError> {
-    let runs = cached_sweep(&decolle_sweep(scale), &results_path("04_decolle", scale))?;
-    with_target_label(&runs, "decolle.rate_control.target", RATE_CONTROL)
+    Ok(runs_frame(&decolle_runs(scale)?)?)
 }
 
-/// Runs what is missing of the fluctuation sweep; every run with the [`INIT`] and [`DEPTH`]
-/// labels.
+/// Runs what is missing of the fluctuation sweep; its runs as typed rows.
+pub fn fluctuation_runs(scale: Scale) -> Result<Vec<ArmRun<FluctuationArm>>, StudyError> {
+    arm_runs(&fluctuation_sweep(scale), &results_path("04_fluctuation", scale))
+}
+
+/// [`fluctuation_runs`] as a table, the arm in [`INIT`] and [`DEPTH`].
 pub fn run_fluctuation(scale: Scale) -> Result<DataFrame, StudyError> {
-    let runs = cached_sweep(&fluctuation_sweep(scale), &results_path("04_fluctuation", scale))?;
-    let kinds = string_column(&runs, "init.kind")?;
-    let variants = text_or_null(&runs, "init.variant")?;
-    let labels = kinds.iter().zip(&variants).map(|(k, v)| if k == "configured" { "glorot".to_string() } else { v.clone() }).collect();
-    let layers = string_column(&runs, "model.hidden_sizes")?;
-    let depth = layers.iter().map(|l| if l.matches(',').count() == 0 { "shallow".to_string() } else { "deep".to_string() }).collect();
-    with_text_column(&with_text_column(&runs, INIT, labels)?, DEPTH, depth)
+    Ok(runs_frame(&fluctuation_runs(scale)?)?)
 }
 
 /// DECOLLE with each rate control against none on `metric`: two-sided Welch t over the seeds,
@@ -110,44 +204,11 @@ pub fn fluctuation_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, St
     Ok(fresh(&crate::results::concat(&frames)?))
 }
 
-/// The per-epoch training rate of every layer of the DECOLLE runs, labelled by
-/// [`RATE_CONTROL`] (from the sweep's history table), for a plot of how the control moves the
-/// early rate: columns of the history table and the label.
-pub fn decolle_history(scale: Scale, runs: &DataFrame) -> Result<DataFrame, StudyError> {
+/// The per-epoch rows of the DECOLLE runs (from the sweep's history table), with the arm in
+/// [`RATE_CONTROL`], for a plot of how the control moves the early rate.
+pub fn decolle_history(scale: Scale) -> Result<DataFrame, StudyError> {
     let history = crate::results::read_parquet(&crate::train::sweep::history_path(&results_path("04_decolle", scale)))?;
-    let (ids, labels) = (string_column(runs, "run_id")?, string_column(runs, RATE_CONTROL)?);
-    let label_of: std::collections::HashMap<&str, &str> = ids.iter().map(String::as_str).zip(labels.iter().map(String::as_str)).collect();
-    let history_ids = string_column(&history, "run_id")?;
-    let labels = history_ids
-        .iter()
-        .map(|id| label_of.get(id.as_str()).map(|l| l.to_string()).ok_or_else(|| crate::table::TableError(format!("history run {id} is not in the runs table"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    with_text_column(&history, RATE_CONTROL, labels)
-}
-
-/// Means over seeds per group value of `group`: `metric` and the initial and final rates of
-/// every layer present, with the number of runs.
-pub fn group_means(runs: &DataFrame, group: &str, metric: &str) -> Result<DataFrame, StudyError> {
-    let labels = string_column(runs, group)?;
-    let mut columns = vec![metric.to_string()];
-    for prefix in ["initial_rate", "final_rate"] {
-        columns.extend((0..8).map(|l| format!("{prefix}_l{l}")).filter(|c| runs.column(c).is_ok()));
-    }
-    let groups = distinct(&labels);
-    let mut out = vec![
-        polars::prelude::Column::new(group.into(), groups.clone()),
-        polars::prelude::Column::new("runs".into(), groups.iter().map(|g| labels.iter().filter(|l| *l == g).count() as u64).collect::<Vec<_>>()),
-    ];
-    for c in &columns {
-        let values = string_column(runs, c)?;
-        let means: Vec<Option<f64>> = groups
-            .iter()
-            .map(|g| {
-                let v: Vec<f64> = values.iter().zip(&labels).filter(|(_, l)| *l == g).filter_map(|(v, _)| v.parse().ok()).collect();
-                (!v.is_empty()).then(|| crate::stats::mean(&v))
-            })
-            .collect();
-        out.push(polars::prelude::Column::new(c.as_str().into(), means));
-    }
-    Ok(fresh(&DataFrame::new_infer_height(out)?))
+    let rows = decolle_sweep(scale).history(&history)?;
+    let labels = string_column(&rows, "label")?;
+    with_text_column(&rows, RATE_CONTROL, labels)
 }

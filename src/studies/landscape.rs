@@ -13,16 +13,44 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::{Column, DataFrame};
-use serde_json::json;
 
-use super::{KeptNetwork, Scale, StudyError, cached_sweep, cached_table, comparison_task, comparison_width, kept_networks, results_path, with_text_column};
+use super::{KeptNetwork, Scale, StudyError, arm_runs, cached_table, comparison_task, comparison_width, kept_networks, results_path};
+use crate::neuron::{LifConfig, NeuronConfig, QifConfig};
+use crate::results::Cell;
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
+use crate::surrogate::{Shape, Surrogate};
 use crate::table::{f64_column, fresh, string_column};
 use crate::theory::landscape::{Weights, jumps, roughness, slice_1d, slice_2d};
-use crate::train::sweep::SweepSpec;
+use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
+use crate::train::{OptimizerKind, SpikeConfig, TrainConfig};
+use crate::weights::WeightInit;
 
-/// Column added by [`run_training`]: "lif" or "qif".
+/// Column of the neuron model: "lif" or "qif".
 pub const NEURON: &str = "neuron";
+
+/// The neuron model of an arm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeuronModel {
+    /// Leaky integrate-and-fire.
+    Lif,
+    /// Quadratic integrate-and-fire in the phase form.
+    Qif,
+}
+
+impl std::fmt::Display for NeuronModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NeuronModel::Lif => "lif",
+            NeuronModel::Qif => "qif",
+        })
+    }
+}
+
+impl ArmLabel for NeuronModel {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        vec![(NEURON.into(), Cell::Str(self.to_string()))]
+    }
+}
 
 /// Threshold factor of [`jumps`].
 pub const JUMP_FACTOR: f64 = 5.0;
@@ -44,35 +72,41 @@ pub const DIRECTIONS: u64 = 2;
 pub const SLICE_SAMPLES: usize = 128;
 
 /// LIF and QIF networks on one task (module docs); every run keeps its trained model.
-pub fn training_sweep(scale: Scale) -> SweepSpec {
+pub fn training_sweep(scale: Scale) -> ArmSweep<NeuronModel> {
     let n = comparison_width(scale);
-    let input_init = json!({ "kind": "normal", "mean": 0.0, "std": 1.0 });
-    let base = json!({
-        "epochs": 30, "batch_size": 64,
-        "task": comparison_task(scale),
-        "model": { "hidden_sizes": [n], "surrogate": { "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 1.0 } },
-        "optimizer": { "kind": "adamw", "lr": 1e-2, "clip_norm": 1.0 },
-    });
-    let mut grid = BTreeMap::new();
-    grid.insert(
-        "model.neuron".to_string(),
-        vec![
-            json!({ "model": "lif", "input_init": input_init }),
-            json!({ "model": "qif", "lif": { "tau": 10.0, "threshold": 10.0, "input_init": input_init } }),
-        ],
-    );
-    SweepSpec { base, grid, seeds: (0..8).collect(), out: None, keep_models: true }
+    let input_init = WeightInit::Normal { mean: 0.0, std: 1.0 };
+    let arms = [NeuronModel::Lif, NeuronModel::Qif]
+        .into_iter()
+        .map(|model| {
+            let mut config = TrainConfig::new(comparison_task(scale), 30);
+            config.run.batch_size = 64;
+            config.model.hidden_sizes = vec![n];
+            config.model.neuron = match model {
+                NeuronModel::Lif => NeuronConfig::Lif(LifConfig::new().with_input_init(input_init)),
+                NeuronModel::Qif => NeuronConfig::Qif(QifConfig::new().with_lif(LifConfig::new().with_tau(10.0).with_threshold(10.0).with_input_init(input_init))),
+            };
+            config.model.spike = SpikeConfig::surrogate(Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).expect("a valid surrogate"));
+            config.optimizer.kind = OptimizerKind::AdamW;
+            config.optimizer.lr = 1e-2;
+            config.optimizer.clip_norm = Some(1.0);
+            Arm::new(model, config)
+        })
+        .collect();
+    ArmSweep::new(arms, (0..8).collect()).keeping_models()
 }
 
 fn training_path(scale: Scale) -> std::path::PathBuf {
     results_path("06_qif_lif", scale)
 }
 
-/// Runs what is missing of [`training_sweep`]; every run labelled in [`NEURON`].
+/// Runs what is missing of [`training_sweep`]; its runs as typed rows.
+pub fn training_runs(scale: Scale) -> Result<Vec<ArmRun<NeuronModel>>, StudyError> {
+    arm_runs(&training_sweep(scale), &training_path(scale))
+}
+
+/// [`training_runs`] as a table, the model in [`NEURON`].
 pub fn run_training(scale: Scale) -> Result<DataFrame, StudyError> {
-    let runs = cached_sweep(&training_sweep(scale), &training_path(scale))?;
-    let labels = string_column(&runs, "model.neuron.model")?;
-    with_text_column(&runs, NEURON, labels)
+    Ok(runs_frame(&training_runs(scale)?)?)
 }
 
 /// QIF against LIF on `metric` (a column of the runs or of [`fragmentation`]'s per-network
@@ -84,10 +118,12 @@ pub fn neuron_test(table: &DataFrame, metric: &str, test: GroupTest) -> Result<D
 
 /// The trained networks of the runs in `runs` (on `device`), the fixed slice batch and the
 /// sweep's base configuration.
-fn trained_networks(scale: Scale, runs: &DataFrame, device: &burn::tensor::Device) -> Result<(Vec<KeptNetwork>, crate::data::Batch, crate::train::TrainConfig), StudyError> {
+fn trained_networks(scale: Scale, runs: &DataFrame, device: &burn::tensor::Device) -> Result<(Vec<KeptNetwork<NeuronModel>>, crate::data::Batch, TrainConfig), StudyError> {
     let spec = training_sweep(scale);
-    let config = spec.points()?.first().ok_or_else(|| StudyError::Unknown("the sweep has no points".into()))?.config.clone();
-    let (nets, splits) = kept_networks(&spec, &training_path(scale), runs, NEURON, device)?;
+    let config = spec.points().first().ok_or_else(|| StudyError::Unknown("the sweep has no points".into()))?.config.clone();
+    let wanted = ids_of(runs)?;
+    let typed: Vec<ArmRun<NeuronModel>> = training_runs(scale)?.into_iter().filter(|r| wanted.contains(&r.run_id)).collect();
+    let (nets, splits) = kept_networks(&spec, &training_path(scale), &typed, device)?;
     let data = if splits.validation.is_empty() { &splits.train } else { &splits.validation };
     let indices: Vec<usize> = (0..SLICE_SAMPLES.min(data.len())).collect();
     let batch = data.batch(&indices, device)?;
@@ -104,15 +140,16 @@ pub fn slices(scale: Scale, runs: &DataFrame) -> Result<DataFrame, StudyError> {
     cached_table(&results_path("06_slices", scale), "run_id", &ids_of(runs)?, || {
         let device = super::analysis_device()?.autodiff();
         let (nets, batch, config) = trained_networks(scale, runs, &device)?;
+        let loss = config.bptt().map_or_else(Default::default, |b| b.loss);
         let alphas = slice_alphas();
         let mut cols: (Vec<String>, Vec<String>, Vec<u64>, Vec<u64>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
         for t in &nets {
             for k in 0..DIRECTIONS {
                 let direction = Weights::of(&t.net).random_direction(1000 * t.seed + k);
-                let values = slice_1d(&t.net, &direction, &alphas, &batch.inputs, &batch.labels, config.loss, &device)?;
+                let values = slice_1d(&t.net, &direction, &alphas, &batch.inputs, &batch.labels, loss, &device)?;
                 for (&a, (loss, grad)) in alphas.iter().zip(values) {
                     cols.0.push(t.run_id.clone());
-                    cols.1.push(t.label.clone());
+                    cols.1.push(t.label.to_string());
                     cols.2.push(t.seed);
                     cols.3.push(k);
                     cols.4.push(a);
@@ -141,16 +178,17 @@ pub fn planes(scale: Scale, runs: &DataFrame) -> Result<DataFrame, StudyError> {
     cached_table(&results_path("06_planes", scale), "run_id", &ids, || {
         let device = super::analysis_device()?;
         let (nets, batch, config) = trained_networks(scale, runs, &device)?;
+        let loss = config.bptt().map_or_else(Default::default, |b| b.loss);
         let grid = plane_alphas();
         let mut cols: (Vec<String>, Vec<String>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
         for t in nets.iter().filter(|t| t.seed == 0) {
             let base = Weights::of(&t.net);
             let (d1, d2) = (base.random_direction(0), base.random_direction(1));
-            let values = slice_2d(&t.net, (&d1, &d2), &grid, &grid, &batch.inputs, &batch.labels, config.loss, &device)?;
+            let values = slice_2d(&t.net, (&d1, &d2), &grid, &grid, &batch.inputs, &batch.labels, loss, &device)?;
             for (i, &a) in grid.iter().enumerate() {
                 for (j, &b) in grid.iter().enumerate() {
                     cols.0.push(t.run_id.clone());
-                    cols.1.push(t.label.clone());
+                    cols.1.push(t.label.to_string());
                     cols.2.push(a);
                     cols.3.push(b);
                     cols.4.push(values[i * grid.len() + j]);

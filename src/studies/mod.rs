@@ -24,17 +24,19 @@ use polars::prelude::{BooleanChunked, Column, DataFrame, NewChunkedArray};
 
 use crate::results;
 use crate::table::{fresh, string_column};
-use crate::train::sweep::{SweepSpec, history_path, run_sweep};
-use crate::train::{ProgressMode, RunOptions, TrainError};
+use crate::train::arms::{ArmLabel, ArmRun, ArmSweep};
+use crate::train::sweep::history_path;
+use crate::train::{ProgressMode, RunOptions, TaskConfig, TrainError};
 
 /// The parquet table `<name>_<scale>.parquet` under [`results_dir`].
 pub fn results_path(name: &str, scale: Scale) -> PathBuf {
     results_dir().join(format!("{name}_{}.parquet", scale.name()))
 }
 
-/// Runs what is missing of `spec` into `path` (everything with `SGLAB_RECOMPUTE=1`), prints a
-/// line about it and returns every run of the table.
-pub fn cached_sweep(spec: &SweepSpec, path: &std::path::Path) -> Result<DataFrame, StudyError> {
+/// Runs what is missing of the arm sweep `sweep` into `path` (everything with
+/// `SGLAB_RECOMPUTE=1`), prints a line about it and returns the sweep's runs as typed rows, in
+/// the sweep's order.
+pub fn arm_runs<L: ArmLabel>(sweep: &ArmSweep<L>, path: &std::path::Path) -> Result<Vec<ArmRun<L>>, StudyError> {
     if recompute_requested() {
         for p in [path.to_path_buf(), history_path(path)] {
             if p.exists() {
@@ -43,10 +45,10 @@ pub fn cached_sweep(spec: &SweepSpec, path: &std::path::Path) -> Result<DataFram
         }
     }
     let options = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
-    let summary = run_sweep(spec, path, None, &options)?;
+    let summary = sweep.run(path, &options)?;
     let name = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     println!("{name}: {} runs ({} trained now, {} cached, {} diverged) in {}", summary.points, summary.ran, summary.skipped, summary.diverged, path.display());
-    Ok(fresh(&results::read_parquet(path)?))
+    Ok(sweep.results(&results::read_parquet(path)?)?)
 }
 
 /// A table computed from other results, cached at `path`: read back when its `key` column
@@ -70,49 +72,54 @@ pub fn cached_table(
     Ok(table)
 }
 
-/// A network a sweep kept ([`SweepSpec::keep_models`]), with its run's id, label and seed.
-pub struct KeptNetwork {
+/// A network a sweep kept ([`ArmSweep::keep_models`]), with its run's id, arm label and seed.
+pub struct KeptNetwork<L> {
     /// The run's id.
     pub run_id: String,
-    /// The run's value of the label column.
-    pub label: String,
+    /// The run's arm.
+    pub label: L,
     /// The run's seed.
     pub seed: u64,
     /// The trained network.
     pub net: crate::network::Network,
 }
 
-/// The trained networks that the sweep `spec` writing `out` kept for the runs in `runs` (in
-/// the sweep's order), labelled from `runs`' column `label`, on `device`; also the task's data,
-/// loaded once. A run whose model file is missing or corrupt is an error naming the file.
-pub fn kept_networks(
-    spec: &SweepSpec,
+/// The trained networks that `sweep` (writing `out`, keeping models) kept for `runs`, in their
+/// order, on `device`; also the task's data, loaded once. A run whose model file is missing or
+/// corrupt is an error naming the file.
+pub fn kept_networks<L: ArmLabel>(
+    sweep: &ArmSweep<L>,
     out: &std::path::Path,
-    runs: &DataFrame,
-    label: &str,
+    runs: &[ArmRun<L>],
     device: &burn::tensor::Device,
-) -> Result<(Vec<KeptNetwork>, crate::data::Splits), StudyError> {
-    let points = spec.points()?;
+) -> Result<(Vec<KeptNetwork<L>>, crate::data::Splits), StudyError> {
+    let points = sweep.points();
     let first = points.first().ok_or_else(|| StudyError::Unknown("the sweep has no points".into()))?;
     let splits = first.config.task.load()?;
-    let (ids, labels) = (string_column(runs, "run_id")?, string_column(runs, label)?);
     let mut nets = Vec::new();
-    for point in &points {
-        let run_id = crate::train::rows::config_id(&point.config);
-        let Some(row) = ids.iter().position(|i| *i == run_id) else { continue };
+    for run in runs {
+        let Some(point) = points.iter().find(|p| p.run_id == run.run_id) else { continue };
         let path = crate::train::sweep::model_path(out, &point.config);
         let net = crate::train::load_network(&point.config, splits.train.channels(), splits.train.classes(), &path, device)?;
-        nets.push(KeptNetwork { run_id, label: labels[row].clone(), seed: point.config.seed, net });
+        nets.push(KeptNetwork { run_id: run.run_id.clone(), label: run.label.clone(), seed: run.seed, net });
     }
     Ok((nets, splits))
 }
 
 /// The task studies 04–06 compare their variants on: randman with 5 classes × 200 samples, 20
 /// units, 50 steps at quick scale; sl-MNIST at 100 steps at paper scale.
-pub fn comparison_task(scale: Scale) -> serde_json::Value {
+pub fn comparison_task(scale: Scale) -> TaskConfig {
     match scale {
-        Scale::Quick => serde_json::json!({ "name": "randman", "classes": 5, "units": 20, "steps": 50, "alpha": 2.0, "samples_per_class": 200, "seed": 0 }),
-        Scale::Paper => serde_json::json!({ "name": "slmnist", "steps": 100 }),
+        Scale::Quick => TaskConfig::Randman(crate::data::randman::RandmanConfig {
+            classes: 5,
+            units: 20,
+            steps: 50,
+            alpha: 2.0,
+            samples_per_class: 200,
+            seed: 0,
+            ..Default::default()
+        }),
+        Scale::Paper => TaskConfig::Slmnist(crate::data::slmnist::SlMnistConfig { steps: 100, ..Default::default() }),
     }
 }
 
@@ -130,24 +137,40 @@ pub fn rows_where(runs: &DataFrame, column: &str, value: &str) -> Result<DataFra
     Ok(fresh(&fresh(runs).filter(&BooleanChunked::from_slice("mask".into(), &mask))?))
 }
 
-/// Column `name` as text, "null" where a value is missing — everywhere when the column is
-/// absent (a results table leaves out a configuration field that is null in every run).
-pub fn text_or_null(runs: &DataFrame, name: &str) -> Result<Vec<String>, StudyError> {
-    if runs.column(name).is_ok() { Ok(string_column(runs, name)?) } else { Ok(vec!["null".to_string(); runs.height()]) }
-}
-
-/// `runs` with a text column `label` naming the target rate in the optional configuration
-/// field `target`: "none" where it is absent, "f=<target>" otherwise.
-pub fn with_target_label(runs: &DataFrame, target: &str, label: &str) -> Result<DataFrame, StudyError> {
-    let labels = text_or_null(runs, target)?.into_iter().map(|t| if t == "null" { "none".to_string() } else { format!("f={t}") }).collect();
-    with_text_column(runs, label, labels)
-}
-
 /// `runs` with a text column `name` added (or replaced).
 pub fn with_text_column(runs: &DataFrame, name: &str, values: Vec<String>) -> Result<DataFrame, StudyError> {
     let mut df = fresh(runs);
     df.with_column(Column::new(name.into(), values))?;
     Ok(fresh(&df))
+}
+
+/// Means over seeds per group value of `group`: `metric` and the initial and final rates of
+/// every layer present (`initial_rate_l*`, `final_rate_l*`; nulls left out), with the number of
+/// runs.
+pub fn group_means(runs: &DataFrame, group: &str, metric: &str) -> Result<DataFrame, StudyError> {
+    let labels = string_column(runs, group)?;
+    let names: Vec<String> = runs.columns().iter().map(|c| c.name().to_string()).collect();
+    let mut columns = vec![metric.to_string()];
+    for prefix in ["initial_rate_l", "final_rate_l"] {
+        columns.extend(names.iter().filter(|n| n.starts_with(prefix)).cloned());
+    }
+    let groups = crate::table::distinct(&labels);
+    let mut out = vec![
+        Column::new(group.into(), groups.clone()),
+        Column::new("runs".into(), groups.iter().map(|g| labels.iter().filter(|l| *l == g).count() as u64).collect::<Vec<_>>()),
+    ];
+    for c in &columns {
+        let values = crate::table::optional_f64_column(runs, c)?;
+        let means: Vec<Option<f64>> = groups
+            .iter()
+            .map(|g| {
+                let v: Vec<f64> = values.iter().zip(&labels).filter(|(_, l)| *l == g).filter_map(|(v, _)| *v).collect();
+                (!v.is_empty()).then(|| crate::stats::mean(&v))
+            })
+            .collect();
+        out.push(Column::new(c.as_str().into(), means));
+    }
+    Ok(DataFrame::new_infer_height(out)?)
 }
 
 /// The studies [`run_study`] knows, by notebook number and name.

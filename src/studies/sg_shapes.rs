@@ -9,45 +9,85 @@
 //! steps, batch 256, 40 epochs on all 6,400 training digits (the paper trains up to 300);
 //! lr ∈ {1e-5, 3.16e-5, …, 1e-2}; seeds 0–3. AdamW with clipping at norm 1 throughout.
 //!
-//! The *sensitivity* of a task to the shape (the paper's bar plot): min–max normalise the
-//! metric over the task's runs, take the standard deviation over all runs (every shape and
-//! seed) at each learning rate, and average over learning rates; the error is the standard
-//! deviation over learning rates divided by 2.
+//! The *sensitivity* of a task to the shape (the paper's bar plot) is
+//! [`crate::stats::shape_sensitivity`] of the task's runs.
 
 use std::path::PathBuf;
 
 use polars::prelude::{Column, DataFrame};
-use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, results_dir};
-use crate::results;
-use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, mean, variance};
+use super::{Scale, StudyError, arm_runs, results_dir};
+use crate::data::randman::RandmanConfig;
+use crate::data::slmnist::SlMnistConfig;
+use crate::results::{self, Cell};
+use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, shape_sensitivity};
+use crate::surrogate::{Shape, Surrogate};
 use crate::table::{distinct, f64_column, fresh, string_column};
-use crate::train::sweep::SweepSpec;
+use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
+use crate::train::{OptimizerKind, SpikeConfig, TaskConfig, TrainConfig};
 
 /// The six main shapes, in the paper's order.
-pub const SHAPES: [&str; 6] = ["rectangular", "triangular", "exponential", "gaussian", "sigmoid", "fast-sigmoid"];
+pub const SHAPES: [Shape; 6] = [Shape::Rectangular, Shape::Triangular, Shape::Exponential, Shape::Gaussian, Shape::Sigmoid, Shape::FastSigmoid];
 
-/// The six shapes with γ = β = 1, named as in [`SHAPES`].
-pub fn surrogates() -> Vec<(String, crate::surrogate::Surrogate)> {
-    SHAPES
-        .iter()
-        .map(|name| {
-            let s = serde_json::from_value(json!({ "shape": name, "dampening": 1.0, "sharpness": 1.0 })).expect("SHAPES are surrogate shape names");
-            (name.to_string(), s)
-        })
-        .collect()
+/// The six shapes with γ = β = 1, named by their configuration names.
+pub fn surrogates() -> Vec<(String, Surrogate)> {
+    SHAPES.iter().map(|&shape| (shape.name().to_string(), Surrogate::new(shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape"))).collect()
 }
 
 /// The tasks of the study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// The random-manifold timing task.
+    Randman,
+    /// Spike-latency MNIST.
+    Slmnist,
+}
+
+impl Task {
+    /// Both tasks.
+    pub const ALL: [Task; 2] = [Task::Randman, Task::Slmnist];
+
+    /// The task's name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Randman => "randman",
+            Task::Slmnist => "slmnist",
+        }
+    }
+}
+
+/// The names of [`Task::ALL`].
 pub const TASKS: [&str; 2] = ["randman", "slmnist"];
 
 /// Column of the shape in the runs table.
-pub const SHAPE: &str = "model.surrogate.shape";
+pub const SHAPE: &str = "shape";
 /// Column of the learning rate.
-pub const LR: &str = "optimizer.lr";
+pub const LR: &str = "lr";
 /// Column of the task.
-pub const TASK: &str = "task.name";
+pub const TASK: &str = "task";
+
+/// One arm of the study: a task, a shape and a learning rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShapeArm {
+    /// The task.
+    pub task: Task,
+    /// The surrogate's shape (γ = β = 1).
+    pub shape: Shape,
+    /// The learning rate.
+    pub lr: f64,
+}
+
+impl std::fmt::Display for ShapeArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} lr={}", self.task.name(), self.shape.name(), self.lr)
+    }
+}
+
+impl ArmLabel for ShapeArm {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        vec![(TASK.into(), Cell::from(self.task.name())), (SHAPE.into(), Cell::from(self.shape.name())), (LR.into(), Cell::Float(self.lr))]
+    }
+}
 
 /// The learning-rate grid.
 pub fn learning_rates(scale: Scale) -> Vec<f64> {
@@ -57,53 +97,65 @@ pub fn learning_rates(scale: Scale) -> Vec<f64> {
     }
 }
 
-/// The training configuration shared by every point of `task` (module docs).
-fn base(scale: Scale, task: &str) -> Value {
-    let optimizer = json!({ "kind": "adamw", "clip_norm": 1.0 });
-    // The grid sets the shape; γ = β = 1 for every shape.
-    let surrogate = json!({ "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 1.0 });
-    match (scale, task) {
-        (Scale::Quick, "randman") => json!({
-            "epochs": 10, "batch_size": 64,
-            "task": { "name": "randman", "classes": 5, "units": 20, "steps": 50, "alpha": 2.0, "samples_per_class": 200, "seed": 0 },
-            "model": { "hidden_sizes": [64], "surrogate": surrogate }, "optimizer": optimizer,
-        }),
-        (Scale::Quick, _) => json!({
-            "epochs": 3, "batch_size": 64, "train_batches_per_epoch": 10, "eval_samples": 256,
-            "task": { "name": "slmnist", "steps": 50 },
-            "model": { "hidden_sizes": [64], "surrogate": surrogate }, "optimizer": optimizer,
-        }),
-        (Scale::Paper, "randman") => json!({
-            "epochs": 30, "batch_size": 256,
-            "task": { "name": "randman", "classes": 10, "units": 20, "steps": 100, "samples_per_class": 1000, "seed": 0 },
-            "model": { "hidden_sizes": [128], "surrogate": surrogate }, "optimizer": optimizer,
-        }),
-        (Scale::Paper, _) => json!({
-            "epochs": 40, "batch_size": 256,
-            "task": { "name": "slmnist", "steps": 100 },
-            "model": { "hidden_sizes": [128, 128], "surrogate": surrogate }, "optimizer": optimizer,
-        }),
+/// The training configuration shared by every arm of `task` (module docs), with the
+/// ∂fast-sigmoid as placeholder shape.
+fn base(scale: Scale, task: Task) -> TrainConfig {
+    let (task_config, epochs, batch_size, hidden) = match (scale, task) {
+        (Scale::Quick, Task::Randman) => {
+            let randman = RandmanConfig { classes: 5, units: 20, steps: 50, alpha: 2.0, samples_per_class: 200, seed: 0, ..Default::default() };
+            (TaskConfig::Randman(randman), 10, 64, vec![64])
+        }
+        (Scale::Quick, Task::Slmnist) => (TaskConfig::Slmnist(SlMnistConfig { steps: 50, ..Default::default() }), 3, 64, vec![64]),
+        (Scale::Paper, Task::Randman) => {
+            let randman = RandmanConfig { classes: 10, units: 20, steps: 100, samples_per_class: 1000, seed: 0, ..Default::default() };
+            (TaskConfig::Randman(randman), 30, 256, vec![128])
+        }
+        (Scale::Paper, Task::Slmnist) => (TaskConfig::Slmnist(SlMnistConfig { steps: 100, ..Default::default() }), 40, 256, vec![128, 128]),
+    };
+    let mut config = TrainConfig::new(task_config, epochs);
+    config.run.batch_size = batch_size;
+    if (scale, task) == (Scale::Quick, Task::Slmnist) {
+        config.run.train_batches_per_epoch = Some(10);
+        config.run.eval_samples = Some(256);
     }
+    config.model.hidden_sizes = hidden;
+    config.optimizer.kind = OptimizerKind::AdamW;
+    config.optimizer.clip_norm = Some(1.0);
+    config
 }
 
 /// The sweep of `task` at `scale`: shapes × learning rates × seeds 0–3.
-pub fn sweep(scale: Scale, task: &str) -> SweepSpec {
-    let mut grid = std::collections::BTreeMap::new();
-    grid.insert(SHAPE.to_string(), SHAPES.iter().map(|s| json!(s)).collect());
-    grid.insert(LR.to_string(), learning_rates(scale).into_iter().map(|lr| json!(lr)).collect());
-    SweepSpec { base: base(scale, task), grid, seeds: vec![0, 1, 2, 3], out: None, keep_models: false }
+pub fn sweep(scale: Scale, task: Task) -> ArmSweep<ShapeArm> {
+    let mut arms = Vec::new();
+    for shape in SHAPES {
+        for lr in learning_rates(scale) {
+            let mut config = base(scale, task);
+            config.model.spike = SpikeConfig::surrogate(Surrogate::new(shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape"));
+            config.optimizer.lr = lr;
+            arms.push(Arm::new(ShapeArm { task, shape, lr }, config));
+        }
+    }
+    ArmSweep::new(arms, vec![0, 1, 2, 3])
 }
 
 /// The parquet table of `task` at `scale` under [`results_dir`].
-pub fn results_path(scale: Scale, task: &str) -> PathBuf {
-    results_dir().join(format!("01_sg_shapes_{}_{task}.parquet", scale.name()))
+pub fn results_path(scale: Scale, task: Task) -> PathBuf {
+    results_dir().join(format!("01_sg_shapes_{}_{}.parquet", scale.name(), task.name()))
 }
 
 /// Runs what is missing of both sweeps (everything with `SGLAB_RECOMPUTE=1`) and returns all
-/// runs, one row each (columns of [`crate::results`]).
+/// runs as typed rows.
+pub fn runs(scale: Scale) -> Result<Vec<ArmRun<ShapeArm>>, StudyError> {
+    let mut all = Vec::new();
+    for task in Task::ALL {
+        all.extend(arm_runs(&sweep(scale, task), &results_path(scale, task))?);
+    }
+    Ok(all)
+}
+
+/// [`runs`] as a table: the arm's task, shape and lr, seed and the metrics.
 pub fn run(scale: Scale) -> Result<DataFrame, StudyError> {
-    let frames = TASKS.iter().map(|task| cached_sweep(&sweep(scale, task), &results_path(scale, task))).collect::<Result<Vec<_>, _>>()?;
-    Ok(fresh(&results::concat(&frames)?))
+    Ok(runs_frame(&runs(scale)?)?)
 }
 
 use super::rows_where;
@@ -115,21 +167,10 @@ pub fn sensitivity(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyErr
     for task in distinct(&string_column(runs, TASK)?) {
         let rows = rows_where(runs, TASK, &task)?;
         let (m, lr) = (f64_column(&rows, metric)?, f64_column(&rows, LR)?);
-        let (lo, hi) = m.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        let mut rates: Vec<f64> = lr.clone();
-        rates.sort_by(f64::total_cmp);
-        rates.dedup();
-        let per_lr: Vec<f64> = rates
-            .iter()
-            .map(|&r| {
-                let v: Vec<f64> = m.iter().zip(&lr).filter(|(_, l)| **l == r).map(|(x, _)| (x - lo) / span).collect();
-                if v.len() > 1 { variance(&v, 1).sqrt() } else { 0.0 }
-            })
-            .collect();
+        let (sensitivity, err) = shape_sensitivity(&m, &lr);
         task_col.push(task);
-        value.push(mean(&per_lr));
-        error.push(if per_lr.len() > 1 { variance(&per_lr, 1).sqrt() / 2.0 } else { 0.0 });
+        value.push(sensitivity);
+        error.push(err);
         count.push(m.len() as u64);
     }
     Ok(fresh(&DataFrame::new_infer_height(vec![

@@ -15,72 +15,112 @@
 //! seven levels of r (Kruskal–Wallis) and Spearman's ρ for a monotone trend; [`sparsity_tests`]
 //! checks what the sparsity term does to the final rate and to the accuracy.
 
-use std::collections::BTreeMap;
-
 use polars::prelude::{Column, DataFrame};
-use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, results_path, rows_where, with_target_label};
+use super::{Scale, StudyError, arm_runs, results_path, rows_where};
+use crate::data::randman::RandmanConfig;
+use crate::data::slmnist::SlMnistConfig;
+use crate::regularize::{RateLoss, RateRegularizer, Schedule};
+use crate::results::Cell;
 use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, adjust, compare_groups, kruskal_wallis, pearson, spearman};
+use crate::surrogate::{Shape, Surrogate};
 use crate::table::{distinct, f64_column, fresh, string_column};
-use crate::train::sweep::SweepSpec;
+use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
+use crate::train::{OptimizerKind, RateTargeting, SpikeConfig, TaskConfig, TrainConfig};
 
 /// The initial rates r.
 pub const RATES: [f64; 7] = [0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99];
 /// The sparsity targets f (`None`: no sparsity term).
 pub const TARGETS: [Option<f64>; 3] = [None, Some(0.1), Some(0.01)];
 /// The surrogate shapes.
-pub const SHAPES: [&str; 3] = ["fast-sigmoid", "triangular", "exponential"];
+pub const SHAPES: [Shape; 3] = [Shape::FastSigmoid, Shape::Triangular, Shape::Exponential];
 /// Column of the target initial rate.
-pub const RATE: &str = "rate_targeting.rate";
+pub const RATE: &str = "target_rate";
 /// Column of the shape.
-pub const SHAPE: &str = "model.surrogate.shape";
-/// Column added by [`run`]: "none", "f=0.1" or "f=0.01".
+pub const SHAPE: &str = "shape";
+/// Column of the sparsity target: "none", "f=0.1" or "f=0.01".
 pub const SPARSITY: &str = "sparsity";
 
-/// The regulariser for target `f` (module docs), or null.
-fn regularizer(target: Option<f64>) -> Value {
-    match target {
-        None => Value::Null,
-        Some(f) => json!({ "weight": 0.8, "target": f, "form": "absolute", "schedule": { "kind": "exponential-switch", "start": 0.2, "end": 0.75, "factor": 0.6 } }),
+/// One arm: the target initial rate, the sparsity target and the surrogate's shape.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SparsityArm {
+    /// Target initial rate r of the bias training.
+    pub rate: f64,
+    /// Target f of the sparsity term; `None`: no sparsity term.
+    pub sparsity: Option<f64>,
+    /// The surrogate's shape (γ = β = 1).
+    pub shape: Shape,
+}
+
+impl SparsityArm {
+    /// "none" or "f=<target>".
+    pub fn sparsity_label(&self) -> String {
+        self.sparsity.map_or_else(|| "none".to_string(), |f| format!("f={f}"))
     }
 }
 
-/// The sweep at `scale` (module docs).
-pub fn sweep(scale: Scale) -> SweepSpec {
-    let surrogate = json!({ "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 1.0 });
-    let base = match scale {
-        Scale::Quick => json!({
-            "epochs": 10, "batch_size": 64,
-            "task": { "name": "randman", "classes": 5, "units": 20, "steps": 50, "alpha": 2.0, "samples_per_class": 200, "seed": 0 },
-            "model": { "hidden_sizes": [64], "surrogate": surrogate },
-            "optimizer": { "kind": "adamw", "clip_norm": 1.0, "lr": 1e-2 },
-            "rate_targeting": { "rate": 0.5, "epochs": 5, "lr": 0.1 },
-        }),
-        Scale::Paper => json!({
-            "epochs": 40, "batch_size": 256,
-            "task": { "name": "slmnist", "steps": 100 },
-            "model": { "hidden_sizes": [128, 128], "surrogate": surrogate },
-            "optimizer": { "kind": "adamw", "clip_norm": 1.0, "lr": 3.16e-4 },
-            "rate_targeting": { "rate": 0.5, "epochs": 15, "lr": 0.1 },
-        }),
+impl std::fmt::Display for SparsityArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "r={} {} {}", self.rate, self.sparsity_label(), self.shape.name())
+    }
+}
+
+impl ArmLabel for SparsityArm {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        vec![(RATE.into(), Cell::Float(self.rate)), (SPARSITY.into(), Cell::Str(self.sparsity_label())), (SHAPE.into(), Cell::from(self.shape.name()))]
+    }
+}
+
+/// The sparsity term for target `f` (module docs): λ = 0.8, absolute deviation, the 2022
+/// exponential switch.
+fn regularizer(f: f64) -> RateRegularizer {
+    RateRegularizer { weight: 0.8, target: f, form: RateLoss::Absolute, schedule: Schedule::ExponentialSwitch { start: 0.2, end: 0.75, factor: 0.6 } }
+}
+
+/// The configuration of one arm at `scale` (module docs).
+fn config(scale: Scale, arm: SparsityArm) -> TrainConfig {
+    let (task, epochs, batch_size, hidden, lr, targeting_epochs) = match scale {
+        Scale::Quick => {
+            let randman = RandmanConfig { classes: 5, units: 20, steps: 50, alpha: 2.0, samples_per_class: 200, seed: 0, ..Default::default() };
+            (TaskConfig::Randman(randman), 10, 64, vec![64], 1e-2, 5)
+        }
+        Scale::Paper => (TaskConfig::Slmnist(SlMnistConfig { steps: 100, ..Default::default() }), 40, 256, vec![128, 128], 3.16e-4, 15),
     };
-    let mut grid = BTreeMap::new();
-    grid.insert(RATE.to_string(), RATES.iter().map(|r| json!(r)).collect());
-    grid.insert("regularizer".to_string(), TARGETS.iter().map(|t| regularizer(*t)).collect());
-    grid.insert(SHAPE.to_string(), SHAPES.iter().map(|s| json!(s)).collect());
-    SweepSpec { base, grid, seeds: vec![0, 1, 2, 3], out: None, keep_models: false }
+    let mut config = TrainConfig::new(task, epochs);
+    config.run.batch_size = batch_size;
+    config.model.hidden_sizes = hidden;
+    config.model.spike = SpikeConfig::surrogate(Surrogate::new(arm.shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape"));
+    config.optimizer.kind = OptimizerKind::AdamW;
+    config.optimizer.clip_norm = Some(1.0);
+    config.optimizer.lr = lr;
+    let bptt = config.bptt_mut().expect("BPTT");
+    bptt.rate_targeting = Some(RateTargeting { rate: arm.rate, epochs: targeting_epochs, lr: 0.1 });
+    bptt.regularizer = arm.sparsity.map(regularizer);
+    config
 }
 
-/// Runs what is missing of the sweep and returns every run with the [`SPARSITY`] label.
+/// The sweep at `scale` (module docs): r × f × shape × seeds 0–3.
+pub fn sweep(scale: Scale) -> ArmSweep<SparsityArm> {
+    let mut arms = Vec::new();
+    for rate in RATES {
+        for sparsity in TARGETS {
+            for shape in SHAPES {
+                let arm = SparsityArm { rate, sparsity, shape };
+                arms.push(Arm::new(arm, config(scale, arm)));
+            }
+        }
+    }
+    ArmSweep::new(arms, vec![0, 1, 2, 3])
+}
+
+/// Runs what is missing of the sweep and returns every run as a typed row.
+pub fn runs(scale: Scale) -> Result<Vec<ArmRun<SparsityArm>>, StudyError> {
+    arm_runs(&sweep(scale), &results_path("03_sparsity", scale))
+}
+
+/// [`runs`] as a table: the arm's [`RATE`], [`SPARSITY`] and [`SHAPE`] columns, seed and metrics.
 pub fn run(scale: Scale) -> Result<DataFrame, StudyError> {
-    let runs = cached_sweep(&sweep(scale), &results_path("03_sparsity", scale))?;
-    label(&runs)
-}
-
-/// `runs` with the [`SPARSITY`] column derived from `regularizer.target`.
-pub fn label(runs: &DataFrame) -> Result<DataFrame, StudyError> {
-    with_target_label(runs, "regularizer.target", SPARSITY)
+    Ok(runs_frame(&runs(scale)?)?)
 }
 
 /// Pearson's r (the paper's test) between `metric` and the measured initial and final rate of

@@ -15,30 +15,32 @@
 //! The ablation uses the exponential surrogate (the paper's Fig. 4); the γ and β sweeps the
 //! exponential with the other parameter at 1, the q sweep the q-PseudoSpike with γ = β = 1.
 
-use std::collections::BTreeMap;
-
 use polars::prelude::{Column, DataFrame};
-use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, results_path};
-use crate::init::stability::{self, Preset, diagnostics};
+use super::{Scale, StudyError, arm_runs, results_path};
+use crate::data::slmnist::SlMnistConfig;
+use crate::init::stability::{self, Conditions, Preset, StabilityScheme, diagnostics};
 use crate::network::NetworkConfig;
+use crate::neuron::{LifConfig, NeuronConfig};
+use crate::results::Cell;
 use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, mean, welch_t};
 use crate::surrogate::{Shape, Surrogate};
 use crate::table::{f64_column, fresh, string_column};
-use crate::train::TrainConfig;
-use crate::train::sweep::SweepSpec;
+use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
+use crate::train::{InitScheme, OptimizerKind, SpikeConfig, TaskConfig, TrainConfig};
 
 /// The ablation's condition sets, in the paper's order.
 pub const CONDITION_SETS: [&str; 8] = ["none", "I", "II", "III", "IV", "I+II", "I+II+III", "I+II+III+IV"];
 /// Column of the condition set.
-pub const CONDITIONS: &str = "init.conditions";
+pub const CONDITIONS: &str = "conditions";
 /// Column of the dampening γ.
-pub const DAMPENING: &str = "model.surrogate.dampening";
+pub const DAMPENING: &str = "dampening";
 /// Column of the sharpness β.
-pub const SHARPNESS: &str = "model.surrogate.sharpness";
+pub const SHARPNESS: &str = "sharpness";
 /// Column of the tail fatness q.
-pub const TAIL: &str = "model.surrogate.tail";
+pub const TAIL: &str = "tail";
+/// Column of the surrogate's shape in the sweeps.
+pub const SHAPE: &str = "shape";
 
 /// The paper's predicted dampening on sl-MNIST 2 × 128 (stable_spike.md §6.3).
 pub const PAPER_GAMMA_SLMNIST: f64 = 0.204;
@@ -84,12 +86,52 @@ impl Parameter {
         }
     }
 
-    /// The surrogate the sweep starts from.
-    fn surrogate(self) -> Value {
+    /// The surrogate at `value` of the parameter: the exponential with the other of γ, β at 1,
+    /// or the q-PseudoSpike with γ = β = 1.
+    pub fn surrogate(self, value: f64) -> Result<Surrogate, crate::surrogate::SurrogateError> {
         match self {
-            Parameter::Tail => json!({ "shape": "pseudo-spike", "tail": 2.0, "dampening": 1.0, "sharpness": 1.0 }),
-            _ => json!({ "shape": "exponential", "dampening": 1.0, "sharpness": 1.0 }),
+            Parameter::Dampening => Surrogate::new(Shape::Exponential, value, 1.0),
+            Parameter::Sharpness => Surrogate::new(Shape::Exponential, 1.0, value),
+            Parameter::Tail => Surrogate::new(Shape::PseudoSpike { tail: value }, 1.0, 1.0),
         }
+    }
+}
+
+/// An arm of the ablation: the conditions that set the initialisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AblationArm(pub Conditions);
+
+impl std::fmt::Display for AblationArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.label())
+    }
+}
+
+impl ArmLabel for AblationArm {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        vec![(CONDITIONS.into(), Cell::Str(self.0.label()))]
+    }
+}
+
+/// An arm of a surrogate-parameter sweep: the parameter's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParameterArm {
+    /// The swept parameter.
+    pub parameter: Parameter,
+    /// Its value.
+    pub value: f64,
+}
+
+impl std::fmt::Display for ParameterArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.parameter.name(), self.value)
+    }
+}
+
+impl ArmLabel for ParameterArm {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        let shape = self.parameter.surrogate(self.value).map_or("invalid", |s| s.shape().name());
+        vec![(self.parameter.column().into(), Cell::Float(self.value)), (SHAPE.into(), Cell::from(shape))]
     }
 }
 
@@ -103,48 +145,69 @@ pub fn ablation_seeds(scale: Scale) -> Vec<u64> {
 }
 
 /// The training configuration of every run (module docs) with `surrogate`.
-fn base(scale: Scale, surrogate: Value) -> Value {
-    let neuron = json!({ "model": "lif", "tau": 0.1, "threshold": 0.01 });
-    match scale {
-        Scale::Quick => json!({
-            "epochs": 5, "batch_size": 64, "train_batches_per_epoch": 20, "eval_samples": 256,
-            "task": { "name": "slmnist", "steps": 50 },
-            "model": { "hidden_sizes": [64, 64], "neuron": neuron, "surrogate": surrogate },
-            "optimizer": { "kind": "adamw", "lr": 3.16e-3, "clip_norm": 1.0 },
-        }),
-        Scale::Paper => json!({
-            "epochs": 40, "batch_size": 256,
-            "task": { "name": "slmnist", "steps": 100 },
-            "model": { "hidden_sizes": [128, 128], "neuron": neuron, "surrogate": surrogate },
-            "optimizer": { "kind": "adamw", "lr": 3.16e-4, "clip_norm": 1.0 },
-        }),
+fn base(scale: Scale, surrogate: Surrogate) -> TrainConfig {
+    let (steps, epochs, batch_size, width, lr) = match scale {
+        Scale::Quick => (50, 5, 64, 64, 3.16e-3),
+        Scale::Paper => (100, 40, 256, 128, 3.16e-4),
+    };
+    let mut config = TrainConfig::new(TaskConfig::Slmnist(SlMnistConfig { steps, ..Default::default() }), epochs);
+    config.run.batch_size = batch_size;
+    if scale == Scale::Quick {
+        config.run.train_batches_per_epoch = Some(20);
+        config.run.eval_samples = Some(256);
     }
+    config.model.hidden_sizes = vec![width, width];
+    config.model.neuron = NeuronConfig::Lif(LifConfig::new().with_tau(0.1).with_threshold(0.01));
+    config.model.spike = SpikeConfig::surrogate(surrogate);
+    config.optimizer.kind = OptimizerKind::AdamW;
+    config.optimizer.lr = lr;
+    config.optimizer.clip_norm = Some(1.0);
+    config
 }
 
 /// The ablation: every condition set × [`ablation_seeds`], exponential surrogate.
-pub fn ablation_sweep(scale: Scale) -> SweepSpec {
-    let mut config = base(scale, json!({ "shape": "exponential", "dampening": 1.0, "sharpness": 1.0 }));
-    config["init"] = json!({ "kind": "stability" });
-    let mut grid = BTreeMap::new();
-    grid.insert(CONDITIONS.to_string(), CONDITION_SETS.iter().map(|c| json!(c)).collect());
-    SweepSpec { base: config, grid, seeds: ablation_seeds(scale), out: None, keep_models: false }
+pub fn ablation_sweep(scale: Scale) -> ArmSweep<AblationArm> {
+    let exponential = Surrogate::new(Shape::Exponential, 1.0, 1.0).expect("a valid surrogate");
+    let arms = CONDITION_SETS
+        .iter()
+        .map(|set| {
+            let conditions: Conditions = set.parse().expect("CONDITION_SETS are condition sets");
+            let mut config = base(scale, exponential);
+            config.bptt_mut().expect("BPTT").init = InitScheme::Stability(StabilityScheme { conditions, ..StabilityScheme::default() });
+            Arm::new(AblationArm(conditions), config)
+        })
+        .collect();
+    ArmSweep::new(arms, ablation_seeds(scale))
 }
 
 /// The sweep of one surrogate parameter over its grid × seeds 0–3.
-pub fn parameter_sweep(scale: Scale, parameter: Parameter) -> SweepSpec {
-    let mut grid = BTreeMap::new();
-    grid.insert(parameter.column().to_string(), parameter.grid().into_iter().map(|v| json!(v)).collect());
-    SweepSpec { base: base(scale, parameter.surrogate()), grid, seeds: vec![0, 1, 2, 3], out: None, keep_models: false }
+pub fn parameter_sweep(scale: Scale, parameter: Parameter) -> ArmSweep<ParameterArm> {
+    let arms = parameter
+        .grid()
+        .into_iter()
+        .map(|value| Arm::new(ParameterArm { parameter, value }, base(scale, parameter.surrogate(value).expect("the grid holds valid values"))))
+        .collect();
+    ArmSweep::new(arms, vec![0, 1, 2, 3])
 }
 
-/// Runs (what is missing of) the ablation and returns its runs.
+/// Runs (what is missing of) the ablation and returns its runs as typed rows.
+pub fn ablation_runs(scale: Scale) -> Result<Vec<ArmRun<AblationArm>>, StudyError> {
+    arm_runs(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
+}
+
+/// [`ablation_runs`] as a table (the condition set in [`CONDITIONS`]).
 pub fn run_ablation(scale: Scale) -> Result<DataFrame, StudyError> {
-    cached_sweep(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
+    Ok(runs_frame(&ablation_runs(scale)?)?)
 }
 
-/// Runs (what is missing of) one parameter sweep and returns its runs.
+/// Runs (what is missing of) one parameter sweep and returns its runs as typed rows.
+pub fn parameter_runs(scale: Scale, parameter: Parameter) -> Result<Vec<ArmRun<ParameterArm>>, StudyError> {
+    arm_runs(&parameter_sweep(scale, parameter), &results_path(&format!("02_stability_{}", parameter.name()), scale))
+}
+
+/// [`parameter_runs`] as a table (the value in [`Parameter::column`], the shape in [`SHAPE`]).
 pub fn run_parameter_sweep(scale: Scale, parameter: Parameter) -> Result<DataFrame, StudyError> {
-    cached_sweep(&parameter_sweep(scale, parameter), &results_path(&format!("02_stability_{}", parameter.name()), scale))
+    Ok(runs_frame(&parameter_runs(scale, parameter)?)?)
 }
 
 /// The stability predictions for the paper's presets, one row per preset and layer: widths,
@@ -221,14 +284,9 @@ pub fn predicted_parameters(scale: Scale) -> Result<DataFrame, StudyError> {
     let input = data.train.statistics().map_err(crate::train::TrainError::Data)?.into();
     let (mut names, mut predicted, mut exact) = (Vec::new(), Vec::new(), Vec::new());
     for parameter in Parameter::ALL {
-        let spec = parameter_sweep(scale, parameter);
-        let config: TrainConfig = serde_json::from_value({
-            let mut c = spec.base.clone();
-            c["seed"] = json!(0);
-            c
-        })
-        .map_err(|e| crate::train::TrainError::Parse(e.to_string()))?;
-        let network: NetworkConfig = config.model.network(784, 10, 0);
+        // The sweep's configuration at γ = β = 1 (q = 2 for the tail), seed 0.
+        let unit = parameter.surrogate(if parameter == Parameter::Tail { 2.0 } else { 1.0 }).expect("a valid surrogate");
+        let network: NetworkConfig = base(scale, unit).model.network(784, 10, 0);
         // Each sweep keeps the default weights and the other parameters at 1, so γ* is Condition
         // III alone, and β* and q* are Condition IV alone at γ = 1.
         let conditions = match parameter {
@@ -335,8 +393,7 @@ pub fn sweep_figure(runs: &DataFrame, parameter: Parameter, predicted: &DataFram
         format!("{} sweep (no root of the condition for {:.0} % of neurons: no prediction drawn)", parameter.name(), 100.0 * (1.0 - exact))
     };
     let labels = crate::plot::Labels::new(title, parameter.column(), metric);
-    let shape_column = "model.surrogate.shape";
-    let mut figure = crate::plot::metric_vs_x(runs, parameter.column(), metric, shape_column, crate::plot::Band::Std, parameter == Parameter::Tail, &labels)?;
+    let mut figure = crate::plot::metric_vs_x(runs, parameter.column(), metric, SHAPE, crate::plot::Band::Std, parameter == Parameter::Tail, &labels)?;
     if has_root {
         let y = f64_column(runs, metric)?;
         let range = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));

@@ -20,24 +20,62 @@
 //! SuperSpike"); stochastic with the matched backward f′. Paper scale: sl-MNIST, widths 128,
 //! 30 epochs.
 
-use std::collections::BTreeMap;
-
 use burn::Tensor;
 use burn::tensor::TensorData;
 use polars::prelude::{Column, DataFrame};
-use serde_json::{Value, json};
 
-use super::{Scale, StudyError, cached_sweep, comparison_task, comparison_width, results_path, with_text_column};
+use super::{Scale, StudyError, arm_runs, comparison_task, comparison_width, results_path};
 use crate::data::SpikeDataset;
-use crate::spike::escape::{EscapeBackward, EscapeNoise, EscapeSpike};
+use crate::init::fluctuation::FluctuationScheme;
+use crate::results::{Cell, Row};
+use crate::spike::escape::{EscapeBackward, EscapeNoise, EscapeSpike, StochasticSpec};
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
-use crate::table::{fresh, string_column};
+use crate::surrogate::{Shape, Surrogate};
+use crate::table::fresh;
 use crate::theory::surrogate_field::{Field, PARAMETERS, loop_integral, random_plane};
-use crate::train::sweep::SweepSpec;
+use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
+use crate::train::{InitScheme, OptimizerKind, SpikeConfig, TrainConfig};
 
-/// Column added by [`run_training`]: "deterministic", "stochastic" (SuperSpike backward) or
+/// Column of the arm: "deterministic", "stochastic" (SuperSpike backward) or
 /// "stochastic-matched" (f′ backward).
 pub const NEURON: &str = "neuron";
+
+/// The arms of the training comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeuronArm {
+    /// Heaviside spikes with the SuperSpike surrogate.
+    Deterministic,
+    /// Escape-noise spikes with the SuperSpike backward.
+    Stochastic,
+    /// Escape-noise spikes with the matched backward f′.
+    StochasticMatched,
+}
+
+impl NeuronArm {
+    /// The three arms.
+    pub const ALL: [NeuronArm; 3] = [NeuronArm::Deterministic, NeuronArm::Stochastic, NeuronArm::StochasticMatched];
+
+    /// The arm's name in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            NeuronArm::Deterministic => "deterministic",
+            NeuronArm::Stochastic => "stochastic",
+            NeuronArm::StochasticMatched => "stochastic-matched",
+        }
+    }
+}
+
+impl std::fmt::Display for NeuronArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl ArmLabel for NeuronArm {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        vec![(NEURON.into(), Cell::from(self.name()))]
+    }
+}
 
 /// The escape noise of the stochastic arms, f(x) = 1/(1 + e^{−10x}).
 pub const NOISE: EscapeNoise = EscapeNoise::Sigmoid { beta: 10.0 };
@@ -115,49 +153,47 @@ pub fn seeds() -> Vec<u64> {
     (0..8).collect()
 }
 
+/// SuperSpike's surrogate as these runs configure it: the fast sigmoid with γ = 1, sharpness 10.
+fn superspike() -> Surrogate {
+    Surrogate::new(Shape::FastSigmoid, 1.0, 10.0).expect("a valid surrogate")
+}
+
 /// Deterministic and stochastic networks (module docs); every run keeps its trained model.
-pub fn training_sweep(scale: Scale) -> SweepSpec {
+pub fn training_sweep(scale: Scale) -> ArmSweep<NeuronArm> {
     let n = comparison_width(scale);
-    let epochs = if scale == Scale::Quick { 10 } else { 30 };
-    let superspike = json!({ "shape": "fast-sigmoid", "dampening": 1.0, "sharpness": 10.0 });
-    let base = json!({
-        "epochs": epochs, "batch_size": 64,
-        "task": comparison_task(scale),
-        "model": { "hidden_sizes": [n, n], "surrogate": superspike },
-        "init": { "kind": "fluctuation", "variant": "centred" },
-        "optimizer": { "kind": "adamw", "lr": 1e-2, "clip_norm": 1.0 },
-    });
-    let noise = serde_json::to_value(NOISE).expect("noise serialises");
-    let mut grid = BTreeMap::new();
-    grid.insert(
-        "model.stochastic".to_string(),
-        vec![
-            Value::Null,
-            json!({ "noise": noise, "backward": { "kind": "surrogate", "surrogate": superspike } }),
-            json!({ "noise": noise, "backward": { "kind": "matched" } }),
-        ],
-    );
-    SweepSpec { base, grid, seeds: seeds(), out: None, keep_models: true }
+    let arms = NeuronArm::ALL
+        .into_iter()
+        .map(|arm| {
+            let mut config = TrainConfig::new(comparison_task(scale), if scale == Scale::Quick { 10 } else { 30 });
+            config.run.batch_size = 64;
+            config.model.hidden_sizes = vec![n, n];
+            config.model.spike = match arm {
+                NeuronArm::Deterministic => SpikeConfig::surrogate(superspike()),
+                NeuronArm::Stochastic => SpikeConfig::Escape(StochasticSpec { noise: NOISE, backward: EscapeBackward::Surrogate { surrogate: superspike() } }),
+                NeuronArm::StochasticMatched => SpikeConfig::Escape(StochasticSpec { noise: NOISE, backward: EscapeBackward::Matched }),
+            };
+            config.bptt_mut().expect("BPTT").init = InitScheme::Fluctuation(FluctuationScheme::default());
+            config.optimizer.kind = OptimizerKind::AdamW;
+            config.optimizer.lr = 1e-2;
+            config.optimizer.clip_norm = Some(1.0);
+            Arm::new(arm, config)
+        })
+        .collect();
+    ArmSweep::new(arms, seeds()).keeping_models()
 }
 
 fn training_path(scale: Scale) -> std::path::PathBuf {
     results_path("05_stochastic", scale)
 }
 
-/// Runs what is missing of [`training_sweep`]; every run labelled in [`NEURON`].
+/// Runs what is missing of [`training_sweep`]; its runs as typed rows.
+pub fn training_runs(scale: Scale) -> Result<Vec<ArmRun<NeuronArm>>, StudyError> {
+    arm_runs(&training_sweep(scale), &training_path(scale))
+}
+
+/// [`training_runs`] as a table, the arm in [`NEURON`].
 pub fn run_training(scale: Scale) -> Result<DataFrame, StudyError> {
-    let runs = cached_sweep(&training_sweep(scale), &training_path(scale))?;
-    let kinds = super::text_or_null(&runs, "model.stochastic.backward.kind")?;
-    let labels = kinds
-        .iter()
-        .map(|k| match k.as_str() {
-            "null" => "deterministic",
-            "matched" => "stochastic-matched",
-            _ => "stochastic",
-        })
-        .map(String::from)
-        .collect();
-    with_text_column(&runs, NEURON, labels)
+    Ok(runs_frame(&training_runs(scale)?)?)
 }
 
 /// Each stochastic arm against the deterministic one on `metric`: two-sided Welch t over the
@@ -167,56 +203,56 @@ pub fn training_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, Study
     Ok(fresh(&compare_groups(runs, metric, NEURON, &options)?))
 }
 
-/// The Fano factor of spike counts over repeated trials of one input: for each neuron and
-/// window, F = Var_r[c] / E_r[c] over the trials r, averaged over the (neuron, window) cells
-/// with a non-zero mean count; `spikes` is `[T, R, n]` row-major (R trials of the same input),
-/// windows of `window` steps from t = 0 (a last, shorter window is dropped). `None` when no
-/// cell has spikes. The variance is the unbiased one (R − 1).
-pub fn fano_factor(spikes: &[f64], steps: usize, trials: usize, neurons: usize, window: usize) -> Option<f64> {
-    assert_eq!(spikes.len(), steps * trials * neurons, "spikes must be [T, R, n]");
-    assert!(trials >= 2 && window >= 1, "a Fano factor needs at least 2 trials and a window of at least 1 step");
-    let mut factors = Vec::new();
-    for w in 0..steps / window {
-        for j in 0..neurons {
-            let counts: Vec<f64> = (0..trials).map(|r| (w * window..(w + 1) * window).map(|t| spikes[(t * trials + r) * neurons + j]).sum()).collect();
-            let mean = crate::stats::mean(&counts);
-            if mean > 0.0 {
-                let var = counts.iter().map(|c| (c - mean).powi(2)).sum::<f64>() / (trials - 1) as f64;
-                factors.push(var / mean);
-            }
-        }
-    }
-    (!factors.is_empty()).then(|| crate::stats::mean(&factors))
+/// The trial-to-trial variability of one hidden layer of one trained network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FanoRow {
+    /// The run.
+    pub run_id: String,
+    /// Its arm.
+    pub neuron: NeuronArm,
+    /// Its seed.
+    pub seed: u64,
+    /// The hidden layer, from 0.
+    pub layer: usize,
+    /// The Fano factor averaged over the samples with spikes; `None` when the layer was silent.
+    pub fano: Option<f64>,
+    /// The layer's mean rate over the trials.
+    pub rate: f64,
 }
 
-/// Trial-to-trial variability of every trained network of the sweep: each of the first
-/// `samples` test samples presented `trials` times, Fano factors of every hidden layer's spike
-/// counts in windows of `window` steps ([`fano_factor`]), averaged over the samples. Columns
-/// `run_id`, [`NEURON`], `seed`, `layer`, `fano`, `rate` (the layer's mean rate over the trials).
-pub fn fano_factors(scale: Scale, runs: &DataFrame, samples: usize, trials: usize, window: usize) -> Result<DataFrame, StudyError> {
+/// Trial-to-trial variability of every trained network of `runs`: each of the first `samples`
+/// test samples presented `trials` times, Fano factors of every hidden layer's spike counts in
+/// windows of `window` steps ([`crate::stats::fano_factor`]), averaged over the samples.
+pub fn fano_factors(scale: Scale, runs: &[ArmRun<NeuronArm>], samples: usize, trials: usize, window: usize) -> Result<Vec<FanoRow>, StudyError> {
     let device = super::analysis_device()?;
-    let (nets, splits) = super::kept_networks(&training_sweep(scale), &training_path(scale), runs, NEURON, &device)?;
+    let (nets, splits) = super::kept_networks(&training_sweep(scale), &training_path(scale), runs, &device)?;
     let test: &SpikeDataset = if splits.test.is_empty() { &splits.validation } else { &splits.test };
-    let (mut out_ids, mut out_labels, mut out_seeds, mut layers, mut fanos, mut rates) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut rows = Vec::new();
     for kept in &nets {
         let per_layer = layer_fano(&kept.net, test, samples.min(test.len()), trials, window, &device)?;
         for (layer, (fano, rate)) in per_layer.into_iter().enumerate() {
-            out_ids.push(kept.run_id.clone());
-            out_labels.push(kept.label.clone());
-            out_seeds.push(kept.seed);
-            layers.push(layer as u64);
-            fanos.push(fano);
-            rates.push(rate);
+            rows.push(FanoRow { run_id: kept.run_id.clone(), neuron: kept.label, seed: kept.seed, layer, fano, rate });
         }
     }
-    Ok(fresh(&DataFrame::new_infer_height(vec![
-        Column::new("run_id".into(), out_ids),
-        Column::new(NEURON.into(), out_labels),
-        Column::new("seed".into(), out_seeds),
-        Column::new("layer".into(), layers),
-        Column::new("fano".into(), fanos),
-        Column::new("rate".into(), rates),
-    ])?))
+    Ok(rows)
+}
+
+/// [`FanoRow`]s as a table: `run_id`, [`NEURON`], `seed`, `layer`, `fano`, `rate`.
+pub fn fano_frame(rows: &[FanoRow]) -> Result<DataFrame, StudyError> {
+    let rows: Vec<Row> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                ("run_id".into(), Cell::Str(r.run_id.clone())),
+                (NEURON.into(), Cell::from(r.neuron.name())),
+                ("seed".into(), Cell::Int(r.seed as i64)),
+                ("layer".into(), Cell::from(r.layer)),
+                ("fano".into(), Cell::from(r.fano)),
+                ("rate".into(), Cell::from(r.rate)),
+            ]
+        })
+        .collect();
+    Ok(crate::results::frame(&rows)?)
 }
 
 /// Per hidden layer: the Fano factor averaged over the samples (samples without spikes left
@@ -238,7 +274,7 @@ fn layer_fano(
             let [steps, _, n] = spikes.dims();
             let values = crate::host_values(spikes);
             rates[l].push(crate::stats::mean(&values));
-            if let Some(f) = fano_factor(&values, steps, trials, n, window) {
+            if let Some(f) = crate::stats::fano_factor(&values, steps, trials, n, window) {
                 fanos[l].push(f);
             }
         }
@@ -246,30 +282,51 @@ fn layer_fano(
     Ok(fanos.into_iter().zip(rates).map(|(f, r)| ((!f.is_empty()).then(|| crate::stats::mean(&f)), crate::stats::mean(&r))).collect())
 }
 
-/// Per arm and layer: the mean Fano factor and rate over the seeds; columns [`NEURON`],
-/// `layer`, `networks`, `fano`, `rate`.
-pub fn fano_summary(fano: &DataFrame) -> Result<DataFrame, StudyError> {
-    let labels = string_column(fano, NEURON)?;
-    let layers = string_column(fano, "layer")?;
-    let values = string_column(fano, "fano")?;
-    let rates = crate::table::f64_column(fano, "rate")?;
-    let (mut g, mut l, mut count, mut f, mut r) = (vec![], vec![], vec![], vec![], vec![]);
-    for label in crate::table::distinct(&labels) {
-        for layer in crate::table::distinct(&layers) {
-            let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == label && layers[i] == layer).collect();
-            let fs: Vec<f64> = rows.iter().filter_map(|&i| values[i].parse().ok()).collect();
-            g.push(label.clone());
-            l.push(layer.clone());
-            count.push(rows.len() as u64);
-            f.push((!fs.is_empty()).then(|| crate::stats::mean(&fs)));
-            r.push(crate::stats::mean(&rows.iter().map(|&i| rates[i]).collect::<Vec<_>>()));
+/// The mean over the networks of one arm and layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FanoSummary {
+    /// The arm.
+    pub neuron: NeuronArm,
+    /// The hidden layer.
+    pub layer: usize,
+    /// Networks averaged.
+    pub networks: usize,
+    /// Mean Fano factor over the networks whose layer spiked; `None` when none did.
+    pub fano: Option<f64>,
+    /// Mean rate.
+    pub rate: f64,
+}
+
+/// Per arm and layer: the mean Fano factor and rate over the seeds, in the arms' order.
+pub fn fano_summary(rows: &[FanoRow]) -> Vec<FanoSummary> {
+    let layers = rows.iter().map(|r| r.layer + 1).max().unwrap_or(0);
+    let mut out = Vec::new();
+    for neuron in NeuronArm::ALL {
+        for layer in 0..layers {
+            let of: Vec<&FanoRow> = rows.iter().filter(|r| r.neuron == neuron && r.layer == layer).collect();
+            if of.is_empty() {
+                continue;
+            }
+            let fanos: Vec<f64> = of.iter().filter_map(|r| r.fano).collect();
+            out.push(FanoSummary {
+                neuron,
+                layer,
+                networks: of.len(),
+                fano: (!fanos.is_empty()).then(|| crate::stats::mean(&fanos)),
+                rate: crate::stats::mean(&of.iter().map(|r| r.rate).collect::<Vec<_>>()),
+            });
         }
     }
-    Ok(fresh(&DataFrame::new_infer_height(vec![
-        Column::new(NEURON.into(), g),
-        Column::new("layer".into(), l),
-        Column::new("networks".into(), count),
-        Column::new("fano".into(), f),
-        Column::new("rate".into(), r),
-    ])?))
+    out
+}
+
+/// [`FanoSummary`]s as a table: [`NEURON`], `layer`, `networks`, `fano`, `rate`.
+pub fn fano_summary_frame(summary: &[FanoSummary]) -> Result<DataFrame, StudyError> {
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new(NEURON.into(), summary.iter().map(|s| s.neuron.name()).collect::<Vec<_>>()),
+        Column::new("layer".into(), summary.iter().map(|s| s.layer as u64).collect::<Vec<_>>()),
+        Column::new("networks".into(), summary.iter().map(|s| s.networks as u64).collect::<Vec<_>>()),
+        Column::new("fano".into(), summary.iter().map(|s| s.fano).collect::<Vec<_>>()),
+        Column::new("rate".into(), summary.iter().map(|s| s.rate).collect::<Vec<_>>()),
+    ])?)
 }

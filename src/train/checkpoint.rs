@@ -106,7 +106,11 @@ impl Checkpoint {
         let state: TrainState =
             serde_json::from_str(&text).map_err(|e| io(&path, format!("corrupt checkpoint state: {e}")))?;
         // The wall-clock limit says how long this invocation may run, not what it computes.
-        let comparable = |c: &TrainConfig| TrainConfig { time_limit_s: None, ..c.clone() };
+        let comparable = |c: &TrainConfig| {
+            let mut c = c.clone();
+            c.run.time_limit_s = None;
+            c
+        };
         if comparable(&state.config) != comparable(config) {
             return Err(TrainError::Checkpoint(format!(
                 "{} holds a run of a different configuration; use another checkpoint directory or remove it",

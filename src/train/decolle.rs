@@ -42,7 +42,10 @@ fn one_hot(labels: &[usize], classes: usize, device: &Device) -> Tensor<2> {
 
 /// The DECOLLE settings of `config`, which [`TrainConfig::validate`] guarantees for a DECOLLE run.
 fn settings(config: &TrainConfig) -> DecolleConfig {
-    config.decolle.expect("a DECOLLE run has decolle settings")
+    match &config.method {
+        super::config::Method::Decolle(d) => *d,
+        super::config::Method::Bptt(_) => panic!("a DECOLLE run has decolle settings"),
+    }
 }
 
 /// Sums over the steps after the burn-in of one pass over a batch.
@@ -150,7 +153,7 @@ impl Learner for DecolleNet {
 
     fn evaluate(&self, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError> {
         let settings = settings(config);
-        let n = config.eval_samples.map_or(data.len(), |l| l.min(data.len()));
+        let n = config.run.eval_samples.map_or(data.len(), |l| l.min(data.len()));
         if n == 0 {
             return Err(TrainError::Data(crate::data::DataError::Invalid("evaluation on an empty dataset".into())));
         }
@@ -158,7 +161,7 @@ impl Learner for DecolleNet {
         let widths = widths(&net);
         let mut sums = MetricSums::default();
         let indices: Vec<usize> = (0..n).collect();
-        for chunk in indices.chunks(config.batch_size.max(256)) {
+        for chunk in indices.chunks(config.run.batch_size.max(256)) {
             let batch = data.batch(chunk, device)?;
             let (_, pass_sums) = pass(net.clone(), &batch, &settings, None)?;
             let outcome = pass_sums.outcome(&batch.labels, &widths)?;
@@ -171,9 +174,12 @@ impl Learner for DecolleNet {
 /// A DECOLLE network for `config` on data of `train`'s channels and classes, drawn from the
 /// run's seed.
 pub(crate) fn initial_network(config: &TrainConfig, train: &SpikeDataset, device: &Device) -> Result<DecolleNet, TrainError> {
-    let spike_fn = crate::spike::SpikeFn::new(config.model.surrogate).with_implementation(config.model.spike_implementation);
+    let crate::spike::SpikeConfig::Surrogate { surrogate, implementation } = config.model.spike else {
+        return Err(TrainError::config("model.stochastic", "no entry with [decolle]: DECOLLE layers spike deterministically"));
+    };
+    let spike_fn = crate::spike::SpikeFn::new(surrogate).with_implementation(implementation);
     settings(config)
-        .init(train.channels(), &config.model.hidden_sizes, train.classes(), spike_fn, config.seed, device)
+        .init(train.channels(), &config.model.hidden_sizes, train.classes(), spike_fn, config.run.seed, device)
         .map_err(|e| TrainError::Config(e.within("decolle")))
 }
 
@@ -184,6 +190,6 @@ pub(crate) fn prepare(net: DecolleNet, config: &TrainConfig, train: &SpikeDatase
     if !settings.lsuv {
         return Ok(net);
     }
-    let context = InitContext { config: &settings, seed: config.seed, train, device, batch_size: config.batch_size, max_batches: None, log };
+    let context = InitContext { config: &settings, seed: config.run.seed, train, device, batch_size: config.run.batch_size, max_batches: None, log };
     Ok(Lsuv::of(&settings).initialise(net, &context)?)
 }

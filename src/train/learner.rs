@@ -59,7 +59,8 @@ impl Learner for Network {
     fn learn(self, batch: Batch, optim: &mut ModuleOptimizer, context: &BatchContext) -> Result<(Self, BatchOutcome), TrainError> {
         let config = context.config;
         let out = self.forward(batch.inputs)?;
-        let task_loss = config.loss.loss(out.logits.clone(), &batch.labels)?;
+        let loss = config.bptt().map_or_else(Default::default, |b| b.loss);
+        let task_loss = loss.loss(out.logits.clone(), &batch.labels)?;
         let mut outcome = BatchOutcome {
             task_loss: 0.0,
             regularizer_loss: 0.0,
@@ -67,7 +68,7 @@ impl Learner for Network {
             rates: out.firing_rates(),
         };
         let mut loss = task_loss.clone();
-        if let Some(r) = config.regularizer.as_ref().and_then(|reg| reg.loss(&out.spikes, context.switch)) {
+        if let Some(r) = config.bptt().and_then(|b| b.regularizer.as_ref()).and_then(|reg| reg.loss(&out.spikes, context.switch)) {
             outcome.regularizer_loss = r.clone().into_scalar::<f64>();
             loss = loss + r;
         }
@@ -80,6 +81,7 @@ impl Learner for Network {
     }
 
     fn evaluate(&self, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError> {
-        evaluate(&self.valid(), data, config.batch_size.max(256), config.eval_samples, config.loss, device)
+        let loss = config.bptt().map_or_else(Default::default, |b| b.loss);
+        evaluate(&self.valid(), data, config.run.batch_size.max(256), config.run.eval_samples, loss, device)
     }
 }

@@ -8,6 +8,7 @@
 //! best-validation weights are restored for the test pass. A NaN or infinite loss or parameter
 //! stops the run and marks it diverged; its metrics are never recorded as results.
 
+pub mod arms;
 pub mod checkpoint;
 pub mod config;
 mod decolle;
@@ -19,7 +20,7 @@ pub mod rows;
 pub mod sweep;
 mod trainer;
 
-pub use config::{FluctuationScheme, InitScheme, ModelConfig, OptimizerConfig, OptimizerKind, RateTargeting, StabilityScheme, TaskConfig, TrainConfig};
+pub use config::{Bptt, FluctuationScheme, InitScheme, Method, ModelConfig, OptimizerConfig, OptimizerKind, RateTargeting, RunControl, SpikeConfig, StabilityScheme, TaskConfig, TrainConfig};
 pub use metrics::EvalMetrics;
 pub use progress::ProgressMode;
 pub use record::{EpochRecord, RunRecord, RunStatus};

@@ -25,7 +25,7 @@ use burn::Tensor;
 
 use super::TrainError;
 use super::checkpoint::{Checkpoint, TrainState};
-use super::config::TrainConfig;
+use super::config::{Method, TrainConfig};
 use super::learner::{BatchContext, Learner};
 use super::metrics::{EvalMetrics, MetricSums};
 use super::progress::{Progress, ProgressMode};
@@ -87,33 +87,34 @@ pub fn train_on(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> 
 
 /// The run of a configuration validated by the entry that called it.
 fn run_validated(config: &TrainConfig, splits: &Splits, options: &RunOptions) -> Result<RunRecord, TrainError> {
-    let base = crate::device(&config.backend)?;
+    let base = crate::device(config.run.backend.name())?;
     let train_device = base.clone().autodiff();
     let train = &splits.train;
     if train.is_empty() {
         return Err(TrainError::Data(crate::data::DataError::Invalid("the training part is empty".into())));
     }
-    if config.decolle.is_some() {
+    if matches!(config.method, Method::Decolle(_)) {
         let net = super::decolle::initial_network(config, train, &train_device)?;
         return run_epochs(config, splits, options, &base, net.clone(), net, |net, progress| {
             super::decolle::prepare(net, config, train, &train_device, &|message: &str| progress.note(message))
         });
     }
-    let net_config = config.model.network(train.channels(), train.classes(), config.seed);
+    let net_config = config.model.network(train.channels(), train.classes(), config.run.seed);
+    let bptt = config.bptt().expect("a run that is not DECOLLE is BPTT");
     let fresh = || net_config.init(&train_device);
     run_epochs(config, splits, options, &base, fresh()?, fresh()?, |net, progress| {
         let log = |message: &str| progress.note(message);
         let context = InitContext {
             config: &net_config,
-            seed: config.seed,
+            seed: config.run.seed,
             train,
             device: &train_device,
-            batch_size: config.batch_size,
-            max_batches: config.train_batches_per_epoch,
+            batch_size: config.run.batch_size,
+            max_batches: config.run.train_batches_per_epoch,
             log: &log,
         };
-        let net = config.init.initialise(net, &context)?;
-        match &config.rate_targeting {
+        let net = bptt.init.initialise(net, &context)?;
+        match &bptt.rate_targeting {
             Some(targeting) => Ok(targeting.initialise(net, &context)?),
             None => Ok(net),
         }
@@ -155,7 +156,7 @@ fn run_epochs<L: Learner>(
             elapsed_s: 0.0,
         },
     };
-    let progress = Progress::new(options.progress, config.epochs, state.epochs_done);
+    let progress = Progress::new(options.progress, config.run.epochs, state.epochs_done);
     if state.epochs_done > 0 {
         progress.note(&format!("resuming after epoch {} from {}", state.epochs_done, checkpoint.as_ref().unwrap().dir().display()));
     } else {
@@ -169,19 +170,19 @@ fn run_epochs<L: Learner>(
     let elapsed = || elapsed_before + started.elapsed().as_secs_f64();
     let mut status = RunStatus::Completed;
     let batches_per_epoch = {
-        let n = train.len().div_ceil(config.batch_size);
-        config.train_batches_per_epoch.map_or(n, |m| m.min(n))
+        let n = train.len().div_ceil(config.run.batch_size);
+        config.run.train_batches_per_epoch.map_or(n, |m| m.min(n))
     };
 
-    'epochs: for epoch in state.epochs_done..config.epochs {
+    'epochs: for epoch in state.epochs_done..config.run.epochs {
         let epoch_start = Instant::now();
         let mut sums = MetricSums::default();
         let mut regularizer_sum = 0.0;
-        let order_seed = config.seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64);
-        let batches = train.batches(config.batch_size, Some(order_seed), &train_device)?.take(batches_per_epoch);
+        let order_seed = config.run.seed.wrapping_mul(0x9E37_79B9).wrapping_add(epoch as u64);
+        let batches = train.batches(config.run.batch_size, Some(order_seed), &train_device)?.take(batches_per_epoch);
         for (i, batch) in batches.enumerate() {
-            let progress_fraction = (epoch as f64 + i as f64 / batches_per_epoch as f64) / config.epochs as f64;
-            if let Some(reg) = &config.regularizer {
+            let progress_fraction = (epoch as f64 + i as f64 / batches_per_epoch as f64) / config.run.epochs as f64;
+            if let Some(reg) = config.bptt().and_then(|b| b.regularizer.as_ref()) {
                 state.switch = reg.schedule.value(progress_fraction, state.switch);
             }
             let size = batch.labels.len();
@@ -213,7 +214,7 @@ fn run_epochs<L: Learner>(
             progress.note(&format!("diverged in epoch {}: metrics are not finite", epoch + 1));
             break;
         }
-        let test = if config.test_each_epoch && !splits.test.is_empty() {
+        let test = if config.run.test_each_epoch && !splits.test.is_empty() {
             Some(net.evaluate(&splits.test, config, base)?)
         } else {
             None
@@ -241,11 +242,11 @@ fn run_epochs<L: Learner>(
         if let Some(c) = &checkpoint {
             c.save(&net, &best, &optim, &state)?;
         }
-        if config.patience.is_some_and(|p| state.since_best >= p) {
+        if config.run.patience.is_some_and(|p| state.since_best >= p) {
             status = RunStatus::EarlyStopped;
             break;
         }
-        if config.time_limit_s.is_some_and(|t| elapsed() >= t) && epoch + 1 < config.epochs {
+        if config.run.time_limit_s.is_some_and(|t| elapsed() >= t) && epoch + 1 < config.run.epochs {
             status = RunStatus::TimeLimit;
             break;
         }
@@ -287,10 +288,10 @@ fn save_model<M: burn::module::Module>(model: &M, path: &std::path::Path) -> Res
 /// with the parameters saved in `path` (by [`RunOptions::model_file`]), on `device`. A missing
 /// or corrupt file, or one saved from another architecture, is an error naming the file.
 pub fn load_network(config: &TrainConfig, input_size: usize, output_size: usize, path: &std::path::Path, device: &Device) -> Result<Network, TrainError> {
-    if config.decolle.is_some() {
+    if matches!(config.method, Method::Decolle(_)) {
         return Err(TrainError::config("decolle", "a BPTT configuration (load_network builds a `Network`)"));
     }
-    let net = config.model.network(input_size, output_size, config.seed).init(device)?;
+    let net = config.model.network(input_size, output_size, config.run.seed).init(device)?;
     net.try_load_file(path).map_err(|e| TrainError::Io(format!("{}: not a saved model of this configuration: {e:?}", path.display())))
 }
 

@@ -45,7 +45,7 @@ pub enum PredictError {
     #[error(transparent)]
     Backend(#[from] crate::BackendError),
     /// The stability conditions are derived for LIF dynamics.
-    #[error("the stability conditions are derived for LIF and ALIF neurons, not {0}")]
+    #[error("the stability conditions are derived for LIF and ALIF neurons with a surrogate-gradient spike, not {0}")]
     Model(&'static str),
     /// A predicted surrogate parameter is invalid (γ, β ≤ 0 or q ≤ 1).
     #[error(transparent)]
@@ -201,7 +201,7 @@ fn host(t: Tensor<2>) -> Matrix {
 ///
 /// The network is initialised on `device` to read the input weights it draws (host-side
 /// seeded draws: the same on every backend); the surrogate's shape comes from
-/// `config.surrogate` (its γ, β or q are what is predicted).
+/// `config.surrogate()` (its γ, β or q are what is predicted).
 pub fn predict(config: &NetworkConfig, input: InputMoments, device: &Device) -> Result<Prediction, PredictError> {
     predict_with(config, input, Conditions::ALL, None, device)
 }
@@ -220,6 +220,7 @@ pub fn predict_on_batch(config: &NetworkConfig, input: InputMoments, x: Tensor<3
 /// averages over the voltages measured on that batch, else over the paper's voltage model. The
 /// network is drawn on `device`.
 pub fn predict_with(config: &NetworkConfig, input: InputMoments, conditions: Conditions, x: Option<Tensor<3>>, device: &Device) -> Result<Prediction, PredictError> {
+    let configured_surrogate = config.surrogate().ok_or(PredictError::Model("escape-noise spikes"))?;
 
 /// Conditions I–III of one layer.
 struct RecurrentInit {
@@ -251,7 +252,7 @@ struct RecurrentInit {
         let gammas = if conditions.iii {
             condition_iii_dampening(&w_rec, &w_in, dynamics.alpha, reset_threshold(dynamics.reset, dynamics.threshold), 0.0)
         } else {
-            vec![config.surrogate.dampening(); n]
+            vec![configured_surrogate.dampening(); n]
         };
         inits.push(RecurrentInit { w_in, w_rec, mean, variance, gammas, input: moments });
         moments = InputMoments::SPIKES_AT_HALF;
@@ -285,9 +286,9 @@ struct RecurrentInit {
         let n = init.w_rec.cols;
         let gamma = init.gammas.iter().sum::<f64>() / n as f64;
         let range = init.gammas.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &g| (a.min(g), b.max(g)));
-        let shape = config.surrogate.shape();
-        let base = Surrogate::new(shape, gamma.max(1e-6), config.surrogate.sharpness())?;
-        let base = if conditions.iii { base } else { config.surrogate };
+        let shape = configured_surrogate.shape();
+        let base = Surrogate::new(shape, gamma.max(1e-6), configured_surrogate.sharpness())?;
+        let base = if conditions.iii { base } else { configured_surrogate };
         let voltages = match &measured {
             Some(m) => VoltageModel::Measured(&m[l]),
             None => VoltageModel::ExtremeRange,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::{Conditions, apply, predict_with};
 use crate::init::{InitContext, InitError, Initialiser};
 use crate::network::{Network, NetworkConfig};
+use crate::validate::{ConfigError, Validate};
 
 /// Settings of `InitScheme::Stability` of a training configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,5 +40,14 @@ impl Initialiser<Network> for StabilityScheme {
         };
         let prediction = predict_with(context.config, input, self.conditions, batch, context.device)?;
         Ok(apply(net, &prediction, context.config.seed, true))
+    }
+}
+
+impl Validate for StabilityScheme {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.measured_voltages && self.measure_samples == 0 {
+            return Err(ConfigError::new("measure_samples", "at least 1 sample to measure voltages on, got 0"));
+        }
+        Ok(())
     }
 }

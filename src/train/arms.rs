@@ -33,7 +33,7 @@ use super::sweep::{SweepSummary, history_path, model_path};
 use super::trainer::{RunOptions, train_with};
 use super::{TrainConfig, TrainError};
 use crate::results::{self, Cell, Row};
-use crate::table::string_column;
+use crate::table::{optional_f64_column, string_column};
 
 /// A label that names an arm in tables and figures: its text (the `label` column) and, for
 /// tables, its parts as columns.
@@ -323,7 +323,7 @@ impl RunsTable {
                 || name.starts_with("initial_rate_l")
                 || name.starts_with("final_rate_l");
             if numeric {
-                columns.insert(name.clone(), nullable_f64(df, name)?);
+                columns.insert(name.clone(), optional_f64_column(df, name).map_err(|e| TrainError::Results(e.to_string()))?);
             }
         }
         Ok(RunsTable { ids, columns, layers })
@@ -349,13 +349,4 @@ impl RunsTable {
             wall_time_s: v("wall_time_s").unwrap_or(f64::NAN),
         })
     }
-}
-
-/// A numeric (or boolean) column with its nulls.
-fn nullable_f64(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>, TrainError> {
-    use polars::prelude::DataType;
-    let column = df.columns().iter().find(|c| c.name().as_str() == name).expect("a listed column");
-    let cast = column.cast(&DataType::Float64).map_err(|e| TrainError::Results(format!("column `{name}` is not numeric: {e}")))?;
-    let ca = cast.f64().map_err(|e| TrainError::Results(format!("column `{name}`: {e}")))?;
-    Ok(ca.iter().collect())
 }

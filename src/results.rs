@@ -7,8 +7,10 @@
 //! column (`task.name`, `model.surrogate.shape`, `optimizer.lr`, …; lists as JSON text), then
 //! `run_id` (a hash of the configuration), `status`, `diverged`, `diverged_epoch`, `epochs_run`,
 //! `best_epoch`, `test_loss`, `test_accuracy`, `test_perplexity`, `best_val_loss`,
-//! `best_val_accuracy`, `max_val_accuracy`, `initial_rate_l{i}`, `final_rate_l{i}`,
-//! `test_rate_l{i}`, `wall_time_s`, `crate_version`. Metrics a run did not reach (a diverged
+//! `best_val_accuracy`, `best_val_perplexity`, `max_val_accuracy`, `initial_rate_l{i}`,
+//! `applied_dampening_l{i}`, `applied_sharpness_l{i}`, `applied_tail_l{i}` (the surrogate each
+//! layer trained with, after the initialisation), `final_rate_l{i}`, `test_rate_l{i}`,
+//! `wall_time_s`, `crate_version`. Metrics a run did not reach (a diverged
 //! run's test) are null, never NaN.
 //!
 //! The *history* table has one row per run and epoch: `run_id`, `epoch`, `train_loss`,

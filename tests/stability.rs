@@ -298,3 +298,21 @@ fn condition_iv_on_measured_voltages_gives_unit_mean_square_jacobian() {
         assert!((ms - 1.0).abs() <= 0.2, "{reset:?} detach {detach_reset}: mean-square Jacobian {ms} at β {beta}");
     }
 }
+
+/// On the paper's sl-MNIST preset with all four conditions, Condition IV has no root for any
+/// neuron (Conditions I–III leave Σ_k J²_jk far below 1): there is no prediction, and the layer
+/// keeps the configured β = 1 instead of the search interval's edge; III's γ is applied.
+#[test]
+fn condition_iv_without_a_root_keeps_the_configured_sharpness() {
+    use sglab::init::stability::{Preset, predict};
+    let device = sglab::device("flex").unwrap();
+    let config = Preset::Slmnist2x128.network().with_surrogate(Surrogate::new(Shape::Exponential, 1.0, 1.0).unwrap());
+    let prediction = predict(&config, Preset::Slmnist2x128.input().unwrap(), &device).unwrap();
+    for layer in &prediction.layers {
+        let iv = layer.sharpness.expect("Condition IV ran");
+        assert_eq!(iv.value, None, "layer {}: {iv:?}", layer.layer);
+        assert!(iv.root_fraction < sglab::init::stability::MIN_ROOT_FRACTION);
+        assert_eq!(layer.surrogate.sharpness(), 1.0);
+        assert!((layer.surrogate.dampening() - layer.dampening).abs() < 1e-12);
+    }
+}

@@ -223,3 +223,58 @@ fn compare_groups_gives_a_tidy_table() {
         .to_string();
     assert!(err.contains("not unique"), "{err}");
 }
+
+/// TOST against scipy: statsmodels' `ttost_paired` / `ttost_ind(usevar="unequal")` are the two
+/// one-sided scipy tests below, and p is their maximum. Reference values from scipy 1.17.1:
+/// `ttest_rel(x + δ, y, alternative="greater")`, `ttest_rel(x − δ, y, alternative="less")`,
+/// the 90 % interval d̄ ± t_{0.95, n−1} s_d/√n, and the same with `ttest_ind(..., equal_var=False)`.
+#[test]
+fn tost_matches_scipy_two_one_sided_tests() {
+    let x = [0.912, 0.905, 0.921, 0.899, 0.915, 0.908, 0.917, 0.903];
+    let y = [0.910, 0.909, 0.915, 0.902, 0.911, 0.906, 0.920, 0.900];
+    let paired = stats::tost_paired(&x, &y, 0.01).unwrap();
+    assert_rel(paired.lower.statistic, 8.268322761619952, "paired lower t");
+    assert_rel(paired.lower.p_value, 3.689614316256326e-05, "paired lower p");
+    assert_rel(paired.upper.statistic, -6.937788064347775, "paired upper t");
+    assert_rel(paired.upper.p_value, 0.00011181099935207822, "paired upper p");
+    assert_rel(paired.p_value, 0.00011181099935207822, "paired TOST p");
+    assert!((paired.ci90.0 - -0.0016168647861682082).abs() < 1e-12 && (paired.ci90.1 - 0.0033668647861682098).abs() < 1e-12, "{:?}", paired.ci90);
+    assert!(paired.equivalent(0.05));
+    let welch = stats::tost_welch(&x, &y, 0.01).unwrap();
+    assert_rel(welch.lower.statistic, 3.078389198466427, "Welch lower t");
+    assert_rel(welch.lower.p_value, 0.004165979384075283, "Welch lower p");
+    assert_rel(welch.upper.statistic, -2.5830162240005867, "Welch upper t");
+    assert_rel(welch.p_value, 0.01097132393105382, "Welch TOST p");
+    // A margin inside the observed spread cannot show equivalence, and the 90 % interval then
+    // reaches past it.
+    let narrow = stats::tost_paired(&x, &y, 0.001).unwrap();
+    assert!(!narrow.equivalent(0.05) && narrow.ci90.1 > 0.001, "{narrow:?}");
+    assert!(matches!(stats::tost_paired(&x, &y, 0.0), Err(StatsError::Degenerate { .. })));
+}
+
+/// The max-t sign-flip test in closed form: with every difference positive, the observed mean —
+/// and, since Σd² is the same under every flip, the observed t — is the largest of all 2ⁿ flips,
+/// so p = 2⁻ⁿ; a second grid point proportional to the first changes nothing; a grid point that
+/// is worse on every seed gives p = 1; the chosen point's own all-zero row is skipped.
+#[test]
+fn max_t_sign_flip_has_its_closed_forms() {
+    let d = vec![0.03, 0.01, 0.02, 0.05, 0.04, 0.015, 0.025, 0.035];
+    let zeros = vec![0.0; 8];
+    let one = stats::max_t_sign_flip(&[d.clone(), zeros.clone()], 0).unwrap();
+    assert_eq!(one.flips, 256);
+    assert_eq!(one.p_value, 1.0 / 256.0);
+    assert_eq!(one.argmax, 0);
+    let twice: Vec<f64> = d.iter().map(|v| 2.0 * v).collect();
+    let two = stats::max_t_sign_flip(&[zeros.clone(), d.clone(), twice], 0).unwrap();
+    assert_eq!(two.p_value, 1.0 / 256.0);
+    assert!((two.statistic - one.statistic).abs() < 1e-12);
+    let worse: Vec<f64> = d.iter().map(|v| -v).collect();
+    assert_eq!(stats::max_t_sign_flip(&[worse], 0).unwrap().p_value, 1.0);
+    // Mixed signs: between the extremes, and at least the share of flips that keep the sign
+    // pattern's t (itself and, here, no other).
+    let mixed = vec![0.03, -0.01, 0.02, 0.05, -0.04, 0.015, 0.025, 0.035];
+    let m = stats::max_t_sign_flip(&[mixed], 0).unwrap();
+    assert!(m.p_value > 1.0 / 256.0 && m.p_value < 0.5, "{m:?}");
+    assert!(matches!(stats::max_t_sign_flip(&[zeros], 0), Err(StatsError::Degenerate { .. })));
+    assert!(matches!(stats::max_t_sign_flip(&[vec![0.1]], 0), Err(StatsError::TooFew { .. })));
+}

@@ -56,6 +56,35 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
     assert!(checked.iter().all(|(_, _, absent)| *absent == 0), "{checked:?}");
 }
 
+/// Three shapes at one learning rate on three seeds, shape "a" best and "c" worst on every seed:
+/// mean ranks 1, 2, 3, and Friedman's χ² = 12/(nk(k+1)) Σ R_j² − 3n(k+1) = 6 with rank sums
+/// 3, 6, 9 (n = 3 seeds, k = 3 shapes), p = e^{−3} (χ² with 2 df); a second learning rate with
+/// a single seed is left out.
+#[test]
+fn rankings_per_lr_rank_within_seeds_and_test_with_friedman() {
+    let mut rows: Vec<(&str, f64, f64, f64)> = Vec::new();
+    for seed in 0..3 {
+        for (shape, v) in [("a", 0.9), ("b", 0.8), ("c", 0.7)] {
+            rows.push((shape, 1e-3, seed as f64, v + 0.01 * seed as f64));
+        }
+    }
+    rows.extend([("a", 1e-2, 0.0, 0.5), ("b", 1e-2, 0.0, 0.4), ("c", 1e-2, 0.0, 0.3)]);
+    let df = DataFrame::new_infer_height(vec![
+        Column::new(sg_shapes::TASK.into(), vec!["t"; rows.len()]),
+        Column::new(sg_shapes::SHAPE.into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+        Column::new(sg_shapes::LR.into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+        Column::new("seed".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+        Column::new("acc".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+    ])
+    .unwrap();
+    let table = sg_shapes::rankings_per_lr(&df, "acc").unwrap();
+    assert_eq!(table.height(), 3, "the single-seed learning rate is left out");
+    let ranks = sglab::table::f64_column(&table, "mean_rank").unwrap();
+    assert_eq!(ranks, vec![1.0, 2.0, 3.0]);
+    let p = sglab::table::f64_column(&table, "friedman_p").unwrap();
+    assert!((p[0] - (-3.0f64).exp()).abs() < 1e-12, "{p:?}");
+}
+
 /// Two learning rates, two shapes, one seed each: metric values 0.2, 0.6 (lr 1) and 0.4, 1.0
 /// (lr 2). Min–max normalised over the task: 0, 0.5 and 0.25, 1; the standard deviations
 /// (n − 1) per lr are 0.5/√2 and 0.75/√2; sensitivity = their mean, error = their sd / 2.
@@ -119,14 +148,19 @@ fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
     use sglab::validate::Validate;
     let ablation_sweep = stability_init::ablation_sweep(Scale::Quick);
     let ablation = ablation_sweep.points();
-    assert_eq!(ablation.len(), 8 * 8);
+    assert_eq!(ablation.len(), 9 * 8);
     for p in &ablation {
         let Some(InitScheme::Stability(scheme)) = p.config.bptt().map(|b| b.init) else { panic!("a stability initialisation") };
-        assert_eq!(scheme.conditions, p.arm.label.0);
+        assert_eq!((scheme.conditions, scheme.recurrent_draw), (p.arm.label.conditions, p.arm.label.draw));
         p.config.validate().unwrap();
     }
-    assert_eq!(ablation[7 * 8].arm.label.0, Conditions::ALL);
+    assert_eq!(ablation[7 * 8].arm.label.conditions, Conditions::ALL);
     assert_eq!(ablation[0].arm.label.to_string(), "none");
+    // The A/A control differs from "none" only in drawing W_rec through the stability path.
+    let control = &ablation[8 * 8];
+    assert_eq!(control.arm.label.to_string(), stability_init::CONTROL);
+    assert_eq!(control.arm.label.draw, sglab::init::stability::RecurrentDraw::Always);
+    assert_ne!(control.run_id, ablation[0].run_id);
     assert_eq!(stability_init::parameter_sweep(Scale::Quick, Parameter::Dampening).points().len(), 7 * 4);
     // q = 1 + 10^linspace(−2, 1.2, 10), as listed in stable_spike.md §6.3.
     let paper = [1.0100, 1.0226, 1.0514, 1.1165, 1.2643, 1.5994, 2.3593, 4.0823, 7.9894, 16.8489];
@@ -161,27 +195,37 @@ fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
     assert!(fluctuation.iter().all(|p| p.config.model.hidden_sizes.len() == p.arm.label.depth.layers()));
 }
 
-/// Grid values 0.25, 0.5 and 1 with metric seeds {1, 2, 3, 4}/10, {2, 3, 4, 5}/10 and
-/// {3, 4, 5, 6}/10: the prediction 0.3 is nearest to 0.25 in log distance, the optimum is 1,
-/// and Welch's t between {1..4} and {3..6} is t = −2.19089 with 6 df, p = 0.07099 (scipy
-/// `ttest_ind(equal_var=False)`; the scale 1/10 does not change it).
+/// Grid values 0.25, 0.5 and 1 on seeds 0–3 with metrics {.10, .20, .30, .40}, {.20, .35, .40,
+/// .50} and {.35, .40, .55, .60}: the prediction 0.3 is nearest to 0.25 in log distance, the
+/// optimum is 1; the paired t test of 1 against 0.25 (differences .25, .20, .25, .20) gives
+/// t = 15.588 with 3 df, p = 5.7367e-4 (scipy `ttest_rel`), while the max-t sign-flip test that
+/// accounts for picking the optimum can reach no less than 2⁻⁴ with four seeds — and reaches
+/// exactly that, since every difference is positive.
 #[test]
 fn prediction_vs_optimum_finds_the_nearest_point_and_tests_it_against_the_best() {
     use sglab::studies::stability_init::{Parameter, prediction_vs_optimum};
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for (g, offset) in [(0.25, 0.0), (0.5, 1.0), (1.0, 2.0)] {
-        for k in 1..=4 {
+    let (mut x, mut y, mut seeds) = (Vec::new(), Vec::new(), Vec::new());
+    for (g, values) in [(0.25, [0.10, 0.20, 0.30, 0.40]), (0.5, [0.20, 0.35, 0.40, 0.50]), (1.0, [0.35, 0.40, 0.55, 0.60])] {
+        for (seed, v) in values.into_iter().enumerate() {
             x.push(g);
-            y.push((k as f64 + offset) / 10.0);
+            y.push(v);
+            seeds.push(seed as u64);
         }
     }
-    let df = DataFrame::new_infer_height(vec![Column::new(Parameter::Dampening.column().into(), x), Column::new("acc".into(), y)]).unwrap();
+    let df = DataFrame::new_infer_height(vec![
+        Column::new(Parameter::Dampening.column().into(), x),
+        Column::new("acc".into(), y),
+        Column::new("seed".into(), seeds),
+    ])
+    .unwrap();
     let row = prediction_vs_optimum(&df, Parameter::Dampening, 0.3, "acc").unwrap();
-    let get = |c: &str| row.column(c).unwrap().f64().unwrap().get(0).unwrap();
+    let get = |c: &str| row.column(c).unwrap().cast(&polars::prelude::DataType::Float64).unwrap().f64().unwrap().get(0).unwrap();
     assert_eq!(get("nearest_grid_value"), 0.25);
     assert_eq!(get("grid_optimum"), 1.0);
-    assert!((get("difference") + 0.2).abs() < 1e-12);
-    assert!((get("welch_p") - 0.07099).abs() < 1e-4, "{}", get("welch_p"));
+    assert!((get("difference") + 0.225).abs() < 1e-12);
+    assert!((get("paired_p") - 5.736731093322075e-4).abs() < 1e-12, "{}", get("paired_p"));
+    assert_eq!(get("max_t_p"), 1.0 / 16.0);
+    assert_eq!(get("n_seeds"), 4.0);
 }
 
 /// A table where accuracy rises exactly with the final rate and not with the initial one: the

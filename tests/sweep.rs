@@ -174,3 +174,42 @@ fn an_arm_sweep_runs_each_arm_once_and_returns_typed_rows() {
     assert_eq!(changed.run(&out, &quiet).unwrap().ran, 2);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Two workers train the same runs as one: every run's metrics are bit-identical (each run is
+/// seeded by its configuration alone), the table holds each run once, and a rerun trains
+/// nothing.
+#[test]
+fn an_arm_sweep_with_two_workers_matches_one_worker_run_for_run() {
+    use sglab::data::randman::RandmanConfig;
+    use sglab::train::arms::{Arm, ArmSweep};
+    use sglab::train::{ProgressMode, RunOptions, TaskConfig, TrainConfig};
+    let task = RandmanConfig { classes: 3, units: 10, steps: 20, alpha: 2.0, samples_per_class: 20, seed: 5, ..Default::default() };
+    let mut base = TrainConfig::new(TaskConfig::Randman(task), 2);
+    base.model.hidden_sizes = vec![12];
+    base.run.batch_size = 16;
+    let arms: Vec<Arm<String>> = [1e-2, 3e-3, 1e-3]
+        .into_iter()
+        .map(|lr| {
+            let mut config = base.clone();
+            config.optimizer.lr = lr;
+            Arm::new(format!("lr={lr}"), config)
+        })
+        .collect();
+    let sweep = ArmSweep::new(arms, vec![0, 1]);
+    let dir = common::scratch_dir("workers");
+    let quiet = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
+    let (one, two) = (dir.join("one.parquet"), dir.join("two.parquet"));
+    sweep.run_with_workers(&one, &quiet, 1).unwrap();
+    let summary = sweep.run_with_workers(&two, &quiet, 2).unwrap();
+    assert_eq!((summary.points, summary.ran, summary.skipped), (6, 6, 0));
+    let timeless = |path: &std::path::Path| {
+        let mut runs = sweep.results(&results::read_parquet(path).unwrap()).unwrap();
+        runs.iter_mut().for_each(|r| r.metrics.wall_time_s = 0.0);
+        runs
+    };
+    assert_eq!(timeless(&one), timeless(&two));
+    assert_eq!(results::read_parquet(&two).unwrap().height(), 6);
+    assert_eq!(sweep.run_with_workers(&two, &quiet, 2).unwrap().ran, 0);
+    assert!(sweep.run_with_workers(&two, &quiet, 0).is_err());
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -5,7 +5,7 @@
 //! sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
 //! sglab merge OUT.parquet IN.parquet...
 //! sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
-//! sglab study 01|02|…|07|NAME [--scale quick|paper]
+//! sglab study 01|02|…|07|NAME [--scale quick|plateau|paper]
 //! ```
 
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ const USAGE: &str = "usage:
   sglab sweep SWEEP.toml [--shard i/n] [--out RUNS.parquet] [--quiet]
   sglab merge OUT.parquet IN.parquet...
   sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
-  sglab study 01|02|…|07|NAME [--scale quick|paper]
+  sglab study 01|02|…|07|NAME [--scale quick|plateau|paper]
 
 study: runs what is missing of a study notebook's sweeps into data/results/ (or
 $SGLAB_RESULTS; SGLAB_RECOMPUTE=1 reruns them), e.g. at paper scale on a cluster, so that
@@ -181,10 +181,11 @@ fn predict(args: &Args) -> Result<(), TrainError> {
                     "conditions": prediction.conditions.label(),
                     "voltages": prediction.voltages,
                     "dampening": p.dampening,
-                    "sharpness": p.sharpness.map(|s| s.0),
-                    "sharpness_root_fraction": p.sharpness.map(|s| s.1),
-                    "tail": p.tail.map(|t| t.0),
-                    "tail_root_fraction": p.tail.map(|t| t.1),
+                    "sharpness": p.sharpness.and_then(|s| s.value),
+                    "sharpness_root_fraction": p.sharpness.map(|s| s.root_fraction),
+                    "tail": p.tail.and_then(|t| t.value),
+                    "tail_root_fraction": p.tail.map(|t| t.root_fraction),
+                    "applied_surrogate": p.surrogate,
                     "w_rec_mean": p.w_rec_mean,
                     "w_rec_var": p.w_rec_var.value,
                     "w_rec_var_exact": p.w_rec_var.exact,
@@ -202,9 +203,17 @@ fn predict(args: &Args) -> Result<(), TrainError> {
         stability::VoltageSource::Measured { samples } => println!("Condition IV voltages: measured at this initialisation, {samples} values per layer"),
     }
     for p in &prediction.layers {
+        let describe = |name: &str, iv: stability::IvPrediction, kept: f64| match iv.value {
+            Some(v) => format!("{name} = {v:.4} (root for {:.0} % of neurons)", 100.0 * iv.root_fraction),
+            None => format!(
+                "no prediction of {name} (root for {:.0} % of neurons, under {:.0} %): the configured {name} = {kept} is kept",
+                100.0 * iv.root_fraction,
+                100.0 * stability::MIN_ROOT_FRACTION
+            ),
+        };
         let iv = match (p.sharpness, p.tail) {
-            (Some((b, f)), _) => format!("β = {b:.4} (root for {:.0} % of neurons)", 100.0 * f),
-            (_, Some((q, f))) => format!("q = {q:.4} (root for {:.0} % of neurons)", 100.0 * f),
+            (Some(b), _) => describe("β", b, p.surrogate.sharpness()),
+            (_, Some(q)) => describe("q", q, p.surrogate.shape().tail().unwrap_or(f64::NAN)),
             _ => String::new(),
         };
         println!(
@@ -230,9 +239,7 @@ fn study(args: &Args) -> Result<(), TrainError> {
     };
     let scale = match args.option("scale") {
         None => Scale::from_env().map_err(|e| TrainError::Parse(e.to_string()))?,
-        Some("quick") => Scale::Quick,
-        Some("paper") => Scale::Paper,
-        Some(other) => return Err(TrainError::Parse(format!("--scale must be quick or paper, got {other:?}"))),
+        Some(other) => other.parse::<Scale>().map_err(|e| TrainError::Parse(format!("--scale: {e}")))?,
     };
     let tables = studies::run_study(name, scale).map_err(|e| TrainError::Results(e.to_string()))?;
     for (table, rows) in tables {

@@ -16,7 +16,7 @@ pub mod sparsity;
 pub mod stability_init;
 pub mod stochastic;
 
-pub use scale::{Scale, StudyError, analysis_device, figures_dir, recompute_requested, results_dir};
+pub use scale::{Scale, StudyError, analysis_device, figures_dir, recompute_requested, results_dir, workers};
 
 use std::path::PathBuf;
 
@@ -45,7 +45,7 @@ pub fn arm_runs<L: ArmLabel>(sweep: &ArmSweep<L>, path: &std::path::Path) -> Res
         }
     }
     let options = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
-    let summary = sweep.run(path, &options)?;
+    let summary = sweep.run_with_workers(path, &options, scale::workers()?)?;
     let name = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     println!("{name}: {} runs ({} trained now, {} cached, {} diverged) in {}", summary.points, summary.ran, summary.skipped, summary.diverged, path.display());
     Ok(sweep.results(&results::read_parquet(path)?)?)
@@ -120,6 +120,7 @@ pub fn comparison_task(scale: Scale) -> TaskConfig {
             ..Default::default()
         }),
         Scale::Paper => TaskConfig::Slmnist(crate::data::slmnist::SlMnistConfig { steps: 100, ..Default::default() }),
+        Scale::Plateau => panic!("{}", scale::no_grid("04–06", scale)),
     }
 }
 
@@ -128,6 +129,7 @@ pub fn comparison_width(scale: Scale) -> usize {
     match scale {
         Scale::Quick => 64,
         Scale::Paper => 128,
+        Scale::Plateau => panic!("{}", scale::no_grid("04–06", scale)),
     }
 }
 
@@ -184,6 +186,9 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
         let known: Vec<String> = STUDIES.iter().map(|(n, l)| format!("{n} ({l})")).collect();
         return Err(StudyError::Unknown(format!("study {name:?}; known: {}", known.join(", "))));
     };
+    if !Scale::defined_for(number).contains(&scale) {
+        return Err(scale::no_grid(number, scale));
+    }
     let tables: Vec<(String, DataFrame)> = match number {
         "01" => vec![(long.into(), sg_shapes::run(scale)?)],
         "02" => {

@@ -54,32 +54,81 @@ pub enum StudyError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scale {
-    /// Minutes on a CPU: small networks, few epochs, the embedded data.
+    /// Minutes on a CPU: small networks, few epochs, the embedded data — a check of the
+    /// pipeline, not of a claim.
     #[default]
     Quick,
+    /// Every run trained to a plateau (early stopping on the validation loss) at the paper's
+    /// operating point, on evaluation sets of at least 1,000 samples, each study's sweep sized
+    /// to at most 90 minutes on a 2-core CPU; defined for the studies listed by
+    /// [`Scale::PLATEAU_STUDIES`].
+    Plateau,
     /// The papers' sizes (a GPU or a cluster).
     Paper,
 }
 
+/// A study asked for a scale it has no grid for.
+pub fn no_grid(study: &str, scale: Scale) -> StudyError {
+    StudyError::Unknown(format!("{} grid of study {study}: it defines {}", scale.name(), Scale::defined_for(study).iter().map(|s| s.name()).collect::<Vec<_>>().join(" and ")))
+}
+
 impl Scale {
+    /// The studies with a plateau-scale grid (by number).
+    pub const PLATEAU_STUDIES: [&'static str; 1] = ["02"];
+
     /// From `SGLAB_SCALE` (`quick` when unset).
     pub fn from_env() -> Result<Scale, StudyError> {
+        Scale::from_env_or(Scale::Quick)
+    }
+
+    /// From `SGLAB_SCALE`, or `default` when it is unset or empty (a notebook whose claim
+    /// needs the plateau scale shows it by default).
+    pub fn from_env_or(default: Scale) -> Result<Scale, StudyError> {
         match std::env::var("SGLAB_SCALE") {
-            Err(_) => Ok(Scale::Quick),
+            Err(_) => Ok(default),
             Ok(v) => match v.trim() {
-                "" | "quick" => Ok(Scale::Quick),
-                "paper" => Ok(Scale::Paper),
-                _ => Err(StudyError::Environment { name: "SGLAB_SCALE", value: v, expected: "quick or paper" }),
+                "" => Ok(default),
+                other => other.parse().map_err(|_| StudyError::Environment { name: "SGLAB_SCALE", value: v, expected: "quick, plateau or paper" }),
             },
         }
     }
 
-    /// `quick` or `paper`, for file names.
+    /// `quick`, `plateau` or `paper`, for file names.
     pub fn name(self) -> &'static str {
         match self {
             Scale::Quick => "quick",
+            Scale::Plateau => "plateau",
             Scale::Paper => "paper",
         }
+    }
+
+    /// The scales study `study` (its number, "01" … "07") has grids for.
+    pub fn defined_for(study: &str) -> Vec<Scale> {
+        if Scale::PLATEAU_STUDIES.contains(&study) { vec![Scale::Quick, Scale::Plateau, Scale::Paper] } else { vec![Scale::Quick, Scale::Paper] }
+    }
+}
+
+impl std::str::FromStr for Scale {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "quick" => Ok(Scale::Quick),
+            "plateau" => Ok(Scale::Plateau),
+            "paper" => Ok(Scale::Paper),
+            other => Err(format!("unknown scale {other:?}; expected quick, plateau or paper")),
+        }
+    }
+}
+
+/// Runs a study trains at once, from `SGLAB_WORKERS` (default 1): one run of the studies'
+/// networks keeps about one core busy, so 2 on a 2-core machine nearly halves a sweep.
+pub fn workers() -> Result<usize, StudyError> {
+    match std::env::var("SGLAB_WORKERS") {
+        Err(_) => Ok(1),
+        Ok(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(StudyError::Environment { name: "SGLAB_WORKERS", value: v, expected: "a whole number of runs at once, at least 1" }),
+        },
     }
 }
 

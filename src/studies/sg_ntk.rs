@@ -44,6 +44,7 @@ pub fn setting(scale: Scale) -> Setting {
     match scale {
         Scale::Quick => Setting { widths: vec![10, 30, 100, 300, 1000], networks: 8, steps: 2000 },
         Scale::Paper => Setting { widths: vec![10, 30, 100, 300, 1000], networks: 100, steps: 30_000 },
+        Scale::Plateau => panic!("{}", super::scale::no_grid("07", scale)),
     }
 }
 

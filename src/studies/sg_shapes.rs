@@ -1,6 +1,9 @@
 //! Study 01, the surrogate-gradient shape comparison (Herranz-Celotti & Rouat, Fig. 1 and 2):
-//! LIF networks trained with each of the six main shapes (γ = β = 1) over a learning-rate grid
-//! and seeds, on randman and spike-latency MNIST.
+//! networks of the paper's LIF neuron ([`crate::train::protocol`]: τ₀ = 0.1, ϑ₀ = 0.01 per
+//! neuron and learnable, detached reset) trained with each of the six main shapes (γ = β = 1)
+//! over a learning-rate grid and seeds, on randman and spike-latency MNIST (official scramble).
+//! The claim "the ∂fast-sigmoid is best over a wide range of learning rates" is read per
+//! learning rate ([`rankings_per_lr`]: mean rank of each shape over seeds, Friedman test).
 //!
 //! Quick scale (minutes on 2 cores): randman 5 classes × 200 samples, 20 units, 50 steps,
 //! smoothness α = 2, one layer of 64, 10 epochs; sl-MNIST at 50 steps, one layer of 64, 3 epochs of 10 batches of 64
@@ -14,17 +17,19 @@
 
 use std::path::PathBuf;
 
-use polars::prelude::{Column, DataFrame};
+use polars::prelude::{BooleanChunked, Column, DataFrame, NewChunkedArray};
 
 use super::{Scale, StudyError, arm_runs, results_dir};
 use crate::data::randman::RandmanConfig;
 use crate::data::slmnist::SlMnistConfig;
 use crate::results::{self, Cell};
-use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, shape_sensitivity};
+use crate::stats::rank::average_ranks;
+use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, friedman, mean, shape_sensitivity};
 use crate::surrogate::{Shape, Surrogate};
 use crate::table::{distinct, f64_column, fresh, string_column};
 use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
-use crate::train::{OptimizerKind, SpikeConfig, TaskConfig, TrainConfig};
+use crate::train::protocol::{self, PaperNeuron};
+use crate::train::{TaskConfig, TrainConfig};
 
 /// The six main shapes, in the paper's order.
 pub const SHAPES: [Shape; 6] = [Shape::Rectangular, Shape::Triangular, Shape::Exponential, Shape::Gaussian, Shape::Sigmoid, Shape::FastSigmoid];
@@ -92,8 +97,9 @@ impl ArmLabel for ShapeArm {
 /// The learning-rate grid.
 pub fn learning_rates(scale: Scale) -> Vec<f64> {
     match scale {
-        Scale::Quick => vec![1e-3, 3.16e-3, 1e-2, 3.16e-2],
+        Scale::Quick => vec![3.16e-4, 1e-3, 3.16e-3, 1e-2],
         Scale::Paper => vec![1e-5, 3.16e-5, 1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2],
+        Scale::Plateau => panic!("{}", super::scale::no_grid("01", scale)),
     }
 }
 
@@ -105,22 +111,20 @@ fn base(scale: Scale, task: Task) -> TrainConfig {
             let randman = RandmanConfig { classes: 5, units: 20, steps: 50, alpha: 2.0, samples_per_class: 200, seed: 0, ..Default::default() };
             (TaskConfig::Randman(randman), 10, 64, vec![64])
         }
-        (Scale::Quick, Task::Slmnist) => (TaskConfig::Slmnist(SlMnistConfig { steps: 50, ..Default::default() }), 3, 64, vec![64]),
+        (Scale::Quick, Task::Slmnist) => (TaskConfig::Slmnist(SlMnistConfig { steps: 50, ..protocol::slmnist() }), 3, 64, vec![64]),
         (Scale::Paper, Task::Randman) => {
             let randman = RandmanConfig { classes: 10, units: 20, steps: 100, samples_per_class: 1000, seed: 0, ..Default::default() };
             (TaskConfig::Randman(randman), 30, 256, vec![128])
         }
-        (Scale::Paper, Task::Slmnist) => (TaskConfig::Slmnist(SlMnistConfig { steps: 100, ..Default::default() }), 40, 256, vec![128, 128]),
+        (Scale::Paper, Task::Slmnist) => (TaskConfig::Slmnist(protocol::slmnist()), 40, 256, vec![128, 128]),
+        (Scale::Plateau, _) => panic!("{}", super::scale::no_grid("01", scale)),
     };
-    let mut config = TrainConfig::new(task_config, epochs);
+    let mut config = protocol::train_config(task_config, hidden, PaperNeuron::Lif, Surrogate::default(), protocol::LEARNING_RATE, epochs);
     config.run.batch_size = batch_size;
     if (scale, task) == (Scale::Quick, Task::Slmnist) {
         config.run.train_batches_per_epoch = Some(10);
         config.run.eval_samples = Some(256);
     }
-    config.model.hidden_sizes = hidden;
-    config.optimizer.kind = OptimizerKind::AdamW;
-    config.optimizer.clip_norm = Some(1.0);
     config
 }
 
@@ -130,7 +134,7 @@ pub fn sweep(scale: Scale, task: Task) -> ArmSweep<ShapeArm> {
     for shape in SHAPES {
         for lr in learning_rates(scale) {
             let mut config = base(scale, task);
-            config.model.spike = SpikeConfig::surrogate(Surrogate::new(shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape"));
+            config.model.spike = crate::train::SpikeConfig::surrogate(Surrogate::new(shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape"));
             config.optimizer.lr = lr;
             arms.push(Arm::new(ShapeArm { task, shape, lr }, config));
         }
@@ -160,9 +164,66 @@ pub fn run(scale: Scale) -> Result<DataFrame, StudyError> {
 
 use super::rows_where;
 
+/// The rows of the (task, lr, seed) blocks in which every shape of the task finished without
+/// diverging, with a finite `metric` (a run that diverged after some epochs keeps the metrics of
+/// those epochs, which do not say how the shape trains): the comparisons between shapes are paired within a block, so a block with a
+/// diverged run (no metric) is left out whole rather than compared unevenly. [`divergence`]
+/// reports what was left out.
+pub fn complete_blocks(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let (tasks, shapes) = (string_column(runs, TASK)?, string_column(runs, SHAPE)?);
+    let (lrs, seeds, diverged) = (f64_column(runs, LR)?, column_or(runs, "seed", 0.0)?, column_or(runs, "diverged", 0.0)?);
+    let values = crate::table::optional_f64_column(runs, metric)?;
+    let key = |i: usize| format!("{}|{}|{}", tasks[i], lrs[i], seeds[i]);
+    let shapes_of_task = |task: &str| distinct(&(0..tasks.len()).filter(|&i| tasks[i] == task).map(|i| shapes[i].clone()).collect::<Vec<_>>()).len();
+    let mut finite: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for i in 0..tasks.len() {
+        if diverged[i] == 0.0 && values[i].is_some_and(f64::is_finite) {
+            *finite.entry(key(i)).or_default() += 1;
+        }
+    }
+    let mask: Vec<bool> = (0..tasks.len()).map(|i| finite.get(&key(i)).copied().unwrap_or(0) == shapes_of_task(&tasks[i])).collect();
+    Ok(fresh(&fresh(runs).filter(&BooleanChunked::from_slice("complete".into(), &mask))?))
+}
+
+/// A numeric column, or `default` in every row of a table without it (a table of runs that
+/// records no seed or no divergence, such as one built by hand).
+fn column_or(runs: &DataFrame, name: &str, default: f64) -> Result<Vec<f64>, StudyError> {
+    if runs.column(name).is_ok() { Ok(f64_column(runs, name)?) } else { Ok(vec![default; runs.height()]) }
+}
+
+/// Diverged runs per task, learning rate and shape: columns `task`, `lr`, `shape`, `runs`,
+/// `diverged`.
+pub fn divergence(runs: &DataFrame) -> Result<DataFrame, StudyError> {
+    let (tasks, shapes, lrs) = (string_column(runs, TASK)?, string_column(runs, SHAPE)?, f64_column(runs, LR)?);
+    let diverged = f64_column(runs, "diverged")?;
+    let mut cells: std::collections::BTreeMap<(String, u64, String), (u64, u64)> = std::collections::BTreeMap::new();
+    for i in 0..tasks.len() {
+        let cell = cells.entry((tasks[i].clone(), lrs[i].to_bits(), shapes[i].clone())).or_default();
+        cell.0 += 1;
+        cell.1 += u64::from(diverged[i] != 0.0);
+    }
+    let (mut t, mut l, mut s, mut n, mut d) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((task, lr, shape), (runs, div)) in cells {
+        t.push(task);
+        l.push(f64::from_bits(lr));
+        s.push(shape);
+        n.push(runs);
+        d.push(div);
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new(TASK.into(), t),
+        Column::new(LR.into(), l),
+        Column::new(SHAPE.into(), s),
+        Column::new("runs".into(), n),
+        Column::new("diverged".into(), d),
+    ])?))
+}
+
 /// The paper's sensitivity of each task to the shape (module docs), on `metric` (e.g.
-/// `max_val_accuracy`): columns `task`, `sensitivity`, `error`, `runs`.
+/// `max_val_accuracy`) over the [`complete_blocks`]: columns `task`, `sensitivity`, `error`,
+/// `runs`.
 pub fn sensitivity(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let runs = &complete_blocks(runs, metric)?;
     let (mut task_col, mut value, mut error, mut count) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for task in distinct(&string_column(runs, TASK)?) {
         let rows = rows_where(runs, TASK, &task)?;
@@ -184,8 +245,9 @@ pub fn sensitivity(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyErr
 /// Whether `reference` beats every other shape on `metric` (larger is better), per task:
 /// one-sided Wilcoxon signed-rank tests of each shape against the reference, paired by
 /// learning rate and seed, Holm-corrected over the shapes of a task. One row per task and
-/// shape, with the columns of [`compare_groups`] and `task`.
+/// shape, with the columns of [`compare_groups`] and `task`. Only [`complete_blocks`] enter.
 pub fn shape_tests(runs: &DataFrame, metric: &str, reference: &str) -> Result<DataFrame, StudyError> {
+    let runs = &complete_blocks(runs, metric)?;
     let options = CompareOptions {
         test: GroupTest::Wilcoxon,
         pair_by: vec![LR.into(), "seed".into()],
@@ -227,4 +289,67 @@ pub fn summary(tests: &DataFrame, alpha: f64) -> Result<String, StudyError> {
         ));
     }
     Ok(lines.join("\n"))
+}
+
+/// The shapes ranked per task and learning rate on `metric` (larger is better): within each
+/// seed the six shapes are ranked (1 = best, ties averaged), and each shape's ranks are
+/// averaged over the seeds; the Friedman test (blocks = seeds) says whether the shapes differ
+/// at that learning rate. Columns `task`, `lr`, `shape`, `mean_rank`, `mean`, `friedman_p`,
+/// `seeds` (the seeds where every shape has a finite value); learning rates with fewer than
+/// two such seeds are left out.
+pub fn rankings_per_lr(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let (tasks, shapes) = (string_column(runs, TASK)?, string_column(runs, SHAPE)?);
+    let (lrs, seeds) = (f64_column(runs, LR)?, f64_column(runs, "seed")?);
+    let diverged = column_or(runs, "diverged", 0.0)?;
+    let values: Vec<f64> =
+        crate::table::optional_f64_column(runs, metric)?.into_iter().zip(&diverged).map(|(v, d)| if *d == 0.0 { v.unwrap_or(f64::NAN) } else { f64::NAN }).collect();
+    let (mut task_col, mut lr_col, mut shape_col, mut rank_col, mut mean_col, mut p_col, mut n_col) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for task in distinct(&tasks) {
+        let mut grid: Vec<f64> = (0..lrs.len()).filter(|&i| tasks[i] == task).map(|i| lrs[i]).collect();
+        grid.sort_by(f64::total_cmp);
+        grid.dedup();
+        let names = distinct(&(0..shapes.len()).filter(|&i| tasks[i] == task).map(|i| shapes[i].clone()).collect::<Vec<_>>());
+        for lr in grid {
+            let value = |shape: &str, seed: f64| {
+                (0..values.len()).find(|&i| tasks[i] == task && lrs[i] == lr && shapes[i] == shape && seeds[i] == seed).map(|i| values[i]).filter(|v| v.is_finite())
+            };
+            let mut block_seeds: Vec<f64> = (0..seeds.len()).filter(|&i| tasks[i] == task && lrs[i] == lr).map(|i| seeds[i]).collect();
+            block_seeds.sort_by(f64::total_cmp);
+            block_seeds.dedup();
+            block_seeds.retain(|&seed| names.iter().all(|shape| value(shape, seed).is_some()));
+            if block_seeds.len() < 2 {
+                continue;
+            }
+            // table[k][b]: shape k on seed b.
+            let table: Vec<Vec<f64>> = names.iter().map(|shape| block_seeds.iter().map(|&seed| value(shape, seed).expect("kept seeds are complete")).collect()).collect();
+            let mut ranks = vec![0.0; names.len()];
+            for b in 0..block_seeds.len() {
+                let negated: Vec<f64> = table.iter().map(|row| -row[b]).collect();
+                for (k, r) in average_ranks(&negated).into_iter().enumerate() {
+                    ranks[k] += r / block_seeds.len() as f64;
+                }
+            }
+            let rows: Vec<&[f64]> = table.iter().map(Vec::as_slice).collect();
+            let p = friedman(&rows).map_or(f64::NAN, |t| t.p_value);
+            for (k, shape) in names.iter().enumerate() {
+                task_col.push(task.clone());
+                lr_col.push(lr);
+                shape_col.push(shape.clone());
+                rank_col.push(ranks[k]);
+                mean_col.push(mean(&table[k]));
+                p_col.push(p);
+                n_col.push(block_seeds.len() as u64);
+            }
+        }
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new(TASK.into(), task_col),
+        Column::new(LR.into(), lr_col),
+        Column::new(SHAPE.into(), shape_col),
+        Column::new("mean_rank".into(), rank_col),
+        Column::new("mean".into(), mean_col),
+        Column::new("friedman_p".into(), p_col),
+        Column::new("seeds".into(), n_col),
+    ])?))
 }

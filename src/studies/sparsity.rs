@@ -85,6 +85,7 @@ fn config(scale: Scale, arm: SparsityArm) -> TrainConfig {
             (TaskConfig::Randman(randman), 10, 64, vec![64], 1e-2, 5)
         }
         Scale::Paper => (TaskConfig::Slmnist(SlMnistConfig { steps: 100, ..Default::default() }), 40, 256, vec![128, 128], 3.16e-4, 15),
+        Scale::Plateau => panic!("{}", super::scale::no_grid("03", scale)),
     };
     let mut config = TrainConfig::new(task, epochs);
     config.run.batch_size = batch_size;

@@ -3,34 +3,53 @@
 //!
 //! * the predictions of Conditions I–IV for the paper's presets and what the initialised network
 //!   measures ([`presets`], [`measured_at_init`]);
-//! * the conditions ablation: none, I, II, III, IV, I+II, I+II+III, I+II+III+IV, each trained
-//!   over seeds ([`ablation_sweep`]), tested against "none" ([`ablation_tests`]);
+//! * the conditions ablation: none, I, II, III, IV, I+II, I+II+III, I+II+III+IV, and the A/A
+//!   control "none, redrawn" (the default W_rec's moments drawn through the same code path as
+//!   the conditioned arms), each trained over the same seeds ([`ablation_sweep`]) and tested
+//!   against "none" paired by seed ([`ablation_tests`]), with an equivalence test of the
+//!   control ([`control_equivalence`]);
 //! * the dampening γ, sharpness β and tail q sweeps of the surrogate with the predicted γ*, β*
-//!   and q* ([`parameter_sweep`], [`predicted_parameters`], [`prediction_vs_optimum`]).
+//!   and q* ([`parameter_sweep`], [`predicted_parameters`]), and where a prediction exists a
+//!   test of it against the grid that accounts for picking the grid's optimum after the fact
+//!   ([`prediction_vs_optimum`]).
 //!
-//! Every run is LIF with the paper's neuron (τ = 0.1 steps, ϑ = 0.01, so α = e^{−10} ≈ 0)
-//! on spike-latency MNIST. Quick scale: 2 × 64 neurons, 50 steps, 5 epochs of 20 batches of 64,
+//! Condition IV has no root on the default initialisation; the ablation's IV arms then keep the
+//! configured β = 1 ([`crate::init::stability::IvPrediction`]), and every run's row records the
+//! γ, β and q each layer actually trained with (`applied_*_l{l}`).
+//!
+//! Every run is LIF with the paper's neuron ([`crate::train::protocol`]: τ₀ = 0.1, ϑ₀ = 0.01
+//! per neuron and learnable, α ≈ e^{−10}, detached reset) on spike-latency MNIST with the
+//! official scramble. Plateau scale: 2 × 64 neurons, 50 steps, batches of 64 over all 6,400
+//! training digits, AdamW at 3.16e-3 with clipping at norm 1, until the validation loss has not
+//! improved for 5 epochs (at most 60), evaluated on all 1,600 validation and 2,000 test digits;
+//! 8 seeds for the ablation and 8 per sweep point. Quick scale: 2 × 64 neurons, 50 steps, 5 epochs of 20 batches of 64,
 //! evaluated on 256 digits, AdamW at 3.16e-3 with clipping at norm 1; 8 seeds for the ablation,
 //! 4 per sweep point. Paper scale: 2 × 128 at 100 steps, batch 256, 40 epochs, lr 3.16e-4.
 //! The ablation uses the exponential surrogate (the paper's Fig. 4); the γ and β sweeps the
 //! exponential with the other parameter at 1, the q sweep the q-PseudoSpike with γ = β = 1.
 
-use polars::prelude::{Column, DataFrame};
+use polars::prelude::{Column, DataFrame, NewChunkedArray};
 
 use super::{Scale, StudyError, arm_runs, results_path};
 use crate::data::slmnist::SlMnistConfig;
-use crate::init::stability::{self, Conditions, Preset, StabilityScheme, diagnostics};
+use crate::init::stability::{self, Conditions, Preset, RecurrentDraw, StabilityScheme, diagnostics};
 use crate::network::NetworkConfig;
-use crate::neuron::{LifConfig, NeuronConfig};
 use crate::results::Cell;
-use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, mean, welch_t};
+use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, max_t_sign_flip, mean, paired_t, tost_paired};
 use crate::surrogate::{Shape, Surrogate};
 use crate::table::{f64_column, fresh, string_column};
 use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
-use crate::train::{InitScheme, OptimizerKind, SpikeConfig, TaskConfig, TrainConfig};
+use crate::train::protocol::{self, PaperNeuron};
+use crate::train::{InitScheme, TaskConfig, TrainConfig};
 
 /// The ablation's condition sets, in the paper's order.
 pub const CONDITION_SETS: [&str; 8] = ["none", "I", "II", "III", "IV", "I+II", "I+II+III", "I+II+III+IV"];
+/// The label of the ablation's A/A control: no condition, W_rec redrawn through the stability
+/// path with the default weights' own mean and variance.
+pub const CONTROL: &str = "none, redrawn";
+/// The margin of the control's equivalence test, in accuracy, fixed before any run: a
+/// redraw of the same distribution should move the mean by less than this.
+pub const CONTROL_MARGIN: f64 = 0.02;
 /// Column of the condition set.
 pub const CONDITIONS: &str = "conditions";
 /// Column of the dampening γ.
@@ -41,6 +60,11 @@ pub const SHARPNESS: &str = "sharpness";
 pub const TAIL: &str = "tail";
 /// Column of the surrogate's shape in the sweeps.
 pub const SHAPE: &str = "shape";
+
+/// Epochs without a lower validation loss after which a plateau-scale run stops.
+pub const PLATEAU_PATIENCE: usize = 5;
+/// The most epochs a plateau-scale run trains.
+pub const PLATEAU_MAX_EPOCHS: usize = 60;
 
 /// The paper's predicted dampening on sl-MNIST 2 × 128 (stable_spike.md §6.3).
 pub const PAPER_GAMMA_SLMNIST: f64 = 0.204;
@@ -97,19 +121,46 @@ impl Parameter {
     }
 }
 
-/// An arm of the ablation: the conditions that set the initialisation.
+/// An arm of the ablation: the conditions that set the initialisation and when W_rec is
+/// redrawn (always only for the A/A control).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AblationArm(pub Conditions);
+pub struct AblationArm {
+    /// The conditions.
+    pub conditions: Conditions,
+    /// When W_rec is drawn through the stability path.
+    pub draw: RecurrentDraw,
+}
+
+impl AblationArm {
+    /// The arm of a condition set.
+    pub fn of(conditions: Conditions) -> Self {
+        AblationArm { conditions, draw: RecurrentDraw::WhenConditioned }
+    }
+
+    /// The A/A control ([`CONTROL`]).
+    pub fn control() -> Self {
+        AblationArm { conditions: Conditions::NONE, draw: RecurrentDraw::Always }
+    }
+
+    /// The label in tables: the condition set, or [`CONTROL`].
+    pub fn label(&self) -> String {
+        if self.draw == RecurrentDraw::Always && !self.conditions.sets_recurrent_weights() {
+            format!("{}, redrawn", self.conditions.label())
+        } else {
+            self.conditions.label()
+        }
+    }
+}
 
 impl std::fmt::Display for AblationArm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.label())
+        f.write_str(&self.label())
     }
 }
 
 impl ArmLabel for AblationArm {
     fn columns(&self) -> Vec<(String, Cell)> {
-        vec![(CONDITIONS.into(), Cell::Str(self.0.label()))]
+        vec![(CONDITIONS.into(), Cell::Str(self.label()))]
     }
 }
 
@@ -139,7 +190,7 @@ impl ArmLabel for ParameterArm {
 /// p < 0.05 with room to spare).
 pub fn ablation_seeds(scale: Scale) -> Vec<u64> {
     match scale {
-        Scale::Quick => (0..8).collect(),
+        Scale::Quick | Scale::Plateau => (0..8).collect(),
         Scale::Paper => (0..4).collect(),
     }
 }
@@ -148,46 +199,64 @@ pub fn ablation_seeds(scale: Scale) -> Vec<u64> {
 fn base(scale: Scale, surrogate: Surrogate) -> TrainConfig {
     let (steps, epochs, batch_size, width, lr) = match scale {
         Scale::Quick => (50, 5, 64, 64, 3.16e-3),
+        Scale::Plateau => (50, PLATEAU_MAX_EPOCHS, 64, 64, 3.16e-3),
         Scale::Paper => (100, 40, 256, 128, 3.16e-4),
     };
-    let mut config = TrainConfig::new(TaskConfig::Slmnist(SlMnistConfig { steps, ..Default::default() }), epochs);
+    let task = TaskConfig::Slmnist(SlMnistConfig { steps, ..protocol::slmnist() });
+    let mut config = protocol::train_config(task, vec![width, width], PaperNeuron::Lif, surrogate, lr, epochs);
     config.run.batch_size = batch_size;
-    if scale == Scale::Quick {
-        config.run.train_batches_per_epoch = Some(20);
-        config.run.eval_samples = Some(256);
+    match scale {
+        Scale::Quick => {
+            config.run.train_batches_per_epoch = Some(20);
+            config.run.eval_samples = Some(256);
+        }
+        Scale::Plateau => {
+            config.run.patience = Some(PLATEAU_PATIENCE);
+            config.run.test_each_epoch = false;
+        }
+        Scale::Paper => {}
     }
-    config.model.hidden_sizes = vec![width, width];
-    config.model.neuron = NeuronConfig::Lif(LifConfig::new().with_tau(0.1).with_threshold(0.01));
-    config.model.spike = SpikeConfig::surrogate(surrogate);
-    config.optimizer.kind = OptimizerKind::AdamW;
-    config.optimizer.lr = lr;
-    config.optimizer.clip_norm = Some(1.0);
     config
 }
 
-/// The ablation: every condition set × [`ablation_seeds`], exponential surrogate.
+/// The ablation arms: every condition set in the paper's order, then the A/A control.
+pub fn ablation_arms() -> Vec<AblationArm> {
+    let sets = CONDITION_SETS.iter().map(|set| AblationArm::of(set.parse().expect("CONDITION_SETS are condition sets")));
+    sets.chain([AblationArm::control()]).collect()
+}
+
+/// The ablation: every arm of [`ablation_arms`] × [`ablation_seeds`], exponential surrogate.
 pub fn ablation_sweep(scale: Scale) -> ArmSweep<AblationArm> {
     let exponential = Surrogate::new(Shape::Exponential, 1.0, 1.0).expect("a valid surrogate");
-    let arms = CONDITION_SETS
-        .iter()
-        .map(|set| {
-            let conditions: Conditions = set.parse().expect("CONDITION_SETS are condition sets");
+    let arms = ablation_arms()
+        .into_iter()
+        .map(|arm| {
             let mut config = base(scale, exponential);
-            config.bptt_mut().expect("BPTT").init = InitScheme::Stability(StabilityScheme { conditions, ..StabilityScheme::default() });
-            Arm::new(AblationArm(conditions), config)
+            let scheme = StabilityScheme { conditions: arm.conditions, recurrent_draw: arm.draw, ..StabilityScheme::default() };
+            config.bptt_mut().expect("BPTT").init = InitScheme::Stability(scheme);
+            Arm::new(arm, config)
         })
         .collect();
     ArmSweep::new(arms, ablation_seeds(scale))
 }
 
-/// The sweep of one surrogate parameter over its grid × seeds 0–3.
+/// Seeds per sweep point: 4 (quick, paper), 8 at plateau scale, where the prediction is tested
+/// against the grid's best (a sign-flip test over 4 seeds cannot go below p = 1/16).
+pub fn sweep_seeds(scale: Scale) -> Vec<u64> {
+    match scale {
+        Scale::Plateau => (0..8).collect(),
+        Scale::Quick | Scale::Paper => (0..4).collect(),
+    }
+}
+
+/// The sweep of one surrogate parameter over its grid × [`sweep_seeds`].
 pub fn parameter_sweep(scale: Scale, parameter: Parameter) -> ArmSweep<ParameterArm> {
     let arms = parameter
         .grid()
         .into_iter()
         .map(|value| Arm::new(ParameterArm { parameter, value }, base(scale, parameter.surrogate(value).expect("the grid holds valid values"))))
         .collect();
-    ArmSweep::new(arms, vec![0, 1, 2, 3])
+    ArmSweep::new(arms, sweep_seeds(scale))
 }
 
 /// Runs (what is missing of) the ablation and returns its runs as typed rows.
@@ -228,9 +297,9 @@ pub fn presets() -> Result<DataFrame, StudyError> {
             mean_w.push(p.w_rec_mean);
             var_w.push(p.w_rec_var.value);
             gamma.push(p.dampening);
-            let (b, r) = p.sharpness.unwrap_or((f64::NAN, 0.0));
-            beta.push(b);
-            root.push(r);
+            let iv = p.sharpness.unwrap_or(stability::IvPrediction { value: None, root_fraction: 0.0 });
+            beta.push(iv.value);
+            root.push(iv.root_fraction);
         }
     }
     Ok(fresh(&DataFrame::new_infer_height(vec![
@@ -294,13 +363,14 @@ pub fn predicted_parameters(scale: Scale) -> Result<DataFrame, StudyError> {
             _ => stability::Conditions { iv: true, ..stability::Conditions::NONE },
         };
         let prediction = stability::predict_with(&network, input, conditions, None, &super::analysis_device()?).map_err(prediction_error)?;
+        let none = stability::IvPrediction { value: None, root_fraction: 0.0 };
         let per_layer: Vec<(f64, f64)> = prediction
             .layers
             .iter()
             .map(|p| match parameter {
                 Parameter::Dampening => (p.dampening, 1.0),
-                Parameter::Sharpness => p.sharpness.unwrap_or((f64::NAN, 0.0)),
-                Parameter::Tail => p.tail.unwrap_or((f64::NAN, 0.0)),
+                Parameter::Sharpness => { let iv = p.sharpness.unwrap_or(none); (iv.value.unwrap_or(f64::NAN), iv.root_fraction) }
+                Parameter::Tail => { let iv = p.tail.unwrap_or(none); (iv.value.unwrap_or(f64::NAN), iv.root_fraction) }
             })
             .collect();
         names.push(parameter.name().to_string());
@@ -314,28 +384,115 @@ pub fn predicted_parameters(scale: Scale) -> Result<DataFrame, StudyError> {
     ])?))
 }
 
-/// Every condition set against "none" on `metric` (larger is better): two-sided Welch t tests
-/// over the seeds, Holm-corrected over the seven sets (columns of [`compare_groups`]).
+/// Every arm against "none" on `metric` (larger is better): two-sided paired t tests over the
+/// seeds the arms share (the same input weights, batch order and, for the arms that keep it,
+/// recurrent weights), Holm-corrected over the arms tested (columns of [`compare_groups`]).
+///
+/// An arm whose runs equal "none"'s on every seed is the same network trained the same way —
+/// Condition IV without a root changes nothing — and is not a hypothesis: it is listed with
+/// `test` = "identical to none", p = 1, and left out of the correction.
 pub fn ablation_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
-    let options = CompareOptions { test: GroupTest::Welch, reference: Some("none".into()), correction: Correction::Holm, ..CompareOptions::default() };
-    Ok(fresh(&compare_groups(runs, metric, CONDITIONS, &options)?))
+    let labels = string_column(runs, CONDITIONS)?;
+    let identical: Vec<String> = crate::table::distinct(&labels)
+        .into_iter()
+        .filter(|arm| arm != "none")
+        .filter(|arm| {
+            let pairs = paired_by_seed(runs, CONDITIONS, arm, "none", metric).unwrap_or_default();
+            !pairs.is_empty() && pairs.iter().all(|(a, b)| a == b)
+        })
+        .collect();
+    let keep: Vec<bool> = labels.iter().map(|l| !identical.contains(l)).collect();
+    let tested = fresh(runs).filter(&polars::prelude::BooleanChunked::from_slice("tested".into(), &keep))?;
+    let options = CompareOptions {
+        test: GroupTest::PairedT,
+        pair_by: vec!["seed".into()],
+        reference: Some("none".into()),
+        correction: Correction::Holm,
+        ..CompareOptions::default()
+    };
+    let mut frames = vec![compare_groups(&tested, metric, CONDITIONS, &options)?];
+    for arm in &identical {
+        let pairs = paired_by_seed(runs, CONDITIONS, arm, "none", metric)?;
+        let m = mean(&pairs.iter().map(|p| p.0).collect::<Vec<_>>());
+        frames.push(DataFrame::new_infer_height(vec![
+            Column::new("group_a".into(), vec![arm.clone()]),
+            Column::new("group_b".into(), vec!["none"]),
+            Column::new("n_a".into(), vec![pairs.len() as u64]),
+            Column::new("n_b".into(), vec![pairs.len() as u64]),
+            Column::new("mean_a".into(), vec![m]),
+            Column::new("mean_b".into(), vec![m]),
+            Column::new("test".into(), vec!["identical to none"]),
+            Column::new("statistic".into(), vec![0.0]),
+            Column::new("p".into(), vec![1.0]),
+            Column::new("p_adjusted".into(), vec![1.0]),
+            Column::new("effect".into(), vec!["none"]),
+            Column::new("effect_size".into(), vec![0.0]),
+            Column::new("ci_low".into(), vec![0.0]),
+            Column::new("ci_high".into(), vec![0.0]),
+        ])?);
+    }
+    Ok(fresh(&crate::results::concat(&frames)?))
+}
+
+/// Whether the A/A control is equivalent to "none" on `metric` within ±[`CONTROL_MARGIN`]:
+/// a paired TOST over the shared seeds. One row: `difference` (control − none), `ci90_low`,
+/// `ci90_high`, `margin`, `tost_p`, `n`.
+pub fn control_equivalence(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let paired = paired_by_seed(runs, CONDITIONS, CONTROL, "none", metric)?;
+    let (control, none): (Vec<f64>, Vec<f64>) = paired.into_iter().unzip();
+    let e = tost_paired(&control, &none, CONTROL_MARGIN)?;
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new("difference".into(), vec![e.difference]),
+        Column::new("ci90_low".into(), vec![e.ci90.0]),
+        Column::new("ci90_high".into(), vec![e.ci90.1]),
+        Column::new("margin".into(), vec![e.margin]),
+        Column::new("tost_p".into(), vec![e.p_value]),
+        Column::new("n".into(), vec![control.len() as u64]),
+    ])?))
+}
+
+/// `(a, b)` values of `metric` for the rows whose `column` is `a` and `b`, matched by seed (seeds
+/// present in both, in increasing order).
+fn paired_by_seed(runs: &DataFrame, column: &str, a: &str, b: &str, metric: &str) -> Result<Vec<(f64, f64)>, StudyError> {
+    let (labels, seeds, values) = (string_column(runs, column)?, f64_column(runs, "seed")?, f64_column(runs, metric)?);
+    let of = |label: &str| -> std::collections::BTreeMap<u64, f64> {
+        (0..labels.len()).filter(|&i| labels[i] == label && values[i].is_finite()).map(|i| (seeds[i] as u64, values[i])).collect()
+    };
+    let (x, y) = (of(a), of(b));
+    Ok(x.iter().filter_map(|(s, v)| y.get(s).map(|w| (*v, *w))).collect())
 }
 
 /// Where the prediction lands on a sweep: for `parameter` with predicted value `predicted`,
 /// the grid value nearest to it (in log distance) and the grid optimum (highest mean `metric`),
-/// their mean metrics, the difference and a two-sided Welch t test of the seeds at the two
-/// points (p = 1 when they coincide). One row.
+/// their mean metrics and the difference; `paired_p`, the two-sided paired t test (by seed) of
+/// the two points, which ignores that the optimum was chosen after looking and is shown only
+/// beside `max_t_p`, the test that accounts for it ([`crate::stats::max_t_sign_flip`]: does
+/// any grid point beat the nearest point, with the maximum's null distribution from sign
+/// flips of whole seeds). Both are 1 when the nearest point is the optimum. One row.
 pub fn prediction_vs_optimum(runs: &DataFrame, parameter: Parameter, predicted: f64, metric: &str) -> Result<DataFrame, StudyError> {
-    let (x, y) = (f64_column(runs, parameter.column())?, f64_column(runs, metric)?);
+    let (x, y, seeds) = (f64_column(runs, parameter.column())?, f64_column(runs, metric)?, f64_column(runs, "seed")?);
     let mut grid = x.clone();
     grid.sort_by(f64::total_cmp);
     grid.dedup();
-    let at = |g: f64| -> Vec<f64> { x.iter().zip(&y).filter(|(xi, _)| **xi == g).map(|(_, yi)| *yi).collect() };
+    let by_seed = |g: f64| -> std::collections::BTreeMap<u64, f64> {
+        (0..x.len()).filter(|&i| x[i] == g && y[i].is_finite()).map(|i| (seeds[i] as u64, y[i])).collect()
+    };
+    let at = |g: f64| -> Vec<f64> { by_seed(g).into_values().collect() };
     let optimum = grid.iter().copied().max_by(|a, b| mean(&at(*a)).total_cmp(&mean(&at(*b)))).ok_or_else(|| crate::table::TableError(format!("no runs in the {} sweep", parameter.name())))?;
     let distance = |g: f64| if predicted > 0.0 && g > 0.0 { (g.ln() - predicted.ln()).abs() } else { (g - predicted).abs() };
     let nearest = grid.iter().copied().min_by(|a, b| distance(*a).total_cmp(&distance(*b))).expect("a non-empty grid");
-    let p = if nearest == optimum { 1.0 } else { welch_t(&at(nearest), &at(optimum), Alternative::TwoSided)?.p_value };
-    let n = at(nearest).len().min(at(optimum).len()) as u64;
+    // Seeds present at every grid point, so that each seed's differences form one vector.
+    let reference = by_seed(nearest);
+    let shared: Vec<u64> = reference.keys().copied().filter(|s| grid.iter().all(|&g| by_seed(g).contains_key(s))).collect();
+    let (paired_p, max_t_p) = if nearest == optimum {
+        (1.0, 1.0)
+    } else {
+        let column = |g: f64| -> Vec<f64> { let m = by_seed(g); shared.iter().map(|s| m[s]).collect() };
+        let paired = paired_t(&column(optimum), &column(nearest), Alternative::TwoSided)?.p_value;
+        let differences: Vec<Vec<f64>> =
+            grid.iter().filter(|&&g| g != nearest).map(|&g| column(g).iter().zip(column(nearest)).map(|(a, b)| a - b).collect()).collect();
+        (paired, max_t_sign_flip(&differences, 0)?.p_value)
+    };
     Ok(fresh(&DataFrame::new_infer_height(vec![
         Column::new("parameter".into(), vec![parameter.name()]),
         Column::new("predicted".into(), vec![predicted]),
@@ -344,26 +501,29 @@ pub fn prediction_vs_optimum(runs: &DataFrame, parameter: Parameter, predicted: 
         Column::new("grid_optimum".into(), vec![optimum]),
         Column::new("metric_at_optimum".into(), vec![mean(&at(optimum))]),
         Column::new("difference".into(), vec![mean(&at(nearest)) - mean(&at(optimum))]),
-        Column::new("welch_p".into(), vec![p]),
-        Column::new("n_per_point".into(), vec![n]),
+        Column::new("paired_p".into(), vec![paired_p]),
+        Column::new("max_t_p".into(), vec![max_t_p]),
+        Column::new("n_seeds".into(), vec![shared.len() as u64]),
     ])?))
 }
 
 /// One sentence from [`ablation_tests`]: which condition sets differ from "none" at `alpha`
 /// after the correction, with the test and n named.
 pub fn ablation_summary(tests: &DataFrame, alpha: f64) -> Result<String, StudyError> {
-    let (sets, adjusted) = (string_column(tests, "group_a")?, f64_column(tests, "p_adjusted")?);
+    let (sets, adjusted, test) = (string_column(tests, "group_a")?, f64_column(tests, "p_adjusted")?, string_column(tests, "test")?);
     let (means, reference, n) = (f64_column(tests, "mean_a")?, f64_column(tests, "mean_b")?, f64_column(tests, "n_a")?);
+    let identical: Vec<&str> = (0..sets.len()).filter(|&i| test[i] == "identical to none").map(|i| sets[i].as_str()).collect();
     let differing: Vec<String> = (0..sets.len())
         .filter(|&i| adjusted[i] < alpha)
         .map(|i| format!("{} ({:.3} vs {:.3}, p_adj = {})", sets[i], means[i], reference[i], crate::plot::format_p(adjusted[i])))
         .collect();
     Ok(format!(
-        "Against \"none\" (mean {:.3}; two-sided Welch t, Holm over {} sets, n = {} seeds each): {}",
+        "Against \"none\" (mean {:.3}; two-sided paired t by seed, Holm over {} arms, n = {} seeds each): {}{}",
         reference.first().copied().unwrap_or(f64::NAN),
-        sets.len(),
+        sets.len() - identical.len(),
         n.first().copied().unwrap_or(0.0) as u64,
-        if differing.is_empty() { "no condition set differs at α = 0.05".to_string() } else { format!("differing at α = {alpha}: {}", differing.join("; ")) }
+        if differing.is_empty() { format!("no arm differs at α = {alpha}") } else { format!("differing at α = {alpha}: {}", differing.join("; ")) },
+        if identical.is_empty() { String::new() } else { format!("; identical to none on every seed (not tested): {}", identical.join(", ")) }
     ))
 }
 
@@ -427,4 +587,45 @@ pub fn predictions_vs_optima(sweeps: &[(Parameter, &DataFrame)], predicted: &Dat
         return Err(StudyError::Table(crate::table::TableError("no sweep has a prediction with a root".into())));
     }
     Ok(fresh(&crate::results::concat(&rows)?))
+}
+
+/// The surrogate each arm of a study trained with, from the runs' `applied_*_l{l}` columns: one
+/// row per value of `group` and layer with the mean γ and the smallest and largest β (and q,
+/// null for shapes without a tail) over its runs, so that a condition's output can be audited
+/// — in particular that no β is an edge of Condition IV's search interval (0.01 or 100).
+pub fn applied_parameters(runs: &DataFrame, group: &str) -> Result<DataFrame, StudyError> {
+    let labels = string_column(runs, group)?;
+    let layers = runs.columns().iter().filter(|c| c.name().starts_with("applied_dampening_l")).count();
+    let (mut label_col, mut layer_col, mut gamma, mut beta_min, mut beta_max, mut q_min, mut q_max, mut count) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for label in crate::table::distinct(&labels) {
+        let rows: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == label).collect();
+        for l in 0..layers {
+            let values = |name: &str| -> Result<Vec<f64>, StudyError> {
+                let column = crate::table::optional_f64_column(runs, &format!("{name}_l{l}"))?;
+                Ok(rows.iter().filter_map(|&i| column[i]).collect())
+            };
+            let (g, b) = (values("applied_dampening")?, values("applied_sharpness")?);
+            let q = if runs.column(&format!("applied_tail_l{l}")).is_ok() { values("applied_tail")? } else { Vec::new() };
+            let extreme = |v: &[f64], max: bool| -> Option<f64> { v.iter().copied().reduce(if max { f64::max } else { f64::min }) };
+            label_col.push(label.clone());
+            layer_col.push(l as u64);
+            gamma.push((!g.is_empty()).then(|| mean(&g)));
+            beta_min.push(extreme(&b, false));
+            beta_max.push(extreme(&b, true));
+            q_min.push(extreme(&q, false));
+            q_max.push(extreme(&q, true));
+            count.push(g.len() as u64);
+        }
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new(group.into(), label_col),
+        Column::new("layer".into(), layer_col),
+        Column::new("gamma_mean".into(), gamma),
+        Column::new("beta_min".into(), beta_min),
+        Column::new("beta_max".into(), beta_max),
+        Column::new("q_min".into(), q_min),
+        Column::new("q_max".into(), q_max),
+        Column::new("runs".into(), count),
+    ])?))
 }

@@ -101,6 +101,14 @@ impl Shape {
         Shape::FastSigmoid,
     ];
 
+    /// The tail fatness q of the q-PseudoSpike; `None` for every other shape.
+    pub fn tail(&self) -> Option<f64> {
+        match self {
+            Shape::PseudoSpike { tail } => Some(*tail),
+            _ => None,
+        }
+    }
+
     /// A short, stable name for tables and figure legends.
     pub fn name(&self) -> &'static str {
         match self {

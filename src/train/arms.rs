@@ -37,7 +37,7 @@ use crate::table::{optional_f64_column, string_column};
 
 /// A label that names an arm in tables and figures: its text (the `label` column) and, for
 /// tables, its parts as columns.
-pub trait ArmLabel: Clone + Display {
+pub trait ArmLabel: Clone + Display + Send + Sync {
     /// The label's parts as table columns (name, value); the `label` column is added beside.
     fn columns(&self) -> Vec<(String, Cell)> {
         Vec::new()
@@ -109,8 +109,24 @@ pub struct RunMetrics {
     pub initial_rates: Vec<f64>,
     /// Each layer's training firing rate in the last epoch.
     pub final_rates: Vec<Option<f64>>,
+    /// Validation perplexity exp(loss) at the best-validation-loss epoch (the paper's metric).
+    pub best_val_perplexity: Option<f64>,
+    /// Each layer's surrogate parameters as the initialisation applied them.
+    pub applied: Vec<AppliedSurrogate>,
     /// Wall-clock seconds of the run.
     pub wall_time_s: f64,
+}
+
+/// The surrogate parameters a layer trained with (absent for escape-noise spikes or runs
+/// recorded without them; `tail` only for the q-PseudoSpike).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct AppliedSurrogate {
+    /// Dampening γ.
+    pub dampening: Option<f64>,
+    /// Sharpness β.
+    pub sharpness: Option<f64>,
+    /// Tail fatness q.
+    pub tail: Option<f64>,
 }
 
 /// A metric of a run, by name in tables.
@@ -130,6 +146,14 @@ pub enum Metric {
     InitialRate(usize),
     /// Layer l's training firing rate in the last epoch.
     FinalRate(usize),
+    /// Validation perplexity at the best-validation-loss epoch.
+    BestValPerplexity,
+    /// Layer l's applied dampening γ.
+    AppliedDampening(usize),
+    /// Layer l's applied sharpness β.
+    AppliedSharpness(usize),
+    /// Layer l's applied tail q.
+    AppliedTail(usize),
 }
 
 impl Metric {
@@ -143,6 +167,10 @@ impl Metric {
             Metric::TestLoss => "test_loss".into(),
             Metric::InitialRate(l) => format!("initial_rate_l{l}"),
             Metric::FinalRate(l) => format!("final_rate_l{l}"),
+            Metric::BestValPerplexity => "best_val_perplexity".into(),
+            Metric::AppliedDampening(l) => format!("applied_dampening_l{l}"),
+            Metric::AppliedSharpness(l) => format!("applied_sharpness_l{l}"),
+            Metric::AppliedTail(l) => format!("applied_tail_l{l}"),
         }
     }
 
@@ -156,6 +184,10 @@ impl Metric {
             Metric::TestLoss => m.test_loss,
             Metric::InitialRate(l) => m.initial_rates.get(l).copied(),
             Metric::FinalRate(l) => m.final_rates.get(l).copied().flatten(),
+            Metric::BestValPerplexity => m.best_val_perplexity,
+            Metric::AppliedDampening(l) => m.applied.get(l).and_then(|a| a.dampening),
+            Metric::AppliedSharpness(l) => m.applied.get(l).and_then(|a| a.sharpness),
+            Metric::AppliedTail(l) => m.applied.get(l).and_then(|a| a.tail),
         }
     }
 }
@@ -201,40 +233,80 @@ impl<L: ArmLabel> ArmSweep<L> {
     /// Runs what `out` does not hold yet, appending each finished run (and its epochs to the
     /// history table beside it) as it finishes; returns what was done.
     pub fn run(&self, out: &Path, options: &RunOptions) -> Result<SweepSummary, TrainError> {
+        self.run_with_workers(out, options, 1)
+    }
+
+    /// [`ArmSweep::run`] with `workers` runs trained at once, each on its own thread (one run
+    /// of the small networks here keeps about one core busy, so on a 2-core machine two workers
+    /// nearly halve a sweep's wall time). Every run is seeded by its configuration alone, so its
+    /// result does not depend on the scheduling; finished runs are written one at a time, in
+    /// the order they finish. When a run fails, the other workers finish the run they are on,
+    /// write it, and stop; the first error is returned.
+    pub fn run_with_workers(&self, out: &Path, options: &RunOptions, workers: usize) -> Result<SweepSummary, TrainError> {
         if self.seeds.is_empty() || self.arms.is_empty() {
             return Err(TrainError::config(if self.arms.is_empty() { "arms" } else { "seeds" }, "at least one"));
         }
-        let done: HashSet<String> = if out.exists() { run_ids(&results::read_parquet(out)?)?.into_iter().collect() } else { HashSet::new() };
-        let mut summary = SweepSummary::default();
-        for point in self.points() {
-            summary.points += 1;
-            if done.contains(&point.run_id) {
-                summary.skipped += 1;
-                continue;
-            }
-            let checkpoint = PathBuf::from(format!("{}.checkpoints", out.display())).join(&point.run_id);
-            let model_file = self.keep_models.then(|| model_path(out, &point.config));
-            let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), model_file, ..options.clone() };
-            let record = train_with(&point.config, &run_options)?;
-            summary.ran += 1;
-            summary.diverged += usize::from(record.status.diverged());
-            let tag = |mut row: Row| {
-                row.push(("label".into(), Cell::Str(point.arm.label.to_string())));
-                row.push(("point".into(), Cell::Str(format!("{};seed={}", point.arm.label, point.seed))));
-                row.push(("point_index".into(), Cell::from(point.index)));
-                row
-            };
-            let history: Vec<Row> = history_rows(&record).into_iter().map(tag).collect();
-            if !history.is_empty() {
-                let path = history_path(out);
-                let new = results::frame(&history)?;
-                let mut all = if path.exists() { results::concat(&[without_run(&results::read_parquet(&path)?, &point.run_id)?, new])? } else { new };
-                results::write_parquet(&mut all, &path)?;
-            }
-            results::append_parquet(out, results::frame(&[tag(run_row(&record))])?)?;
-            let _ = std::fs::remove_dir_all(&checkpoint);
+        if workers == 0 {
+            return Err(TrainError::config("workers", "at least one worker"));
         }
-        Ok(summary)
+        let done: HashSet<String> = if out.exists() { run_ids(&results::read_parquet(out)?)?.into_iter().collect() } else { HashSet::new() };
+        let points = self.points();
+        let mut summary = SweepSummary { points: points.len(), ..SweepSummary::default() };
+        let todo: Vec<ArmPoint<'_, L>> = points.into_iter().filter(|p| !done.contains(&p.run_id)).collect();
+        summary.skipped = summary.points - todo.len();
+        let queue = std::sync::Mutex::new(todo.into_iter());
+        let writer = std::sync::Mutex::new(summary);
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        let work = || -> Result<(), TrainError> {
+            while !failed.load(std::sync::atomic::Ordering::SeqCst) {
+                let Some(point) = queue.lock().expect("the queue lock is never poisoned").next() else { return Ok(()) };
+                let result = self.run_point(&point, out, options, &writer);
+                if result.is_err() {
+                    failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return result;
+                }
+            }
+            Ok(())
+        };
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| work())).collect();
+            let mut first = Ok(());
+            for handle in handles {
+                let result = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                if first.is_ok() {
+                    first = result;
+                }
+            }
+            first
+        })?;
+        Ok(writer.into_inner().expect("the writer lock is never poisoned"))
+    }
+
+    /// Trains one point and, under the `writer` lock, writes its history and runs rows.
+    fn run_point(&self, point: &ArmPoint<'_, L>, out: &Path, options: &RunOptions, writer: &std::sync::Mutex<SweepSummary>) -> Result<(), TrainError> {
+        let checkpoint = PathBuf::from(format!("{}.checkpoints", out.display())).join(&point.run_id);
+        let model_file = self.keep_models.then(|| model_path(out, &point.config));
+        let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), model_file, ..options.clone() };
+        let record = train_with(&point.config, &run_options)?;
+        let tag = |mut row: Row| {
+            row.push(("label".into(), Cell::Str(point.arm.label.to_string())));
+            row.push(("point".into(), Cell::Str(format!("{};seed={}", point.arm.label, point.seed))));
+            row.push(("point_index".into(), Cell::from(point.index)));
+            row
+        };
+        let history: Vec<Row> = history_rows(&record).into_iter().map(tag).collect();
+        let mut summary = writer.lock().expect("the writer lock is never poisoned");
+        if !history.is_empty() {
+            let path = history_path(out);
+            let new = results::frame(&history)?;
+            let mut all = if path.exists() { results::concat(&[without_run(&results::read_parquet(&path)?, &point.run_id)?, new])? } else { new };
+            results::write_parquet(&mut all, &path)?;
+        }
+        results::append_parquet(out, results::frame(&[tag(run_row(&record))])?)?;
+        summary.ran += 1;
+        summary.diverged += usize::from(record.status.diverged());
+        let _ = std::fs::remove_dir_all(&checkpoint);
+        Ok(())
     }
 
     /// The sweep's runs found in the runs table `runs`, in the sweep's order, each with its
@@ -280,12 +352,17 @@ pub fn runs_frame<L: ArmLabel>(runs: &[ArmRun<L>]) -> Result<DataFrame, TrainErr
             let m = &r.metrics;
             row.push(("diverged".into(), Cell::Bool(m.diverged)));
             row.push(("epochs_run".into(), Cell::from(m.epochs_run)));
-            for metric in [Metric::MaxValAccuracy, Metric::BestValAccuracy, Metric::BestValLoss, Metric::TestAccuracy, Metric::TestLoss] {
+            for metric in [Metric::MaxValAccuracy, Metric::BestValAccuracy, Metric::BestValLoss, Metric::BestValPerplexity, Metric::TestAccuracy, Metric::TestLoss] {
                 row.push((metric.column(), Cell::from(metric.of(m))));
             }
             for l in 0..m.initial_rates.len().max(m.final_rates.len()) {
                 row.push((Metric::InitialRate(l).column(), Cell::from(Metric::InitialRate(l).of(m))));
                 row.push((Metric::FinalRate(l).column(), Cell::from(Metric::FinalRate(l).of(m))));
+            }
+            for l in 0..m.applied.len() {
+                for metric in [Metric::AppliedDampening(l), Metric::AppliedSharpness(l), Metric::AppliedTail(l)] {
+                    row.push((metric.column(), Cell::from(metric.of(m))));
+                }
             }
             row.push(("wall_time_s".into(), Cell::from(m.wall_time_s)));
             row
@@ -321,7 +398,9 @@ impl RunsTable {
                 || name.ends_with("_accuracy")
                 || name.ends_with("_loss")
                 || name.starts_with("initial_rate_l")
-                || name.starts_with("final_rate_l");
+                || name.ends_with("_perplexity")
+                || name.starts_with("final_rate_l")
+                || name.starts_with("applied_");
             if numeric {
                 columns.insert(name.clone(), optional_f64_column(df, name).map_err(|e| TrainError::Results(e.to_string()))?);
             }
@@ -346,6 +425,14 @@ impl RunsTable {
             test_accuracy: v("test_accuracy"),
             initial_rates: (0..self.layers).filter_map(|l| v(&format!("initial_rate_l{l}"))).collect(),
             final_rates: (0..self.layers).map(|l| v(&format!("final_rate_l{l}"))).collect(),
+            best_val_perplexity: v("best_val_perplexity"),
+            applied: (0..self.layers)
+                .map(|l| AppliedSurrogate {
+                    dampening: v(&format!("applied_dampening_l{l}")),
+                    sharpness: v(&format!("applied_sharpness_l{l}")),
+                    tail: v(&format!("applied_tail_l{l}")),
+                })
+                .collect(),
             wall_time_s: v("wall_time_s").unwrap_or(f64::NAN),
         })
     }

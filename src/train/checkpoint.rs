@@ -42,6 +42,10 @@ pub struct TrainState {
     pub switch: f64,
     /// Rates before training.
     pub initial_rates: Vec<f64>,
+    /// Each layer's surrogate as the initialisation left it (checkpoints written before this
+    /// field existed load with none recorded).
+    #[serde(default)]
+    pub applied_surrogates: Vec<Option<crate::surrogate::Surrogate>>,
     /// Seconds spent so far.
     pub elapsed_s: f64,
 }

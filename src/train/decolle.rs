@@ -169,6 +169,10 @@ impl Learner for DecolleNet {
         }
         Ok(sums.finish())
     }
+
+    fn surrogates(&self) -> Vec<Option<crate::surrogate::Surrogate>> {
+        vec![self.spike_fn.surrogate().copied(); self.layers.len()]
+    }
 }
 
 /// A DECOLLE network for `config` on data of `train`'s channels and classes, drawn from the

@@ -52,6 +52,10 @@ pub(crate) trait Learner: Module + Sized {
 
     /// Metrics on `data` without autodiff graphs, on the inner `device`.
     fn evaluate(&self, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError>;
+
+    /// Each layer's surrogate as it is now (after any initialiser set it); `None` for a layer
+    /// whose spike has no built-in surrogate (escape noise, a custom function).
+    fn surrogates(&self) -> Vec<Option<crate::surrogate::Surrogate>>;
 }
 
 impl Learner for Network {
@@ -83,5 +87,9 @@ impl Learner for Network {
     fn evaluate(&self, data: &SpikeDataset, config: &TrainConfig, device: &Device) -> Result<EvalMetrics, TrainError> {
         let loss = config.bptt().map_or_else(Default::default, |b| b.loss);
         evaluate(&self.valid(), data, config.run.batch_size.max(256), config.run.eval_samples, loss, device)
+    }
+
+    fn surrogates(&self) -> Vec<Option<crate::surrogate::Surrogate>> {
+        self.layers.iter().map(|l| l.spike_fn().surrogate().copied()).collect()
     }
 }

@@ -70,6 +70,10 @@ pub struct RunRecord {
     /// Per-layer firing rates on the validation part (else the training part) before training,
     /// after any rate targeting.
     pub initial_rates: Vec<f64>,
+    /// Each layer's surrogate as the initialisation applied it (a stability scheme sets γ, β or
+    /// q per layer; otherwise the configured one); `None` for escape-noise spikes.
+    #[serde(default)]
+    pub applied_surrogates: Vec<Option<crate::surrogate::Surrogate>>,
     /// Per-epoch history.
     pub history: Vec<EpochRecord>,
     /// The epoch whose weights were restored for the test (best validation loss).

@@ -28,6 +28,18 @@ fn rate_cells(prefix: &str, rates: Option<&[f64]>, layers: usize, row: &mut Row)
     }
 }
 
+/// The surrogate each layer trained with: `applied_dampening_l{l}`, `applied_sharpness_l{l}` and
+/// `applied_tail_l{l}` (q of the q-PseudoSpike, null for other shapes; all null for escape noise
+/// or a record without them).
+fn applied_cells(surrogates: &[Option<crate::surrogate::Surrogate>], layers: usize, row: &mut Row) {
+    for l in 0..layers {
+        let s = surrogates.get(l).copied().flatten();
+        row.push((format!("applied_dampening_l{l}"), Cell::from(s.map(|s| s.dampening()))));
+        row.push((format!("applied_sharpness_l{l}"), Cell::from(s.map(|s| s.sharpness()))));
+        row.push((format!("applied_tail_l{l}"), Cell::from(s.and_then(|s| s.shape().tail()))));
+    }
+}
+
 /// The runs-table row of a record (module docs).
 pub fn run_row(record: &RunRecord) -> Row {
     let mut row = Row::new();
@@ -48,8 +60,10 @@ pub fn run_row(record: &RunRecord) -> Row {
     let best = record.best_validation();
     row.push(("best_val_loss".into(), Cell::from(best.map(|m| m.loss))));
     row.push(("best_val_accuracy".into(), Cell::from(best.map(|m| m.accuracy))));
+    row.push(("best_val_perplexity".into(), Cell::from(best.map(|m| m.perplexity))));
     row.push(("max_val_accuracy".into(), Cell::from(record.max_validation_accuracy())));
     rate_cells("initial_rate", Some(&record.initial_rates), layers, &mut row);
+    applied_cells(&record.applied_surrogates, layers, &mut row);
     rate_cells("final_rate", record.final_rates(), layers, &mut row);
     rate_cells("test_rate", record.test.as_ref().map(|t| t.rates.as_slice()), layers, &mut row);
     row.push(("wall_time_s".into(), Cell::from(record.wall_time_s)));

@@ -153,6 +153,7 @@ fn run_epochs<L: Learner>(
             since_best: 0,
             switch: 0.0,
             initial_rates: Vec::new(),
+            applied_surrogates: Vec::new(),
             elapsed_s: 0.0,
         },
     };
@@ -163,6 +164,7 @@ fn run_epochs<L: Learner>(
         net = prepare(net, &progress)?;
         let initial = net.evaluate(selection_set(splits), config, base)?;
         state.initial_rates = initial.rates;
+        state.applied_surrogates = net.surrogates();
         best = net.clone();
     }
 
@@ -265,6 +267,7 @@ fn run_epochs<L: Learner>(
         config: config.clone(),
         status,
         initial_rates: state.initial_rates,
+        applied_surrogates: state.applied_surrogates,
         best_epoch: state.best.map(|(_, e)| e),
         history: state.history,
         test,

@@ -12,4 +12,4 @@ pub use diagnostics::{HostLif, LayerDiagnostics, comparison_frame, measure, one_
 mod scheme;
 
 pub use scheme::StabilityScheme;
-pub use predict::{Conditions, LayerPrediction, PredictError, Prediction, Preset, VoltageSource, apply, predict, predict_on_batch, predict_with, recurrent_weights};
+pub use predict::{Conditions, IvPrediction, LayerPrediction, MIN_ROOT_FRACTION, RecurrentDraw, predict_drawing, PredictError, Prediction, Preset, VoltageSource, apply, predict, predict_on_batch, predict_with, recurrent_weights};

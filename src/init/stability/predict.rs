@@ -8,8 +8,16 @@
 //! μ_rec  Condition I;   σ²_rec  Condition II
 //! W_rec  uniform with mean μ_rec and variance σ²_rec: U[μ − √(3σ²), μ + √(3σ²)], diagonal masked
 //! γ      Condition III on (W_rec, W_in), γ_in = 0; the layer's γ is the mean over neurons
-//! β / q  Condition IV with that γ, for shapes with a sharpness (β) or the q-PseudoSpike (q)
+//! β / q  Condition IV with that γ, for shapes with a sharpness (β) or the q-PseudoSpike (q):
+//!        the mean over the neurons whose equation has a root, when at least
+//!        [`MIN_ROOT_FRACTION`] of them have one; otherwise no prediction, and the configured
+//!        β or q is kept
 //! ```
+//!
+//! Condition IV is never answered with the edge of its search interval: on the paper's default
+//! initialisation the mean-square Jacobian equation has no root at all (Σ_k J²_jk stays far
+//! below 1 for every β), and the minimiser of |residual| would be the interval's lower edge, a
+//! flat, straight-through surrogate that no condition asked for.
 //!
 //! Condition IV averages σ′² over a voltage distribution: [`predict`] uses the paper's (uniform
 //! on each neuron's extreme range), [`predict_on_batch`] the voltages the network initialised
@@ -71,13 +79,38 @@ pub struct LayerPrediction {
     pub dampening: f64,
     /// Spread of the per-neuron γ_j: (min, max).
     pub dampening_range: (f64, f64),
-    /// Condition IV: mean over neurons of β, and the fraction of neurons with an exact root
-    /// (`None` when Condition IV is off or the shape is the q-PseudoSpike).
-    pub sharpness: Option<(f64, f64)>,
-    /// Condition IV for the q-PseudoSpike: mean over neurons of q and the fraction with a root.
-    pub tail: Option<(f64, f64)>,
-    /// The surrogate this layer should use.
+    /// Condition IV's sharpness β (`None` when Condition IV is off or the shape is the
+    /// q-PseudoSpike).
+    pub sharpness: Option<IvPrediction>,
+    /// Condition IV's tail fatness q of the q-PseudoSpike.
+    pub tail: Option<IvPrediction>,
+    /// The surrogate this layer should use: the predicted γ, β or q where there is a
+    /// prediction, the configured value otherwise.
     pub surrogate: Surrogate,
+}
+
+/// The share of a layer's neurons whose Condition IV has a root below which the layer gets no
+/// prediction.
+pub const MIN_ROOT_FRACTION: f64 = 0.5;
+
+/// What Condition IV says about one layer's β or q.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IvPrediction {
+    /// The mean over the neurons with a root, when at least [`MIN_ROOT_FRACTION`] of them have
+    /// one; `None` (no prediction) otherwise.
+    pub value: Option<f64>,
+    /// The share of neurons whose equation has a root in the search interval.
+    pub root_fraction: f64,
+}
+
+impl IvPrediction {
+    /// The prediction from the per-neuron solutions: only exact roots count.
+    pub fn from_solutions(solutions: &[Solution]) -> Self {
+        let roots: Vec<f64> = solutions.iter().filter(|s| s.exact).map(|s| s.value).collect();
+        let root_fraction = roots.len() as f64 / solutions.len().max(1) as f64;
+        let value = (!roots.is_empty() && root_fraction >= MIN_ROOT_FRACTION).then(|| roots.iter().sum::<f64>() / roots.len() as f64);
+        IvPrediction { value, root_fraction }
+    }
 }
 
 /// Where Condition IV's voltage distribution came from.
@@ -171,23 +204,27 @@ impl std::str::FromStr for Conditions {
     }
 }
 
+/// Conditions I–III of one layer.
+struct RecurrentInit {
+    w_in: Matrix,
+    w_rec: Matrix,
+    mean: f64,
+    variance: Solution,
+    gammas: Vec<f64>,
+    input: InputMoments,
+}
+
 /// Predictions for every layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     /// The conditions that set it.
     pub conditions: Conditions,
+    /// Whether W_rec was redrawn through the stability path ([`apply`] writes it).
+    pub redrawn: bool,
     /// Bottom first.
     pub layers: Vec<LayerPrediction>,
     /// The voltage distribution of Condition IV.
     pub voltages: VoltageSource,
-}
-
-fn mean_and_exact(solutions: &[Solution]) -> (f64, f64) {
-    let n = solutions.len().max(1) as f64;
-    (
-        solutions.iter().map(|s| s.value).sum::<f64>() / n,
-        solutions.iter().filter(|s| s.exact).count() as f64 / n,
-    )
 }
 
 /// A host copy of a `[rows, cols]` weight tensor.
@@ -220,17 +257,34 @@ pub fn predict_on_batch(config: &NetworkConfig, input: InputMoments, x: Tensor<3
 /// averages over the voltages measured on that batch, else over the paper's voltage model. The
 /// network is drawn on `device`.
 pub fn predict_with(config: &NetworkConfig, input: InputMoments, conditions: Conditions, x: Option<Tensor<3>>, device: &Device) -> Result<Prediction, PredictError> {
-    let configured_surrogate = config.surrogate().ok_or(PredictError::Model("escape-noise spikes"))?;
-
-/// Conditions I–III of one layer.
-struct RecurrentInit {
-    w_in: Matrix,
-    w_rec: Matrix,
-    mean: f64,
-    variance: Solution,
-    gammas: Vec<f64>,
-    input: InputMoments,
+    predict_drawing(config, input, conditions, RecurrentDraw::WhenConditioned, x, device)
 }
+
+/// When the stability path draws W_rec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecurrentDraw {
+    /// When Condition I or II sets its mean or variance (the paper's ablation); otherwise the
+    /// network keeps the W_rec its initialiser drew.
+    #[default]
+    WhenConditioned,
+    /// Always: with no condition on, uniform with the configured W_rec's own mean and
+    /// variance. The ablation's A/A control — "none" drawn through the same code path as the
+    /// conditioned arms, so that a difference from "none" can be told from the redraw itself.
+    Always,
+}
+
+/// As [`predict_with`], choosing when W_rec is redrawn ([`RecurrentDraw`]).
+pub fn predict_drawing(
+    config: &NetworkConfig,
+    input: InputMoments,
+    conditions: Conditions,
+    draw: RecurrentDraw,
+    x: Option<Tensor<3>>,
+    device: &Device,
+) -> Result<Prediction, PredictError> {
+    let redraw = conditions.sets_recurrent_weights() || draw == RecurrentDraw::Always;
+    let configured_surrogate = config.surrogate().ok_or(PredictError::Model("escape-noise spikes"))?;
 
     let dynamics = dynamics_of(config)?;
     let net = config.init(device)?;
@@ -248,7 +302,7 @@ struct RecurrentInit {
         } else {
             Solution { value: configured_var, exact: true, residual: 0.0 }
         };
-        let w_rec = if conditions.sets_recurrent_weights() { recurrent_weights(n, mean, variance.value, config.seed, l) } else { configured };
+        let w_rec = if redraw { recurrent_weights(n, mean, variance.value, config.seed, l) } else { configured };
         let gammas = if conditions.iii {
             condition_iii_dampening(&w_rec, &w_in, dynamics.alpha, reset_threshold(dynamics.reset, dynamics.threshold), 0.0)
         } else {
@@ -293,18 +347,18 @@ struct RecurrentInit {
             Some(m) => VoltageModel::Measured(&m[l]),
             None => VoltageModel::ExtremeRange,
         };
-        let solve = |target| mean_and_exact(&condition_iv(&base, target, &init.w_rec, &init.w_in, dynamics, voltages));
+        let solve = |target| IvPrediction::from_solutions(&condition_iv(&base, target, &init.w_rec, &init.w_in, dynamics, voltages));
         let (sharpness, tail, surrogate) = match shape {
             _ if !conditions.iv => (None, None, base),
-            Shape::PseudoSpike { .. } => {
-                let (q, frac) = solve(ConditionIvTarget::Tail);
-                let s = Surrogate::new(Shape::PseudoSpike { tail: q }, base.dampening(), base.sharpness())?;
-                (None, Some((q, frac)), s)
+            Shape::PseudoSpike { tail: configured_q } => {
+                let q = solve(ConditionIvTarget::Tail);
+                let s = Surrogate::new(Shape::PseudoSpike { tail: q.value.unwrap_or(configured_q) }, base.dampening(), base.sharpness())?;
+                (None, Some(q), s)
             }
             _ => {
-                let (beta, frac) = solve(ConditionIvTarget::Sharpness);
-                let s = Surrogate::new(shape, base.dampening(), beta)?;
-                (Some((beta, frac)), None, s)
+                let beta = solve(ConditionIvTarget::Sharpness);
+                let s = Surrogate::new(shape, base.dampening(), beta.value.unwrap_or(base.sharpness()))?;
+                (Some(beta), None, s)
             }
         };
         layers.push(LayerPrediction {
@@ -325,7 +379,7 @@ struct RecurrentInit {
         Some(m) => VoltageSource::Measured { samples: m.first().map_or(0, Vec::len) },
         None => VoltageSource::ExtremeRange,
     };
-    Ok(Prediction { conditions, layers, voltages })
+    Ok(Prediction { conditions, redrawn: redraw, layers, voltages })
 }
 
 /// Reset, decay and threshold of the configured neuron (LIF, or ALIF's LIF membrane).
@@ -360,7 +414,7 @@ pub fn recurrent_weights(n: usize, mean: f64, variance: f64, seed: u64, layer: u
 /// `set_surrogates`, each layer's surrogate (Conditions III–IV, or the configured one).
 pub fn apply(mut net: Network, prediction: &Prediction, seed: u64, set_surrogates: bool) -> Network {
     for (layer, p) in net.layers.iter_mut().zip(&prediction.layers) {
-        if prediction.conditions.sets_recurrent_weights() {
+        if prediction.redrawn {
             let device = layer.recurrent_weights().val().device();
             layer.replace_recurrent_weights(recurrent_weights(p.n, p.w_rec_mean, p.w_rec_var.value, seed, p.layer).tensor(&device));
         }

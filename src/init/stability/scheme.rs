@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Conditions, apply, predict_with};
+use super::{Conditions, RecurrentDraw, apply, predict_drawing};
 use crate::init::{InitContext, InitError, Initialiser};
 use crate::network::{Network, NetworkConfig};
 use crate::validate::{ConfigError, Validate};
@@ -20,11 +20,19 @@ pub struct StabilityScheme {
     pub measured_voltages: bool,
     /// Training samples of the measuring batch.
     pub measure_samples: usize,
+    /// When W_rec is drawn through the stability path (`always` for the ablation's A/A
+    /// control); left out of files and run identifiers at its default.
+    #[serde(skip_serializing_if = "is_default_draw")]
+    pub recurrent_draw: RecurrentDraw,
+}
+
+fn is_default_draw(draw: &RecurrentDraw) -> bool {
+    *draw == RecurrentDraw::default()
 }
 
 impl Default for StabilityScheme {
     fn default() -> Self {
-        StabilityScheme { conditions: Conditions::ALL, measured_voltages: false, measure_samples: 16 }
+        StabilityScheme { conditions: Conditions::ALL, measured_voltages: false, measure_samples: 16, recurrent_draw: RecurrentDraw::WhenConditioned }
     }
 }
 
@@ -38,7 +46,7 @@ impl Initialiser<Network> for StabilityScheme {
         } else {
             None
         };
-        let prediction = predict_with(context.config, input, self.conditions, batch, context.device)?;
+        let prediction = predict_drawing(context.config, input, self.conditions, self.recurrent_draw, batch, context.device)?;
         Ok(apply(net, &prediction, context.config.seed, true))
     }
 }

@@ -1,0 +1,163 @@
+//! The training protocol of Herranz-Celotti & Rouat's official code (stable_spike.md §3.1,
+//! §6.1–6.2), as one preset the studies build on.
+//!
+//! The neuron (`maLIF` / `maLSNN`, per step, state 0 at t = 0):
+//!
+//! ```text
+//! I_t = x_t W_in + z_{t−1} (M ⊙ W_rec)                     no bias, no self-connections
+//! v_t = α ⊙ v_{t−1} + I_t − sg(ϑ ⊙ z_{t−1})                 reset by subtraction, detached
+//! v_t = α ⊙ v_{t−1} ⊙ (1 − sg(z_{t−1})) + I_t              multreset2 (Fig. 3, tails, PTB)
+//! z_t = H(v_t − ϑ_t),  ϑ_t = ϑ (LIF)  or  ϑ + β_a a_t (ALIF, a_t = ρ a_{t−1} + (1 − ρ) z_{t−1})
+//! α = exp(−1/τ),  τ, ϑ ~ TruncatedNormal(p, 3p/7) per neuron, trainable:  τ₀ = 0.1, ϑ₀ = 0.01
+//! ALIF: τ_a ~ TN(T/2, 3T/14), β_a ~ TN(1.8, 0.77), trainable, T the sequence length
+//! ```
+//!
+//! where sg(·) stops the gradient: the official code's `if 'nogradreset':` test is always true,
+//! so every paper run detached the reset. With τ₀ = 0.1 the decay is α ≈ e^{−10} ≈ 4.5·10⁻⁵, a
+//! memoryless threshold unit; this is the setting that reproduces the paper's γ* = 0.204.
+//! W_in and W_rec are Glorot-uniform; the readout is a dense layer on the last layer's spikes
+//! at every step, trained with the cross-entropy of the label repeated over time, accuracy from
+//! the time-averaged logits. AdamW with gradient clipping at norm 1, constant learning rate
+//! (3.16·10⁻⁴ by default, the paper's Fig. 2 grid 10⁻⁵ … 10⁻²), batch 256, weight decay 0 on
+//! sl-MNIST and 0.01 on SHD; the best-validation-loss weights are restored for the test.
+//!
+//! sl-MNIST is encoded with the official scramble (the one-hot `[784, 100]` array reshaped, not
+//! transposed, to `[100, 784]`; [`crate::data::slmnist`]), 100 steps, the last 20 % of the
+//! training file held out for validation.
+//!
+//! Deliberate differences from the official code, each for a stated reason:
+//! - no dropout on the layers' inputs (the paper: 0.3) and no time repetition (the paper
+//!   repeats each step twice, 200 steps for sl-MNIST): neither is implemented in sglab's
+//!   network yet, so runs of this preset train without them;
+//! - the optimiser is AdamW (the official code from Nov 2022; the 2022 paper runs used
+//!   AdaBelief with SWA whose averaged weights were never assigned back);
+//! - batches are drawn without replacement, an epoch is one pass over the training part (the
+//!   official generator samples with replacement);
+//! - the embedded sl-MNIST holds 8,000 training digits (6,400 train, 1,600 validation) and 2,000
+//!   test digits, against the paper's 48,000 / 12,000 / 10,000; `task.dir` takes the full MNIST.
+
+use crate::data::slmnist::SlMnistConfig;
+use crate::dynamics::Reset;
+use crate::neuron::{AlifConfig, LifConfig, NeuronConfig};
+use crate::surrogate::Surrogate;
+
+use super::{OptimizerConfig, OptimizerKind, SpikeConfig, TaskConfig, TrainConfig};
+
+/// The paper's membrane time constant τ₀ in steps (α = e^{−1/τ} ≈ e^{−10}).
+pub const TAU: f64 = 0.1;
+/// The paper's threshold ϑ₀.
+pub const THRESHOLD: f64 = 0.01;
+/// Relative std of the per-neuron truncated normal draws of τ, ϑ, τ_a and β_a.
+pub const SPREAD: f64 = 3.0 / 7.0;
+/// The paper's adaptation strength β_a.
+pub const BETA_ADAPTATION: f64 = 1.8;
+/// The paper's default learning rate.
+pub const LEARNING_RATE: f64 = 3.16e-4;
+/// The paper's learning-rate grid (Fig. 2).
+pub const LEARNING_RATES: [f64; 7] = [1e-5, 3.16e-5, 1e-4, 3.16e-4, 1e-3, 3.16e-3, 1e-2];
+/// The paper's batch size.
+pub const BATCH_SIZE: usize = 256;
+/// sl-MNIST's sequence length.
+pub const SLMNIST_STEPS: usize = 100;
+
+/// The paper's neuron models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperNeuron {
+    /// `maLIF`.
+    Lif,
+    /// `maLSNN` (adaptive threshold).
+    Alif,
+}
+
+impl PaperNeuron {
+    /// Short name for tables ("lif", "alif").
+    pub fn name(self) -> &'static str {
+        match self {
+            PaperNeuron::Lif => "lif",
+            PaperNeuron::Alif => "alif",
+        }
+    }
+}
+
+/// The paper's LIF layer with `reset` (module docs).
+pub fn lif(reset: Reset) -> LifConfig {
+    LifConfig::new()
+        .with_reset(reset)
+        .with_tau(TAU)
+        .with_tau_spread(SPREAD)
+        .with_learn_tau(true)
+        .with_threshold(THRESHOLD)
+        .with_threshold_spread(SPREAD)
+        .with_learn_threshold(true)
+        .with_bias(false)
+        .with_detach_reset(true)
+}
+
+/// The paper's neuron for sequences of `steps` steps (τ_a = steps/2 for ALIF).
+pub fn neuron(model: PaperNeuron, reset: Reset, steps: usize) -> NeuronConfig {
+    match model {
+        PaperNeuron::Lif => NeuronConfig::Lif(lif(reset)),
+        PaperNeuron::Alif => NeuronConfig::Alif(
+            AlifConfig::new()
+                .with_lif(lif(reset))
+                .with_tau_adaptation(steps as f64 / 2.0)
+                .with_beta_adaptation(BETA_ADAPTATION)
+                .with_adaptation_spread(SPREAD)
+                .with_learn_adaptation(true),
+        ),
+    }
+}
+
+/// sl-MNIST as the official code encodes it: 100 steps, scrambled, 20 % validation.
+pub fn slmnist() -> SlMnistConfig {
+    SlMnistConfig { steps: SLMNIST_STEPS, official_scramble: true, ..SlMnistConfig::default() }
+}
+
+/// AdamW at `lr` with clipping at norm 1 and the task's weight decay (0.01 for SHD, else 0).
+pub fn optimizer(task: &TaskConfig, lr: f64) -> OptimizerConfig {
+    let weight_decay = if matches!(task, TaskConfig::Shd(_)) { 0.01 } else { 0.0 };
+    OptimizerConfig { kind: OptimizerKind::AdamW, lr, weight_decay, clip_norm: Some(1.0), ..OptimizerConfig::default() }
+}
+
+/// A run of the protocol: `task`, layers of `widths` of the paper's `model` neuron with the
+/// subtractive reset, `surrogate`, AdamW at `lr`, batch 256, `epochs` epochs. Callers change
+/// the reset, batch or stopping rule on the returned configuration.
+pub fn train_config(task: TaskConfig, widths: Vec<usize>, model: PaperNeuron, surrogate: Surrogate, lr: f64, epochs: usize) -> TrainConfig {
+    let steps = task_steps(&task);
+    let mut config = TrainConfig::new(task, epochs);
+    config.run.batch_size = BATCH_SIZE;
+    config.model.hidden_sizes = widths;
+    config.model.neuron = neuron(model, Reset::Subtract, steps);
+    config.model.spike = SpikeConfig::surrogate(surrogate);
+    config.optimizer = optimizer(&config.task, lr);
+    config
+}
+
+/// The sequence length of a task's samples.
+fn task_steps(task: &TaskConfig) -> usize {
+    match task {
+        TaskConfig::Randman(r) => r.steps,
+        TaskConfig::Slmnist(s) => s.steps,
+        TaskConfig::Shd(s) => s.steps(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preset_is_the_official_neuron() {
+        let NeuronConfig::Alif(alif) = neuron(PaperNeuron::Alif, Reset::MultReset2, 100) else { panic!("ALIF expected") };
+        assert_eq!(alif.tau_adaptation, 50.0);
+        let l = &alif.lif;
+        assert_eq!((l.tau, l.threshold, l.reset), (0.1, 0.01, Reset::MultReset2));
+        assert!(l.detach_reset && l.learn_tau && l.learn_threshold && !l.bias);
+        assert!((l.tau_spread - 3.0 / 7.0).abs() < 1e-15);
+        // α = e^{−1/τ₀} ≈ 4.54e-5: no leak memory.
+        assert!(((-1.0 / TAU).exp() - 4.539_992_976_248_485e-5).abs() < 1e-18);
+        let config = train_config(TaskConfig::Slmnist(slmnist()), vec![128, 128], PaperNeuron::Lif, Surrogate::default(), LEARNING_RATE, 10);
+        assert!(matches!(&config.task, TaskConfig::Slmnist(s) if s.official_scramble && s.steps == 100));
+        assert_eq!((config.optimizer.kind, config.optimizer.clip_norm, config.run.batch_size), (OptimizerKind::AdamW, Some(1.0), 256));
+    }
+}

@@ -2,15 +2,16 @@
 # Executes the study notebooks in order with the sglab-rust kernel, exports each to HTML and
 # checks that the pages draw offline; figures land in figures/ (the notebooks write them).
 #
-#   bash scripts/run_notebooks.sh [--scale quick|paper] [--out DIR] [NOTEBOOK.ipynb ...]
+#   bash scripts/run_notebooks.sh [--scale quick|plateau|paper] [--out DIR] [NOTEBOOK.ipynb ...]
 #
-# Defaults: quick scale (minutes, embedded data), output under out/notebooks/ (executed
+# Defaults: each notebook's own scale (the plateau-scale tables where a notebook's claim needs
+# them and they are committed, quick otherwise; --scale sets SGLAB_SCALE for all), output under out/notebooks/ (executed
 # notebooks in executed/, pages in html/), every notebooks/NN_*.ipynb. Stops at the first
 # notebook with a failing cell and names the cell. Sets itself up first
 # (scripts/setup_notebooks.sh: evcxr, Jupyter, the kernel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scale=quick
+scale=
 out=out/notebooks
 notebooks=()
 while (($#)); do
@@ -21,15 +22,19 @@ while (($#)); do
         *) notebooks+=("$1"); shift ;;
     esac
 done
-if [[ "$scale" != quick && "$scale" != paper ]]; then
-    echo "--scale must be quick or paper, got $scale" >&2
+if [[ -n "$scale" && "$scale" != quick && "$scale" != plateau && "$scale" != paper ]]; then
+    echo "--scale must be quick, plateau or paper, got $scale" >&2
     exit 2
 fi
 if ((${#notebooks[@]} == 0)); then
     mapfile -t notebooks < <(ls notebooks/[0-9][0-9]_*.ipynb | sort)
 fi
 bin="$(bash scripts/setup_notebooks.sh | tail -n 1)"
-export SGLAB_SCALE="$scale"
+if [[ -n "$scale" ]]; then
+    export SGLAB_SCALE="$scale"
+else
+    unset SGLAB_SCALE
+fi
 mkdir -p "$out/executed" "$out/html" figures
 for nb in "${notebooks[@]}"; do
     name="$(basename "$nb" .ipynb)"

@@ -281,3 +281,26 @@ fn splits_are_ordered_and_shuffles_are_seeded() {
     labels.sort();
     assert_eq!(labels, vec![0, 0, 1, 1, 1]);
 }
+
+/// Repeating every step twice: a spike at step t appears at 2t and 2t + 1, the sequence is twice
+/// as long, labels and spike order are kept, and the mean input per (step, channel) — the μ_x
+/// of Condition II — is unchanged (twice the spikes over twice the steps); sl-MNIST loads with
+/// it from its configuration, and 0 is refused naming the field.
+#[test]
+fn time_repetition_repeats_each_step_and_keeps_the_input_mean() {
+    let events = vec![Event { step: 0, channel: 1 }, Event { step: 2, channel: 0 }];
+    let data = SpikeDataset::new(2, 3, 2, vec![(events, 1)]).unwrap();
+    let twice = data.repeat_time(2).unwrap();
+    assert_eq!((twice.steps(), twice.channels(), twice.labels()), (6, 2, &[1usize][..]));
+    let steps: Vec<(u32, u32)> = twice.events(0).iter().map(|e| (e.step, e.channel)).collect();
+    assert_eq!(steps, [(0, 1), (1, 1), (4, 0), (5, 0)]);
+    assert!((twice.statistics().unwrap().mean - data.statistics().unwrap().mean).abs() < 1e-15);
+    assert!(data.repeat_time(0).is_err());
+    let config = SlMnistConfig { validation_fraction: 0.0, steps: 50, time_repeat: 2, ..Default::default() };
+    let splits = slmnist::load(&config).unwrap();
+    assert_eq!(splits.train.steps(), 100);
+    let once = slmnist::load(&SlMnistConfig { time_repeat: 1, ..config.clone() }).unwrap();
+    assert_eq!(splits.train.events(7).len(), 2 * once.train.events(7).len());
+    let err = slmnist::load(&SlMnistConfig { time_repeat: 0, ..config }).unwrap_err().to_string();
+    assert!(err.contains("time_repeat"), "{err}");
+}

@@ -56,6 +56,28 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
     assert!(checked.iter().all(|(_, _, absent)| *absent == 0), "{checked:?}");
 }
 
+/// Every committed row of study 02 records the surrogate each layer trained with, and no β is
+/// an edge of Condition IV's search interval (0.01 or 100): where IV has no root the configured
+/// β is kept.
+#[test]
+fn committed_study_02_rows_record_applied_parameters_never_at_the_search_edge() {
+    use sglab::studies::results_path;
+    let tables = ["02_stability_ablation", "02_stability_dampening", "02_stability_sharpness", "02_stability_tail"]
+        .into_iter()
+        .map(|name| (name, Scale::Quick));
+    for (name, scale) in tables {
+        let path = results_path(name, scale);
+        let table = sglab::results::read_parquet(&path).unwrap();
+        for layer in 0..2 {
+            for column in [format!("applied_dampening_l{layer}"), format!("applied_sharpness_l{layer}")] {
+                let values = sglab::table::optional_f64_column(&table, &column).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert!(values.iter().all(Option::is_some), "{}: {column} has a null", path.display());
+                assert!(values.iter().flatten().all(|b| *b != 0.01 && *b != 100.0), "{}: {column} at a search edge", path.display());
+            }
+        }
+    }
+}
+
 /// Three shapes at one learning rate on three seeds, shape "a" best and "c" worst on every seed:
 /// mean ranks 1, 2, 3, and Friedman's χ² = 12/(nk(k+1)) Σ R_j² − 3n(k+1) = 6 with rank sums
 /// 3, 6, 9 (n = 3 seeds, k = 3 shapes), p = e^{−3} (χ² with 2 df); a second learning rate with

@@ -60,6 +60,16 @@ pub struct Splits {
     pub test: SpikeDataset,
 }
 
+impl Splits {
+    /// Every part with its time steps repeated `k` times ([`SpikeDataset::repeat_time`]).
+    pub fn repeat_time(self, k: usize) -> Result<Splits, DataError> {
+        if k == 1 {
+            return Ok(self);
+        }
+        Ok(Splits { train: self.train.repeat_time(k)?, validation: self.validation.repeat_time(k)?, test: self.test.repeat_time(k)? })
+    }
+}
+
 impl SpikeDataset {
     /// Builds a dataset from `(events, label)` samples, checking every event and label against
     /// the sizes. Events need not be sorted; repeated events at one (step, channel) add up.
@@ -175,6 +185,26 @@ impl SpikeDataset {
             out.events.extend_from_slice(self.events(i));
             out.offsets.push(out.events.len());
             out.labels.push(self.labels[i]);
+        }
+        Ok(out)
+    }
+
+    /// Every time step repeated `k` times (the official code's `timerepeat:k`): a spike at step
+    /// t becomes spikes at steps k·t, …, k·t + k − 1, and the sequence is k times as long; the
+    /// labels, which every step carries, are unchanged. k = 1 is the identity; k = 0 is an
+    /// error.
+    pub fn repeat_time(&self, k: usize) -> Result<SpikeDataset, DataError> {
+        if k == 0 {
+            return Err(DataError::parameter("time_repeat", "at least 1 (1 keeps the sequence as it is), got 0"));
+        }
+        let mut out = SpikeDataset { steps: self.steps * k, offsets: vec![0], events: Vec::with_capacity(self.events.len() * k), labels: self.labels.clone(), ..*self };
+        for i in 0..self.len() {
+            for e in self.events(i) {
+                for r in 0..k {
+                    out.events.push(Event { step: e.step * k as u32 + r as u32, channel: e.channel });
+                }
+            }
+            out.offsets.push(out.events.len());
         }
         Ok(out)
     }

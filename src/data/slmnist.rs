@@ -49,11 +49,19 @@ pub struct SlMnistConfig {
     pub validation_fraction: f64,
     /// Reproduce the official code's reshape of `[784, steps]` into `[steps, 784]` (module docs).
     pub official_scramble: bool,
+    /// Repeat every time step this many times (the official code's `timerepeat`; the paper: 2,
+    /// so 200 steps); left out of files and run identifiers at 1.
+    #[serde(skip_serializing_if = "is_one")]
+    pub time_repeat: usize,
+}
+
+fn is_one(k: &usize) -> bool {
+    *k == 1
 }
 
 impl Default for SlMnistConfig {
     fn default() -> Self {
-        SlMnistConfig { dir: None, steps: 100, validation_fraction: 0.2, official_scramble: false }
+        SlMnistConfig { dir: None, steps: 100, validation_fraction: 0.2, official_scramble: false, time_repeat: 1 }
     }
 }
 
@@ -62,6 +70,9 @@ impl SlMnistConfig {
     pub fn validate(&self) -> Result<(), DataError> {
         if self.steps < 2 {
             return Err(DataError::parameter("steps", format!("at least 2 latency slots, got {}", self.steps)));
+        }
+        if self.time_repeat == 0 {
+            return Err(DataError::parameter("time_repeat", "at least 1 (1 keeps the sequence as it is), got 0"));
         }
         DataError::check_fraction("validation_fraction", self.validation_fraction)
     }
@@ -109,7 +120,7 @@ pub fn load(config: &SlMnistConfig) -> Result<Splits, DataError> {
     let train = load_part(dir, "train", config)?;
     let test = load_part(dir, "t10k", config)?;
     let (train, validation) = train.split_validation(config.validation_fraction)?;
-    Ok(Splits { train, validation, test })
+    Splits { train, validation, test }.repeat_time(config.time_repeat)
 }
 
 /// MNIST images and labels of one part (`train` or `t10k`): images `[n, 784]` bytes and labels.

@@ -12,8 +12,12 @@
 //! z_t = H(v_t − ϑ)                                    with a surrogate gradient (crate::spike)
 //! ```
 //!
-//! with the per-neuron decay α = exp(−1/τ) (τ in time steps) and threshold ϑ, both vectors that
-//! are learnable or fixed. State starts at v_0 = z_0 = 0. With `detach_reset` the reset term
+//! with the per-neuron decay α = exp(−1/max(τ, τ_min)) (τ in time steps, τ_min = [`MIN_TAU`])
+//! and threshold ϑ, both vectors that are learnable or fixed. The floor matters only for a
+//! learnable τ near 0: Adam moves every parameter by about one learning rate per update whatever
+//! its gradient, so the paper's τ₀ = 0.1 can cross 0 within a few dozen updates, where
+//! exp(−1/τ) overflows and the run dies (the official code has no floor); below τ_min the decay
+//! is e^{−100} ≈ 0, the memoryless neuron τ ≈ 0 already is. State starts at v_0 = z_0 = 0. With `detach_reset` the reset term
 //! (ϑ ⊙ z_{t−1}, or the factor 1 − z_{t−1}) carries no gradient, as in the paper's official code;
 //! by default it does.
 
@@ -28,6 +32,9 @@ use crate::rng::rng;
 use crate::spike::{Forward, SpikeFn};
 use crate::validate::{ConfigError, Validate, at_least_one, positive};
 use crate::weights::WeightInit;
+
+/// The smallest τ the decay is computed from (module docs).
+pub const MIN_TAU: f64 = 0.01;
 
 /// Settings of a LIF layer (sizes and surrogate are given to [`LifConfig::init`]).
 #[derive(Config, Debug, PartialEq)]
@@ -204,13 +211,14 @@ impl Lif {
         }
     }
 
-    /// The per-sequence coefficients: α = exp(−1/τ), ϑ, the masked W_rec and b as `[1, n]` rows.
+    /// The per-sequence coefficients: α = exp(−1/max(τ, τ_min)), ϑ, the masked W_rec and b as
+    /// `[1, n]` rows.
     pub fn cell(&self) -> LifCell {
         LifCell {
             w_in: self.w_in.val(),
             w_rec: self.masked_recurrent(),
             bias: self.bias.as_ref().map(|b| b.val().unsqueeze_dim(0)),
-            alpha: self.tau.val().recip().neg().exp().unsqueeze_dim(0),
+            alpha: self.tau.val().clamp_min(MIN_TAU).recip().neg().exp().unsqueeze_dim(0),
             threshold: self.threshold.val().unsqueeze_dim(0),
             reset: self.reset,
             detach_reset: self.detach_reset,

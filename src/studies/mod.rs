@@ -2,7 +2,8 @@
 //! papers' sizes), where results and figures go, and each study's grid and analysis, so that
 //! notebook cells stay thin calls into compiled code.
 //!
-//! Environment: `SGLAB_SCALE` = `quick` (default) or `paper`; `SGLAB_BACKEND` names the device of
+//! Environment: `SGLAB_SCALE` = `quick` (default), `plateau` or `paper`; `SGLAB_WORKERS` runs
+//! trained at once; `SGLAB_BACKEND` names the device of
 //! the analyses outside training (default `flex`); `SGLAB_RECOMPUTE=1` reruns
 //! cached sweeps; `SGLAB_RESULTS` and `SGLAB_FIGURES` override the result and figure folders
 //! (default `data/results/` and `figures/` in the crate's directory).
@@ -27,6 +28,95 @@ use crate::table::{fresh, string_column};
 use crate::train::arms::{ArmLabel, ArmRun, ArmSweep};
 use crate::train::sweep::history_path;
 use crate::train::{ProgressMode, RunOptions, TaskConfig, TrainError};
+
+/// How far the runs of `sweep` (finished in the table at `path`, its history beside it) were
+/// trained, per arm: `label`, `runs`, `at_plateau` (runs meeting [`crate::train::plateau`]'s
+/// rule), `diverged`, `median_epochs`, `median_best_epoch` (0-based), `mean_test_accuracy`.
+pub fn regime<L: ArmLabel>(sweep: &ArmSweep<L>, path: &std::path::Path) -> Result<DataFrame, StudyError> {
+    let runs = sweep.results(&results::read_parquet(path)?)?;
+    let history = sweep.history(&results::read_parquet(&history_path(path))?)?;
+    let (ids, accuracy) = (string_column(&history, "run_id")?, crate::table::optional_f64_column(&history, "val_accuracy")?);
+    let epochs_of = |run_id: &str| -> Vec<f64> { (0..ids.len()).filter(|&i| ids[i] == run_id).filter_map(|i| accuracy[i]).collect() };
+    let configured: std::collections::HashMap<String, usize> = sweep.points().into_iter().map(|p| (p.run_id, p.config.run.epochs)).collect();
+    let best_epochs = crate::table::optional_f64_column(&results::read_parquet(path)?, "best_epoch")?;
+    let table_ids = string_column(&results::read_parquet(path)?, "run_id")?;
+    let median = |mut v: Vec<f64>| -> f64 {
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() { f64::NAN } else { v[v.len() / 2] }
+    };
+    let labels = crate::table::distinct(&runs.iter().map(|r| r.label.to_string()).collect::<Vec<_>>());
+    let (mut label_col, mut count, mut plateau, mut diverged, mut epochs, mut best, mut test) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for label in labels {
+        let of_arm: Vec<&ArmRun<L>> = runs.iter().filter(|r| r.label.to_string() == label).collect();
+        let at = of_arm
+            .iter()
+            .filter(|r| {
+                let stopped_early = !r.metrics.diverged && r.metrics.epochs_run < configured.get(&r.run_id).copied().unwrap_or(usize::MAX);
+                !r.metrics.diverged && crate::train::plateau::at_plateau(&epochs_of(&r.run_id), stopped_early)
+            })
+            .count();
+        let best_of = |r: &&ArmRun<L>| table_ids.iter().position(|i| *i == r.run_id).and_then(|k| best_epochs[k]);
+        let tests: Vec<f64> = of_arm.iter().filter_map(|r| r.metrics.test_accuracy).collect();
+        label_col.push(label);
+        count.push(of_arm.len() as u64);
+        plateau.push(at as u64);
+        diverged.push(of_arm.iter().filter(|r| r.metrics.diverged).count() as u64);
+        epochs.push(median(of_arm.iter().map(|r| r.metrics.epochs_run as f64).collect()));
+        best.push(median(of_arm.iter().filter_map(best_of).collect()));
+        test.push(if tests.is_empty() { f64::NAN } else { crate::stats::mean(&tests) });
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new("label".into(), label_col),
+        Column::new("runs".into(), count),
+        Column::new("at_plateau".into(), plateau),
+        Column::new("diverged".into(), diverged),
+        Column::new("median_epochs".into(), epochs),
+        Column::new("median_best_epoch".into(), best),
+        Column::new("mean_test_accuracy".into(), test),
+    ])?))
+}
+
+/// The mean validation accuracy per arm and epoch over the runs of `sweep` that reached that
+/// epoch (runs stop at different epochs under patience): columns `label`, `epoch`,
+/// `val_accuracy`, `runs`, for [`crate::plot::training_curves`].
+pub fn mean_curves<L: ArmLabel>(sweep: &ArmSweep<L>, path: &std::path::Path) -> Result<DataFrame, StudyError> {
+    let history = sweep.history(&results::read_parquet(&history_path(path))?)?;
+    let (labels, epochs) = (string_column(&history, "label")?, crate::table::f64_column(&history, "epoch")?);
+    let accuracy = crate::table::optional_f64_column(&history, "val_accuracy")?;
+    let mut cells: std::collections::BTreeMap<(String, u64), (f64, u64)> = std::collections::BTreeMap::new();
+    for i in 0..labels.len() {
+        if let Some(a) = accuracy[i] {
+            let cell = cells.entry((labels[i].clone(), epochs[i] as u64)).or_default();
+            cell.0 += a;
+            cell.1 += 1;
+        }
+    }
+    let (mut l, mut e, mut v, mut n) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((label, epoch), (sum, count)) in cells {
+        l.push(label);
+        e.push(epoch as f64);
+        v.push(sum / count as f64);
+        n.push(count);
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new("label".into(), l),
+        Column::new("epoch".into(), e),
+        Column::new("val_accuracy".into(), v),
+        Column::new("runs".into(), n),
+    ])?))
+}
+
+/// The rows of `runs` that did not diverge: a diverged run keeps the metrics of the epochs
+/// before it failed, which say nothing about what its arm reaches, so comparisons leave it out
+/// (paired tests then pair the seeds where both arms finished).
+pub fn finished(runs: &DataFrame) -> Result<DataFrame, StudyError> {
+    if runs.column("diverged").is_err() {
+        return Ok(fresh(runs));
+    }
+    let keep: Vec<bool> = crate::table::f64_column(runs, "diverged")?.iter().map(|d| *d == 0.0).collect();
+    Ok(fresh(&fresh(runs).filter(&BooleanChunked::from_slice("finished".into(), &keep))?))
+}
 
 /// The parquet table `<name>_<scale>.parquet` under [`results_dir`].
 pub fn results_path(name: &str, scale: Scale) -> PathBuf {

@@ -120,8 +120,8 @@ impl std::str::FromStr for Scale {
     }
 }
 
-/// Runs a study trains at once, from `SGLAB_WORKERS` (default 1): one run of the studies'
-/// networks keeps about one core busy, so 2 on a 2-core machine nearly halves a sweep.
+/// Runs a study trains at once, from `SGLAB_WORKERS` (default 1;
+/// [`crate::train::arms::ArmSweep::run_with_workers`] has a measured gain).
 pub fn workers() -> Result<usize, StudyError> {
     match std::env::var("SGLAB_WORKERS") {
         Err(_) => Ok(1),

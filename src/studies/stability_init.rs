@@ -19,7 +19,8 @@
 //!
 //! Every run is LIF with the paper's neuron ([`crate::train::protocol`]: τ₀ = 0.1, ϑ₀ = 0.01
 //! per neuron and learnable, α ≈ e^{−10}, detached reset) on spike-latency MNIST with the
-//! official scramble. Plateau scale: 2 × 64 neurons, 50 steps, batches of 64 over all 6,400
+//! official scramble (the paper's time repetition at paper scale only, as it doubles the cost).
+//! Plateau scale: 2 × 64 neurons, 50 steps, batches of 64 over all 6,400
 //! training digits, AdamW at 3.16e-3 with clipping at norm 1, until the validation loss has not
 //! improved for 5 epochs (at most 60), evaluated on all 1,600 validation and 2,000 test digits;
 //! 8 seeds for the ablation and 8 per sweep point. Quick scale: 2 × 64 neurons, 50 steps, 5 epochs of 20 batches of 64,
@@ -202,7 +203,9 @@ fn base(scale: Scale, surrogate: Surrogate) -> TrainConfig {
         Scale::Plateau => (50, PLATEAU_MAX_EPOCHS, 64, 64, 3.16e-3),
         Scale::Paper => (100, 40, 256, 128, 3.16e-4),
     };
-    let task = TaskConfig::Slmnist(SlMnistConfig { steps, ..protocol::slmnist() });
+    // Quick and plateau scales without the paper's time repetition, which would double the cost.
+    let time_repeat = if scale == Scale::Paper { protocol::TIME_REPEAT } else { 1 };
+    let task = TaskConfig::Slmnist(SlMnistConfig { steps, time_repeat, ..protocol::slmnist() });
     let mut config = protocol::train_config(task, vec![width, width], PaperNeuron::Lif, surrogate, lr, epochs);
     config.run.batch_size = batch_size;
     match scale {
@@ -262,6 +265,16 @@ pub fn parameter_sweep(scale: Scale, parameter: Parameter) -> ArmSweep<Parameter
 /// Runs (what is missing of) the ablation and returns its runs as typed rows.
 pub fn ablation_runs(scale: Scale) -> Result<Vec<ArmRun<AblationArm>>, StudyError> {
     arm_runs(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
+}
+
+/// How far the ablation's runs were trained, per arm ([`super::regime`]).
+pub fn ablation_regime(scale: Scale) -> Result<DataFrame, StudyError> {
+    super::regime(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
+}
+
+/// The ablation's mean validation-accuracy curve per arm ([`super::mean_curves`]).
+pub fn ablation_curves(scale: Scale) -> Result<DataFrame, StudyError> {
+    super::mean_curves(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
 }
 
 /// [`ablation_runs`] as a table (the condition set in [`CONDITIONS`]).
@@ -392,6 +405,7 @@ pub fn predicted_parameters(scale: Scale) -> Result<DataFrame, StudyError> {
 /// Condition IV without a root changes nothing — and is not a hypothesis: it is listed with
 /// `test` = "identical to none", p = 1, and left out of the correction.
 pub fn ablation_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let runs = &super::finished(runs)?;
     let labels = string_column(runs, CONDITIONS)?;
     let identical: Vec<String> = crate::table::distinct(&labels)
         .into_iter()
@@ -438,6 +452,7 @@ pub fn ablation_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, Study
 /// a paired TOST over the shared seeds. One row: `difference` (control − none), `ci90_low`,
 /// `ci90_high`, `margin`, `tost_p`, `n`.
 pub fn control_equivalence(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let runs = &super::finished(runs)?;
     let paired = paired_by_seed(runs, CONDITIONS, CONTROL, "none", metric)?;
     let (control, none): (Vec<f64>, Vec<f64>) = paired.into_iter().unzip();
     let e = tost_paired(&control, &none, CONTROL_MARGIN)?;
@@ -470,6 +485,7 @@ fn paired_by_seed(runs: &DataFrame, column: &str, a: &str, b: &str, metric: &str
 /// any grid point beat the nearest point, with the maximum's null distribution from sign
 /// flips of whole seeds). Both are 1 when the nearest point is the optimum. One row.
 pub fn prediction_vs_optimum(runs: &DataFrame, parameter: Parameter, predicted: f64, metric: &str) -> Result<DataFrame, StudyError> {
+    let runs = &super::finished(runs)?;
     let (x, y, seeds) = (f64_column(runs, parameter.column())?, f64_column(runs, metric)?, f64_column(runs, "seed")?);
     let mut grid = x.clone();
     grid.sort_by(f64::total_cmp);
@@ -530,6 +546,7 @@ pub fn ablation_summary(tests: &DataFrame, alpha: f64) -> Result<String, StudyEr
 /// Bars of `metric` per condition set (mean ± 95 % CI over seeds) with the Holm-adjusted p of
 /// each set against "none" from [`ablation_tests`] above its bar.
 pub fn ablation_figure(runs: &DataFrame, tests: &DataFrame, metric: &str) -> Result<crate::plot::Figure, StudyError> {
+    let runs = &super::finished(runs)?;
     let runs = super::with_text_column(runs, "task", vec!["sl-MNIST".to_string(); runs.height()])?;
     let (sets, adjusted) = (string_column(tests, "group_a")?, f64_column(tests, "p_adjusted")?);
     let markers: Vec<crate::plot::Significance> = sets

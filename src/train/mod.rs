@@ -14,6 +14,7 @@ pub mod config;
 mod decolle;
 mod learner;
 pub mod metrics;
+pub mod plateau;
 pub mod protocol;
 pub mod progress;
 pub mod record;

@@ -70,7 +70,7 @@ impl HostLif {
         let membrane = layer.lif_membrane()?;
         Some(HostLif {
             n: layer.hidden_size(),
-            alpha: crate::host_values(membrane.tau.val()).iter().map(|tau| (-1.0 / tau).exp()).collect(),
+            alpha: crate::host_values(membrane.tau.val()).iter().map(|tau| (-1.0 / tau.max(crate::neuron::lif::MIN_TAU)).exp()).collect(),
             threshold: crate::host_values(membrane.threshold.val()),
             w_rec: crate::host_values(layer.masked_recurrent()),
             reset: membrane.reset,

@@ -42,6 +42,8 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
         checked.push(missing(sg_shapes::sweep(scale, task), sg_shapes::results_path(scale, task)));
     }
     checked.push(missing(stability_init::ablation_sweep(scale), results_path("02_stability_ablation", scale)));
+    // Notebook 02 shows its ablation at plateau scale by default.
+    checked.push(missing(stability_init::ablation_sweep(Scale::Plateau), results_path("02_stability_ablation", Scale::Plateau)));
     for p in stability_init::Parameter::ALL {
         checked.push(missing(stability_init::parameter_sweep(scale, p), results_path(&format!("02_stability_{}", p.name()), scale)));
     }
@@ -64,7 +66,8 @@ fn committed_study_02_rows_record_applied_parameters_never_at_the_search_edge() 
     use sglab::studies::results_path;
     let tables = ["02_stability_ablation", "02_stability_dampening", "02_stability_sharpness", "02_stability_tail"]
         .into_iter()
-        .map(|name| (name, Scale::Quick));
+        .map(|name| (name, Scale::Quick))
+        .chain([("02_stability_ablation", Scale::Plateau)]);
     for (name, scale) in tables {
         let path = results_path(name, scale);
         let table = sglab::results::read_parquet(&path).unwrap();

@@ -183,6 +183,9 @@ pub fn complete_blocks(runs: &DataFrame, metric: &str) -> Result<DataFrame, Stud
         }
     }
     let mask: Vec<bool> = (0..tasks.len()).map(|i| finite.get(&key(i)).copied().unwrap_or(0) == shapes_of_task(&tasks[i])).collect();
+    if mask.iter().all(|&keep| keep) {
+        return Ok(fresh(runs));
+    }
     Ok(fresh(&fresh(runs).filter(&BooleanChunked::from_slice("complete".into(), &mask))?))
 }
 
@@ -246,9 +249,9 @@ pub fn sensitivity(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyErr
 /// Whether `reference` beats every other shape on `metric` (larger is better), per task:
 /// one-sided Wilcoxon signed-rank tests of each shape against the reference, paired by
 /// learning rate and seed, Holm-corrected over the shapes of a task. One row per task and
-/// shape, with the columns of [`compare_groups`] and `task`. Only [`complete_blocks`] enter.
+/// shape, with the columns of [`compare_groups`] and `task`. Pass the [`complete_blocks`] of a
+/// sweep with diverged runs (a diverged run has no metric to pair).
 pub fn shape_tests(runs: &DataFrame, metric: &str, reference: &str) -> Result<DataFrame, StudyError> {
-    let runs = &complete_blocks(runs, metric)?;
     let options = CompareOptions {
         test: GroupTest::Wilcoxon,
         pair_by: vec![LR.into(), "seed".into()],

@@ -33,13 +33,13 @@ use crate::train::{ProgressMode, RunOptions, TaskConfig, TrainError};
 /// trained, per arm: `label`, `runs`, `at_plateau` (runs meeting [`crate::train::plateau`]'s
 /// rule), `diverged`, `median_epochs`, `median_best_epoch` (0-based), `mean_test_accuracy`.
 pub fn regime<L: ArmLabel>(sweep: &ArmSweep<L>, path: &std::path::Path) -> Result<DataFrame, StudyError> {
-    let runs = sweep.results(&results::read_parquet(path)?)?;
+    let table = results::read_parquet(path)?;
+    let runs = sweep.results(&table)?;
     let history = sweep.history(&results::read_parquet(&history_path(path))?)?;
     let (ids, accuracy) = (string_column(&history, "run_id")?, crate::table::optional_f64_column(&history, "val_accuracy")?);
     let epochs_of = |run_id: &str| -> Vec<f64> { (0..ids.len()).filter(|&i| ids[i] == run_id).filter_map(|i| accuracy[i]).collect() };
     let configured: std::collections::HashMap<String, usize> = sweep.points().into_iter().map(|p| (p.run_id, p.config.run.epochs)).collect();
-    let best_epochs = crate::table::optional_f64_column(&results::read_parquet(path)?, "best_epoch")?;
-    let table_ids = string_column(&results::read_parquet(path)?, "run_id")?;
+    let (best_epochs, table_ids) = (crate::table::optional_f64_column(&table, "best_epoch")?, string_column(&table, "run_id")?);
     let median = |mut v: Vec<f64>| -> f64 {
         v.sort_by(f64::total_cmp);
         if v.is_empty() { f64::NAN } else { v[v.len() / 2] }

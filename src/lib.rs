@@ -8,7 +8,7 @@
 //! Data flows one way; a module uses only modules to its left or above it (ARCHITECTURE.md):
 //!
 //! ```text
-//! rng, weights, validate, dynamics, surrogate          leaves: seeded draws, distributions,
+//! rng, weights, validate, dynamics, surrogate, dropout leaves: seeded draws, distributions,
 //!         │                                            the validation convention, LIF rules
 //! spike ──► neuron ──► network ◄── fused
 //!                        │
@@ -27,6 +27,7 @@
 //! * [`neuron`]: LIF, ALIF and QIF layers behind one [`neuron::RecurrentCell`] trait, with
 //!   explicit state in and out; DECOLLE's layer.
 //! * [`network`]: stacks of recurrent layers with a linear readout over `[T, B, N]` input.
+//! * [`dropout`]: seeded inverted dropout on a layer's input, in training only.
 //! * [`fused`]: the CPU backends' fused LIF kernels.
 //! * [`init`]: the initialisers of a drawn network behind one [`init::Initialiser`] trait.
 //! * [`data`]: spike-train datasets (randman, sl-MNIST from embedded real digits, SHD behind the
@@ -59,6 +60,7 @@
 pub mod backend;
 pub mod data;
 pub mod display;
+pub mod dropout;
 pub mod dynamics;
 pub mod fused;
 pub mod init;

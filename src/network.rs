@@ -53,6 +53,9 @@ pub struct NetworkConfig {
     /// Truncated-BPTT window in steps, 0 for full BPTT ([`Network::with_truncation`]).
     #[config(default = 0)]
     pub truncation: usize,
+    /// Dropout rate on every layer's input in training ([`Network::forward_training`]); 0: off.
+    #[config(default = 0.0)]
+    pub dropout: f64,
 }
 
 /// Errors of network construction and use.
@@ -122,6 +125,9 @@ pub struct Network {
     /// Truncated-BPTT window in steps, 0 for full BPTT ([`Network::with_truncation`]).
     #[module(skip)]
     pub truncation: usize,
+    /// Dropout rate on every layer's input in training ([`Network::forward_training`]).
+    #[module(skip)]
+    pub dropout: f64,
 }
 
 /// The state of every layer after a forward pass, from which the next chunk of a sequence
@@ -210,6 +216,7 @@ impl NetworkConfig {
                 .then(|| Param::from_tensor(Tensor::zeros([self.output_size], device))),
             execution: self.execution,
             truncation: self.truncation,
+            dropout: self.dropout,
         })
     }
 }
@@ -228,12 +235,19 @@ impl Network {
     /// Runs the network over `x` `[T, B, n_in]` from the zero state; returns logits and every
     /// layer's spikes.
     pub fn forward(&self, x: Tensor<3>) -> Result<NetworkOutput, NetworkError> {
-        Ok(self.run(x, None, false)?.0)
+        Ok(self.run(x, None, false, None)?.0)
+    }
+
+    /// As [`Network::forward`] for a training step: every layer's input goes through dropout at
+    /// the network's rate ([`crate::dropout`]), its masks drawn from `mask_seed` (stream: the
+    /// layer). Equal to [`Network::forward`] when the rate is 0.
+    pub fn forward_training(&self, x: Tensor<3>, mask_seed: u64) -> Result<NetworkOutput, NetworkError> {
+        Ok(self.run(x, None, false, Some(mask_seed))?.0)
     }
 
     /// As [`Network::forward`], also returning every layer's voltages.
     pub fn forward_with_voltages(&self, x: Tensor<3>) -> Result<NetworkOutput, NetworkError> {
-        Ok(self.run(x, None, true)?.0)
+        Ok(self.run(x, None, true, None)?.0)
     }
 
     /// Runs the network over `x` `[T, B, n_in]` from `state` (the zero state when `None`) and
@@ -247,7 +261,7 @@ impl Network {
         {
             return Err(NetworkError::State(format!("one state per layer ({}), got {}", self.layers.len(), s.layers.len())));
         }
-        let (out, state) = self.run(x, Some(state.map(|s| s.layers)), false)?;
+        let (out, state) = self.run(x, Some(state.map(|s| s.layers)), false, None)?;
         Ok((out, state.expect("the per-step path returns the state")))
     }
 
@@ -255,6 +269,13 @@ impl Network {
     /// [`Execution::Fused`]: the fused kernels wherever they apply).
     pub fn with_execution(mut self, execution: Execution) -> Self {
         self.execution = execution;
+        self
+    }
+
+    /// The same network with dropout at rate `p` on every layer's input in training
+    /// ([`Network::forward_training`]).
+    pub fn with_dropout(mut self, p: f64) -> Self {
+        self.dropout = p;
         self
     }
 
@@ -289,9 +310,19 @@ impl Network {
             .collect()
     }
 
+    /// Layer `layer`'s input `[T, B, n]` after dropout, when `mask_seed` asks for a training pass
+    /// and the rate is not 0; `input` itself otherwise.
+    fn dropped(&self, input: Tensor<3>, layer: usize, mask_seed: Option<u64>) -> Tensor<3> {
+        match mask_seed {
+            Some(seed) => crate::dropout::apply(input, self.dropout, seed, layer as u64),
+            None => input,
+        }
+    }
+
     /// The forward pass; with `state` (`Some(None)`: from zero) the per-step path runs and the
-    /// final state is returned, otherwise the fused kernels run where they apply.
-    fn run(&self, x: Tensor<3>, state: Option<Option<Vec<LayerState>>>, record_voltages: bool) -> Result<(NetworkOutput, Option<NetworkState>), NetworkError> {
+    /// final state is returned, otherwise the fused kernels run where they apply; with
+    /// `mask_seed`, every layer's input goes through dropout.
+    fn run(&self, x: Tensor<3>, state: Option<Option<Vec<LayerState>>>, record_voltages: bool, mask_seed: Option<u64>) -> Result<(NetworkOutput, Option<NetworkState>), NetworkError> {
         let [steps, batch, channels] = x.dims();
         if steps == 0 || batch == 0 || channels != self.input_size() {
             return Err(NetworkError::InputShape {
@@ -305,8 +336,8 @@ impl Network {
         let spikes = match fused {
             Some(specs) => {
                 let mut spikes: Vec<Tensor<3>> = Vec::with_capacity(self.layers.len());
-                for (layer, spec) in self.layers.iter().zip(specs) {
-                    let input = spikes.last().cloned().unwrap_or_else(|| x.clone());
+                for (l, (layer, spec)) in self.layers.iter().zip(specs).enumerate() {
+                    let input = self.dropped(spikes.last().cloned().unwrap_or_else(|| x.clone()), l, mask_seed);
                     let lif = layer.as_lif().expect("fused layers are LIF");
                     spikes.push(run_fused(&lif.cell(), input, spec));
                 }
@@ -315,7 +346,8 @@ impl Network {
             None => {
                 let mut given = state.flatten().map(Vec::into_iter);
                 let how = Unroll { record_voltages, truncation: self.truncation };
-                let mut inputs: Vec<Tensor<2>> = x.iter_dim(0).map(|xt| xt.squeeze_dim(0)).collect();
+                let steps_of = |t: Tensor<3>| -> Vec<Tensor<2>> { t.iter_dim(0).map(|xt| xt.squeeze_dim(0)).collect() };
+                let mut inputs: Vec<Tensor<2>> = steps_of(self.dropped(x.clone(), 0, mask_seed));
                 let mut spikes = Vec::with_capacity(self.layers.len());
                 let mut states = Vec::with_capacity(self.layers.len());
                 for (l, layer) in self.layers.iter().enumerate() {
@@ -326,8 +358,12 @@ impl Network {
                     if let (Some(all), Some(v)) = (voltages.as_mut(), trace.voltages) {
                         all.push(Tensor::stack(v, 0));
                     }
-                    inputs = trace.spikes;
-                    spikes.push(Tensor::stack(inputs.clone(), 0));
+                    let layer_spikes: Tensor<3> = Tensor::stack(trace.spikes.clone(), 0);
+                    inputs = match mask_seed {
+                        Some(_) if self.dropout != 0.0 && l + 1 < self.layers.len() => steps_of(self.dropped(layer_spikes.clone(), l + 1, mask_seed)),
+                        _ => trace.spikes,
+                    };
+                    spikes.push(layer_spikes);
                     states.push(end);
                 }
                 final_state = Some(NetworkState { layers: states });

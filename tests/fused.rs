@@ -55,9 +55,18 @@ fn network(lif: LifConfig, surrogate: Surrogate, seed: u64, device: &Device) -> 
 /// Spikes, logits and the gradient of every parameter of the loss
 /// CE(time-averaged logits) + Σ c ⊙ z¹ (a direct, uneven gradient into the first layer's spikes).
 fn evaluate(net: &Network, x: Tensor<3>) -> (Vec<Vec<f64>>, Vec<f64>, Vec<(String, Vec<f64>)>) {
+    evaluate_with(net, x, None)
+}
+
+/// [`evaluate`] of the training pass with dropout masks from `mask_seed` (the plain pass
+/// without).
+fn evaluate_with(net: &Network, x: Tensor<3>, mask_seed: Option<u64>) -> (Vec<Vec<f64>>, Vec<f64>, Vec<(String, Vec<f64>)>) {
     let [_, batch, _] = x.dims();
     let labels: Vec<usize> = (0..batch).map(|b| b % CLASSES).collect();
-    let out = net.forward(x).unwrap();
+    let out = match mask_seed {
+        Some(seed) => net.forward_training(x, seed).unwrap(),
+        None => net.forward(x).unwrap(),
+    };
     let [t, b, n] = out.spikes[0].dims();
     let weights: Vec<f64> = (0..t * b * n).map(|i| ((i * 37 % 11) as f64 - 5.0) * 1e-3).collect();
     let weights = Tensor::<3>::from_data(TensorData::new(weights, [t, b, n]), &out.spikes[0].device());
@@ -79,11 +88,16 @@ fn evaluate(net: &Network, x: Tensor<3>) -> (Vec<Vec<f64>>, Vec<f64>, Vec<(Strin
 
 /// Runs the same network fused and by reference and compares everything to 1e-5.
 fn compare(net: Network, x: Tensor<3>, what: &str) {
+    compare_with(net, x, what, None)
+}
+
+/// [`compare`] of the training pass with dropout masks from `mask_seed`.
+fn compare_with(net: Network, x: Tensor<3>, what: &str, mask_seed: Option<u64>) {
     assert!(net.uses_fused(&x), "{what}: the fused path must apply");
     let reference = net.clone().with_execution(Execution::Reference);
     assert!(!reference.uses_fused(&x));
-    let (spikes_f, logits_f, grads_f) = evaluate(&net, x.clone());
-    let (spikes_r, logits_r, grads_r) = evaluate(&reference, x);
+    let (spikes_f, logits_f, grads_f) = evaluate_with(&net, x.clone(), mask_seed);
+    let (spikes_r, logits_r, grads_r) = evaluate_with(&reference, x, mask_seed);
     for (l, (a, b)) in spikes_f.iter().zip(&spikes_r).enumerate() {
         assert_eq!(a, b, "{what}: spikes of layer {l}");
         let rate = a.iter().sum::<f64>() / a.len() as f64;
@@ -184,4 +198,36 @@ fn forward_without_autodiff_matches() {
     let reference = net.with_execution(Execution::Reference).forward(x).unwrap();
     assert_eq!(values(fused.spikes[1].clone()), values(reference.spikes[1].clone()));
     assert_close(&values(fused.logits), &values(reference.logits), 1e-5, 1e-5, "logits");
+}
+
+/// Dropout on the layers' inputs (`sglab::dropout`): the fused and per-step paths draw the same
+/// masks and agree on spikes, logits and every gradient; the mask zeroes a share p of its
+/// entries (within 4 binomial standard deviations over 10⁵ draws) and scales the rest by
+/// exactly 1/(1 − p); a one-layer network's training pass is its plain pass over x ⊙ mask; a
+/// rate of 0 leaves the training pass equal to the plain one; and another seed gives other masks.
+#[test]
+fn dropout_draws_the_same_masks_on_both_paths_at_the_stated_rate() {
+    for (kind, device) in cpu_devices() {
+        let p = 0.3;
+        let mask = values(sglab::dropout::mask([50, 40, 50], p, 7, 0, &device));
+        let zeros = mask.iter().filter(|m| **m == 0.0).count() as f64;
+        let n = mask.len() as f64;
+        assert!((zeros / n - p).abs() < 4.0 * (p * (1.0 - p) / n).sqrt(), "{kind:?}: {zeros} of {n} dropped at p = {p}");
+        let kept = (1.0 / (1.0 - p)) as f32 as f64;
+        assert!(mask.iter().all(|m| *m == 0.0 || (m - kept).abs() < 1e-7), "{kind:?}: kept entries scaled by 1/(1 − p)");
+        assert_ne!(mask, values(sglab::dropout::mask([50, 40, 50], p, 8, 0, &device)), "{kind:?}: another seed");
+
+        let x = input(6, 0.3, true, &device);
+        let net = network(lif(Reset::Subtract, true), Surrogate::default(), 5, &device);
+        let (plain_spikes, plain_logits, _) = evaluate(&net, x.clone());
+        let (same_spikes, same_logits, _) = evaluate_with(&net, x.clone(), Some(11));
+        assert_eq!((plain_spikes, plain_logits), (same_spikes, same_logits), "{kind:?}: rate 0 is the plain pass");
+        let dropped = net.with_dropout(p);
+        compare_with(dropped.clone(), x.clone(), &format!("{kind:?} dropout"), Some(11));
+        assert_ne!(evaluate_with(&dropped, x.clone(), Some(11)).1, evaluate(&dropped, x.clone()).1, "{kind:?}: dropout changes the training pass");
+
+        let one = NetworkConfig::new(INPUTS, vec![12], CLASSES).with_neuron(NeuronConfig::Lif(lif(Reset::Subtract, true))).with_seed(5).with_dropout(0.5).init(&device).unwrap();
+        let masked = x.clone() * sglab::dropout::mask(x.dims(), 0.5, 11, 0, &device);
+        assert_eq!(values(one.forward_training(x, 11).unwrap().logits), values(one.forward(masked).unwrap().logits), "{kind:?}: layer 0's mask is stream 0 of the seed");
+    }
 }

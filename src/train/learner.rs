@@ -20,6 +20,8 @@ pub(crate) struct BatchContext<'a> {
     pub config: &'a TrainConfig,
     /// The epoch (from 0).
     pub epoch: usize,
+    /// The batch within the epoch (from 0).
+    pub batch: usize,
     /// The regulariser's switch s(e) for this batch.
     pub switch: f64,
 }
@@ -58,11 +60,20 @@ pub(crate) trait Learner: Module + Sized {
     fn surrogates(&self) -> Vec<Option<crate::surrogate::Surrogate>>;
 }
 
+impl BatchContext<'_> {
+    /// The seed of this batch's dropout masks: one stream per (run seed, epoch, batch), so a run
+    /// resumed from a checkpoint draws the masks it would have drawn.
+    pub fn mask_seed(&self) -> u64 {
+        crate::rng::derived_seed(self.config.run.seed ^ 0xD809_0000_0000_0000, ((self.epoch as u64) << 32) | self.batch as u64)
+    }
+}
+
 impl Learner for Network {
-    /// L = loss(logits, labels) + λ s Σ_l R(z^{(l)}), one backward pass through the sequence.
+    /// L = loss(logits, labels) + λ s Σ_l R(z^{(l)}), one backward pass through the sequence
+    /// (with dropout on the layers' inputs at the model's rate).
     fn learn(self, batch: Batch, optim: &mut ModuleOptimizer, context: &BatchContext) -> Result<(Self, BatchOutcome), TrainError> {
         let config = context.config;
-        let out = self.forward(batch.inputs)?;
+        let out = self.forward_training(batch.inputs, context.mask_seed())?;
         let loss = config.bptt().map_or_else(Default::default, |b| b.loss);
         let task_loss = loss.loss(out.logits.clone(), &batch.labels)?;
         let mut outcome = BatchOutcome {

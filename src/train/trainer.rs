@@ -188,7 +188,7 @@ fn run_epochs<L: Learner>(
                 state.switch = reg.schedule.value(progress_fraction, state.switch);
             }
             let size = batch.labels.len();
-            let context = BatchContext { config, epoch, switch: state.switch };
+            let context = BatchContext { config, epoch, batch: i, switch: state.switch };
             let (learned, outcome) = net.learn(batch, &mut optim, &context)?;
             net = learned;
             if !outcome.is_finite() {

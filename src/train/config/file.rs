@@ -163,6 +163,8 @@ pub struct ModelFile {
     execution: Execution,
     #[serde(default, skip_serializing_if = "is_default")]
     truncation: usize,
+    #[serde(default, skip_serializing_if = "is_default")]
+    dropout: f64,
 }
 
 impl TryFrom<ModelFile> for ModelConfig {
@@ -189,6 +191,7 @@ impl TryFrom<ModelFile> for ModelConfig {
             readout_bias: f.readout_bias,
             execution: f.execution,
             truncation: f.truncation,
+            dropout: f.dropout,
         })
     }
 }
@@ -209,6 +212,7 @@ impl From<ModelConfig> for ModelFile {
             stochastic,
             execution: m.execution,
             truncation: m.truncation,
+            dropout: m.dropout,
         }
     }
 }

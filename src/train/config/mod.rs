@@ -21,6 +21,7 @@
 //! hidden_sizes = [128]
 //! surrogate = { shape = "fast-sigmoid", dampening = 1.0, sharpness = 1.0 }
 //! truncation = 50           # truncated BPTT (0: full); execution = "reference" for the per-step path
+//! dropout = 0.3             # on every layer's input in training (0: off)
 //!
 //! [optimizer]
 //! kind = "adamw"
@@ -249,6 +250,8 @@ pub struct ModelConfig {
     pub execution: Execution,
     /// Truncated-BPTT window in steps; 0 for full BPTT.
     pub truncation: usize,
+    /// Dropout rate p ∈ [0, 1) on every layer's input in training ([`crate::dropout`]); 0: off.
+    pub dropout: f64,
 }
 
 impl Default for ModelConfig {
@@ -263,6 +266,7 @@ impl Default for ModelConfig {
             readout_bias: network.readout_bias,
             execution: network.execution,
             truncation: network.truncation,
+            dropout: network.dropout,
         }
     }
 }
@@ -282,6 +286,7 @@ impl ModelConfig {
             .with_seed(seed)
             .with_execution(self.execution)
             .with_truncation(self.truncation)
+            .with_dropout(self.dropout)
     }
 }
 
@@ -490,6 +495,9 @@ impl Validate for ModelConfig {
             return Err(ConfigError::new("hidden_sizes", format!("one or more positive widths, got {:?}", self.hidden_sizes)));
         }
         self.neuron.validate().map_err(|e| e.within("neuron"))?;
+        if !crate::dropout::is_rate(self.dropout) {
+            return Err(ConfigError::new("dropout", format!("a rate in [0, 1) (0: no dropout), got {}", self.dropout)));
+        }
         if let SpikeConfig::Escape(s) = &self.spike {
             s.noise.validate().map_err(|e| e.within("stochastic.noise"))?;
         }
@@ -519,6 +527,9 @@ impl Validate for TrainConfig {
                     }
                 }
                 Ok(())
+            }
+            Method::Decolle(_) if self.model.dropout != 0.0 => {
+                Err(ConfigError::new("model.dropout", format!("0 with [decolle]: DECOLLE's local rule trains without dropout, got {}", self.model.dropout)))
             }
             Method::Decolle(d) => d.validate().map_err(|e| e.within("decolle")),
         }
@@ -550,6 +561,7 @@ mod tests {
         escape.model.spike = SpikeConfig::Escape(StochasticSpec { noise: EscapeNoise::Sigmoid { beta: 10.0 }, backward: EscapeBackward::Matched });
         escape.model.truncation = 25;
         escape.model.execution = Execution::Reference;
+        escape.model.dropout = 0.3;
         let mut decolle = randman(2);
         decolle.method = Method::Decolle(DecolleConfig::default());
         decolle.run.backend = BackendKind::Ndarray;
@@ -564,7 +576,7 @@ mod tests {
         // Run identifiers hash the file layout: a BPTT run writes no [decolle] table, no
         // stochastic spike and no execution or truncation entry unless they are set.
         let text = serde_json::to_string(&randman(1)).unwrap();
-        for absent in ["decolle", "stochastic", "execution", "truncation"] {
+        for absent in ["decolle", "stochastic", "execution", "truncation", "dropout"] {
             assert!(!text.contains(absent), "{absent} in {text}");
         }
         let mut truncated = randman(1);
@@ -601,6 +613,13 @@ mod tests {
         let mut c = randman(1);
         c.model.hidden_sizes = vec![8, 0];
         assert_eq!(path(&c), "model.hidden_sizes");
+        let mut c = randman(1);
+        c.model.dropout = 1.0;
+        assert_eq!(path(&c), "model.dropout", "p = 1 drops every input");
+        let mut c = randman(1);
+        c.model.dropout = 0.1;
+        c.method = Method::Decolle(DecolleConfig::default());
+        assert_eq!(path(&c), "model.dropout", "DECOLLE trains without dropout");
         let mut c = randman(1);
         c.bptt_mut().unwrap().init = InitScheme::Fluctuation(FluctuationScheme { xi: -1.0, ..FluctuationScheme::default() });
         assert_eq!(path(&c), "init.xi");

@@ -19,6 +19,18 @@ fn the_quick_sweep_covers_shapes_learning_rates_and_seeds() {
         }
     }
     assert_eq!(sg_shapes::sweep(Scale::Paper, sg_shapes::Task::Slmnist).points().len(), 6 * 7 * 4);
+    // Plateau scale: sl-MNIST only, five learning rates from the paper's default 3.16e-4 up,
+    // every run stopped by patience on the validation loss.
+    assert!(sg_shapes::sweep(Scale::Plateau, sg_shapes::Task::Randman).points().is_empty());
+    let plateau_sweep = sg_shapes::sweep(Scale::Plateau, sg_shapes::Task::Slmnist);
+    let plateau = plateau_sweep.points();
+    assert_eq!(plateau.len(), 6 * 5 * 4);
+    assert!(plateau.iter().any(|p| p.config.optimizer.lr == 3.16e-4));
+    for p in &plateau {
+        assert_eq!(p.config.run.patience, Some(5));
+        assert!(!p.config.run.test_each_epoch && p.config.run.eval_samples.is_none());
+        sglab::validate::Validate::validate(&p.config).unwrap();
+    }
     assert_eq!(sg_shapes::surrogates().len(), 6);
 }
 
@@ -41,11 +53,15 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
     for task in sg_shapes::Task::ALL {
         checked.push(missing(sg_shapes::sweep(scale, task), sg_shapes::results_path(scale, task)));
     }
+    // Notebook 01 shows plateau scale by default.
+    checked.push(missing(sg_shapes::sweep(Scale::Plateau, sg_shapes::Task::Slmnist), sg_shapes::results_path(Scale::Plateau, sg_shapes::Task::Slmnist)));
     checked.push(missing(stability_init::ablation_sweep(scale), results_path("02_stability_ablation", scale)));
-    // Notebook 02 shows its ablation at plateau scale by default.
+    // Notebook 02 shows plateau scale by default.
     checked.push(missing(stability_init::ablation_sweep(Scale::Plateau), results_path("02_stability_ablation", Scale::Plateau)));
     for p in stability_init::Parameter::ALL {
-        checked.push(missing(stability_init::parameter_sweep(scale, p), results_path(&format!("02_stability_{}", p.name()), scale)));
+        for scale in [scale, Scale::Plateau] {
+            checked.push(missing(stability_init::parameter_sweep(scale, p), results_path(&format!("02_stability_{}", p.name()), scale)));
+        }
     }
     checked.push(missing(sparsity::sweep(scale), results_path("03_sparsity", scale)));
     checked.push(missing(extensions::decolle_sweep(scale), results_path("04_decolle", scale)));
@@ -67,7 +83,7 @@ fn committed_study_02_rows_record_applied_parameters_never_at_the_search_edge() 
     let tables = ["02_stability_ablation", "02_stability_dampening", "02_stability_sharpness", "02_stability_tail"]
         .into_iter()
         .map(|name| (name, Scale::Quick))
-        .chain([("02_stability_ablation", Scale::Plateau)]);
+        .flat_map(|(name, _)| [(name, Scale::Quick), (name, Scale::Plateau)]);
     for (name, scale) in tables {
         let path = results_path(name, scale);
         let table = sglab::results::read_parquet(&path).unwrap();
@@ -191,6 +207,15 @@ fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
     let paper = [1.0100, 1.0226, 1.0514, 1.1165, 1.2643, 1.5994, 2.3593, 4.0823, 7.9894, 16.8489];
     for (q, p) in Parameter::Tail.grid().iter().zip(paper) {
         assert!((q - p).abs() < 1e-4, "{q} vs {p}");
+    }
+    // Plateau scale: a subset of the paper's values; 8 seeds where the prediction is tested.
+    let plateau: Vec<(usize, usize)> = Parameter::ALL
+        .iter()
+        .map(|&p| (p.grid_at(Scale::Plateau).len(), stability_init::parameter_sweep(Scale::Plateau, p).points().len()))
+        .collect();
+    assert_eq!(plateau, vec![(5, 5 * 8), (3, 3 * 4), (3, 3 * 4)]);
+    for p in Parameter::ALL {
+        assert!(p.grid_at(Scale::Plateau).iter().all(|v| p.grid().iter().any(|g| (g - v).abs() < 1e-12)), "{} plateau grid inside the paper's", p.name());
     }
     let tail_sweep = stability_init::parameter_sweep(Scale::Quick, Parameter::Tail);
     let tail = tail_sweep.points();

@@ -74,7 +74,7 @@ pub fn no_grid(study: &str, scale: Scale) -> StudyError {
 
 impl Scale {
     /// The studies with a plateau-scale grid (by number).
-    pub const PLATEAU_STUDIES: [&'static str; 1] = ["02"];
+    pub const PLATEAU_STUDIES: [&'static str; 2] = ["01", "02"];
 
     /// From `SGLAB_SCALE` (`quick` when unset).
     pub fn from_env() -> Result<Scale, StudyError> {
@@ -118,6 +118,18 @@ impl std::str::FromStr for Scale {
             other => Err(format!("unknown scale {other:?}; expected quick, plateau or paper")),
         }
     }
+}
+
+/// Epochs without a lower validation loss after which a plateau-scale run stops.
+pub const PLATEAU_PATIENCE: usize = 5;
+
+/// Makes `config` a plateau-scale run: it stops once the validation loss has not improved for
+/// [`PLATEAU_PATIENCE`] epochs or after `max_epochs`, and its test set is evaluated once, at the
+/// best-validation weights (not after every epoch).
+pub fn until_plateau(config: &mut crate::train::TrainConfig, max_epochs: usize) {
+    config.run.epochs = max_epochs;
+    config.run.patience = Some(PLATEAU_PATIENCE);
+    config.run.test_each_epoch = false;
 }
 
 /// Runs a study trains at once, from `SGLAB_WORKERS` (default 1;

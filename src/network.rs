@@ -75,6 +75,9 @@ pub enum NetworkError {
     /// The network needs at least one recurrent layer.
     #[error("`hidden_sizes` must list at least one layer width, got an empty list")]
     NoHiddenLayer,
+    /// The dropout rate is not in [0, 1).
+    #[error("`dropout` must be a rate in [0, 1) (0: no dropout), got {0}")]
+    Dropout(f64),
     /// A size is zero.
     #[error("`{field}` must be at least 1, got 0")]
     EmptySize {
@@ -194,6 +197,9 @@ impl NetworkConfig {
         if self.output_size == 0 {
             return Err(NetworkError::EmptySize { field: "output_size" });
         }
+        if !crate::dropout::is_rate(self.dropout) {
+            return Err(NetworkError::Dropout(self.dropout));
+        }
         let mut layers = Vec::with_capacity(self.hidden_sizes.len());
         let mut fan_in = self.input_size;
         for (l, &width) in self.hidden_sizes.iter().enumerate() {
@@ -274,7 +280,11 @@ impl Network {
 
     /// The same network with dropout at rate `p` on every layer's input in training
     /// ([`Network::forward_training`]).
+    ///
+    /// # Panics
+    /// When `p` is not a rate in [0, 1) (`NetworkConfig::dropout` returns the error instead).
     pub fn with_dropout(mut self, p: f64) -> Self {
+        assert!(crate::dropout::is_rate(p), "dropout must be a rate in [0, 1) (0: no dropout), got {p}");
         self.dropout = p;
         self
     }

@@ -226,6 +226,8 @@ fn dropout_draws_the_same_masks_on_both_paths_at_the_stated_rate() {
         compare_with(dropped.clone(), x.clone(), &format!("{kind:?} dropout"), Some(11));
         assert_ne!(evaluate_with(&dropped, x.clone(), Some(11)).1, evaluate(&dropped, x.clone()).1, "{kind:?}: dropout changes the training pass");
 
+        let refused = NetworkConfig::new(INPUTS, vec![12], CLASSES).with_dropout(1.0).init(&device).unwrap_err();
+        assert!(refused.to_string().contains("`dropout` must be a rate in [0, 1)"), "{refused}");
         let one = NetworkConfig::new(INPUTS, vec![12], CLASSES).with_neuron(NeuronConfig::Lif(lif(Reset::Subtract, true))).with_seed(5).with_dropout(0.5).init(&device).unwrap();
         let masked = x.clone() * sglab::dropout::mask(x.dims(), 0.5, 11, 0, &device);
         assert_eq!(values(one.forward_training(x, 11).unwrap().logits), values(one.forward(masked).unwrap().logits), "{kind:?}: layer 0's mask is stream 0 of the seed");

@@ -132,6 +132,16 @@ pub fn until_plateau(config: &mut crate::train::TrainConfig, max_epochs: usize) 
     config.run.test_each_epoch = false;
 }
 
+/// The dropout of a study's runs at `scale`: the protocol's ([`crate::train::protocol::DROPOUT`])
+/// at paper scale; 0 at the quick and plateau scales, which were sized to their budgets and
+/// computed without it (protocol docs).
+pub fn dropout(scale: Scale) -> f64 {
+    match scale {
+        Scale::Paper => crate::train::protocol::DROPOUT,
+        Scale::Quick | Scale::Plateau => 0.0,
+    }
+}
+
 /// Runs a study trains at once, from `SGLAB_WORKERS` (default 1;
 /// [`crate::train::arms::ArmSweep::run_with_workers`] has a measured gain).
 pub fn workers() -> Result<usize, StudyError> {

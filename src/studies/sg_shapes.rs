@@ -150,10 +150,7 @@ fn base(scale: Scale, task: Task) -> TrainConfig {
         config.run.train_batches_per_epoch = Some(10);
         config.run.eval_samples = Some(256);
     }
-    if scale != Scale::Paper {
-        // These scales were sized and computed without the protocol's dropout (protocol docs).
-        config.model.dropout = 0.0;
-    }
+    config.model.dropout = super::scale::dropout(scale);
     if scale == Scale::Plateau {
         super::scale::until_plateau(&mut config, epochs);
     }
@@ -176,7 +173,8 @@ pub fn tasks(scale: Scale) -> Vec<Task> {
 /// that is not among [`tasks`] of the scale).
 pub fn sweep(scale: Scale, task: Task) -> ArmSweep<ShapeArm> {
     let mut arms = Vec::new();
-    for shape in SHAPES.into_iter().filter(|_| tasks(scale).contains(&task)) {
+    let shapes: &[Shape] = if tasks(scale).contains(&task) { &SHAPES } else { &[] };
+    for &shape in shapes {
         for lr in learning_rates(scale) {
             let mut config = base(scale, task);
             config.model.spike = crate::train::SpikeConfig::surrogate(Surrogate::new(shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape"));

@@ -223,10 +223,7 @@ fn base(scale: Scale, surrogate: Surrogate) -> TrainConfig {
     let task = TaskConfig::Slmnist(SlMnistConfig { steps, time_repeat, ..protocol::slmnist() });
     let mut config = protocol::train_config(task, vec![width, width], PaperNeuron::Lif, surrogate, lr, epochs);
     config.run.batch_size = batch_size;
-    if scale != Scale::Paper {
-        // These scales were sized and computed without the protocol's dropout (protocol docs).
-        config.model.dropout = 0.0;
-    }
+    config.model.dropout = super::scale::dropout(scale);
     match scale {
         Scale::Quick => {
             config.run.train_batches_per_epoch = Some(20);

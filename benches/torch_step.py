@@ -18,6 +18,11 @@ Two implementations:
 
     python benches/torch_step.py                     # every configuration, both implementations
     python benches/torch_step.py slmnist hand-tuned  # any subset
+    python benches/torch_step.py ofb-4k ofb-16k hand-tuned cuda   # on an NVIDIA GPU
+
+``ofb-4k`` and ``ofb-16k`` (one recurrent layer of 4096 or 16384 neurons, B = 16, T = 500) are
+the sizes of the open-neuromorphic framework benchmark, for GPUs; they run only when named.
+With ``cuda`` the step runs on the GPU and the clock stops after ``torch.cuda.synchronize()``.
 """
 
 import math
@@ -27,11 +32,16 @@ import subprocess
 import sys
 import time
 
+# (batch, steps, inputs, hidden sizes, classes)
 CONFIGS = {
-    "slmnist": [(256, 100, 784, 128, 128, 10)],
-    "shd": [(128, 250, 700, 256, 256, 20)],
-    "scaling-T": [(64, t, 784, 128, 128, 10) for t in (50, 100, 200, 400, 800)],
+    "slmnist": [(256, 100, 784, (128, 128), 10)],
+    "shd": [(128, 250, 700, (256, 256), 20)],
+    "scaling-T": [(64, t, 784, (128, 128), 10) for t in (50, 100, 200, 400, 800)],
+    "ofb-4k": [(16, 500, 4096, (4096,), 10)],
+    "ofb-16k": [(16, 500, 16384, (16384,), 10)],
 }
+GPU_ONLY = ("ofb-4k", "ofb-16k")
+DEVICES = ("cpu", "cuda")
 IMPLEMENTATIONS = ("snntorch", "hand-tuned")
 LATENCY_WINDOW = 67
 ALPHA = math.exp(-1.0 / 20.0)
@@ -56,7 +66,8 @@ def latency_batch(torch, batch, steps, inputs, classes):
     return x, y
 
 
-def snntorch_model(torch, inputs, h1, h2, classes):
+def snntorch_model(torch, inputs, hidden, classes):
+    h1, h2 = hidden
     import snntorch as snn
     from snntorch import surrogate
 
@@ -84,7 +95,7 @@ def snntorch_model(torch, inputs, h1, h2, classes):
     return Net()
 
 
-def hand_tuned_model(torch, inputs, h1, h2, classes):
+def hand_tuned_model(torch, inputs, hidden, classes):
     class Spike(torch.autograd.Function):
         @staticmethod
         def forward(ctx, x):
@@ -122,25 +133,25 @@ def hand_tuned_model(torch, inputs, h1, h2, classes):
     class Net(torch.nn.Module):
         def __init__(self):
             super().__init__()
-            self.l1 = Layer(inputs, h1)
-            self.l2 = Layer(h1, h2)
-            self.readout = torch.nn.Linear(h2, classes)
+            sizes = (inputs, *hidden)
+            self.layers = torch.nn.Sequential(*(Layer(a, b) for a, b in zip(sizes, sizes[1:])))
+            self.readout = torch.nn.Linear(hidden[-1], classes)
 
         def forward(self, x):
-            return self.readout(self.l2(self.l1(x)))
+            return self.readout(self.layers(x))
 
     return Net()
 
 
-def run_case(impl, batch, steps, inputs, h1, h2, classes, measured):
+def run_case(impl, device, batch, steps, inputs, hidden, classes, measured):
     import torch
 
     torch.set_num_threads(2)
     torch.manual_seed(0)
     build = snntorch_model if impl == "snntorch" else hand_tuned_model
-    net = build(torch, inputs, h1, h2, classes)
+    net = build(torch, inputs, hidden, classes).to(device)
     optim = torch.optim.Adam(net.parameters(), lr=1e-3)
-    x, y = latency_batch(torch, batch, steps, inputs, classes)
+    x, y = (t.to(device) for t in latency_batch(torch, batch, steps, inputs, classes))
     times = []
     for step in range(measured + 1):
         start = time.perf_counter()
@@ -149,11 +160,14 @@ def run_case(impl, batch, steps, inputs, h1, h2, classes, measured):
         loss = torch.nn.functional.cross_entropy(logits.mean(0), y)
         loss.backward()
         optim.step()
+        if device == "cuda":
+            torch.cuda.synchronize()
         elapsed = time.perf_counter() - start
         if step > 0:
             times.append(elapsed)
     # ≈ 6·B·T·MACs FLOP (SPEC.md)
-    macs = inputs * h1 + h1 * h1 + h1 * h2 + h2 * h2 + h2 * classes
+    sizes = (inputs, *hidden)
+    macs = sum(a * b + b * b for a, b in zip(sizes, sizes[1:])) + hidden[-1] * classes
     flops = 6.0 * batch * steps * macs
     med = statistics.median(times)
     print(f"RESULT {impl} {batch} {steps} {med:.4f} {min(times):.4f} {max(times):.4f} {flops / med / 1e9:.1f} {peak_rss_mib():.0f}")
@@ -162,22 +176,28 @@ def run_case(impl, batch, steps, inputs, h1, h2, classes, measured):
 def main():
     args = sys.argv[1:]
     if args[:1] == ["--case"]:
-        impl, *numbers = args[1:]
-        *dims, measured = map(int, numbers)
-        run_case(impl, *dims, measured)
+        impl, device, batch, steps, inputs, hidden, classes, measured = args[1:]
+        hidden = tuple(map(int, hidden.split(",")))
+        run_case(impl, device, int(batch), int(steps), int(inputs), hidden, int(classes), int(measured))
         return
     import torch
-    import snntorch
 
-    configs = [a for a in args if a in CONFIGS] or list(CONFIGS)
+    configs = [a for a in args if a in CONFIGS] or [c for c in CONFIGS if c not in GPU_ONLY]
     impls = [a for a in args if a in IMPLEMENTATIONS] or list(IMPLEMENTATIONS)
-    print(f"torch {torch.__version__}, snntorch {snntorch.__version__}, 2 threads")
+    device = "cuda" if "cuda" in args else "cpu"
+    if "snntorch" in impls:
+        import snntorch
+
+        print(f"snntorch {snntorch.__version__}")
+    gpu = f", {torch.cuda.get_device_name()}" if device == "cuda" else ""
+    print(f"torch {torch.__version__}, 2 threads{gpu}")
     print(f"{'config':<10} {'impl':<11} {'B':>4} {'T':>4} {'s/step':>8} {'min–max':>15} {'GFLOP/s':>8} {'peak MiB':>9}")
     env = dict(os.environ, OMP_NUM_THREADS="2", MKL_NUM_THREADS="2")
     for name in configs:
         for dims in CONFIGS[name]:
             for impl in impls:
-                cmd = [sys.executable, __file__, "--case", impl, *map(str, dims), "5"]
+                batch, steps, inputs, hidden, classes = dims
+                cmd = [sys.executable, __file__, "--case", impl, device, str(batch), str(steps), str(inputs), ",".join(map(str, hidden)), str(classes), "5"]
                 out = subprocess.run(cmd, capture_output=True, text=True, env=env)
                 line = next((l[7:] for l in out.stdout.splitlines() if l.startswith("RESULT ")), None)
                 if line is None:

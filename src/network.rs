@@ -299,8 +299,8 @@ impl Network {
     }
 
     /// Whether a forward pass over `x` runs the fused kernels ([`crate::fused`]): every layer is
-    /// LIF with a built-in surrogate and a Heaviside forward, `x` is `f32` on a CPU backend, and
-    /// the network is not set to [`Execution::Reference`].
+    /// LIF with a built-in surrogate and a Heaviside forward, `x` is `f32` on a CPU backend or
+    /// wgpu, and the network is not set to [`Execution::Reference`].
     pub fn uses_fused(&self, x: &Tensor<3>) -> bool {
         self.fused_specs(x, false).is_some()
     }
@@ -310,7 +310,7 @@ impl Network {
         let eligible = self.execution == Execution::Fused
             && !record_voltages
             && x.dtype() == burn::tensor::DType::F32
-            && crate::fused::runs_on_host(&x.device());
+            && crate::fused::runs_fused(&x.device());
         if !eligible {
             return None;
         }

@@ -20,6 +20,10 @@ use crate::dynamics::LifSpec;
 use super::sparse::{DENSE_ABOVE, SparseRows};
 
 /// Spike-matrix products and the LIF recurrence with hand-written backward passes.
+///
+/// The host backends (flex, ndarray) run the kernels of `sparse.rs` and `recurrence.rs` and keep
+/// what the backward pass needs on the host; the CubeCL backend runs those of `cube.rs` and
+/// keeps it on the device as tensors (`lif_recurrence_traced`, `lif_recurrence_backward`).
 #[backend_extension(
     Flex: cfg(feature = "flex"),
     NdArray: cfg(feature = "ndarray"),
@@ -28,14 +32,17 @@ use super::sparse::{DENSE_ABOVE, SparseRows};
     Autodiff
 )]
 pub trait FusedBackend: Backend {
+    /// Whether the kernels run on the host and keep their trace there.
+    const HOST_KERNELS: bool = false;
+
     /// Y = X·W for a spike matrix X `[M, K]`, event-driven when X is sparse.
-    #[fusion(default)]
+    #[fusion(dtype = x, shape = burn::backend::Shape::from(vec![x[0], w[1]]))]
     fn spike_project(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         project_forward::<Self>(x, w).0
     }
 
     /// The spikes `[T, B, n]` of a LIF layer driven by `current` `[T, B, n]`.
-    #[fusion(default)]
+    #[fusion(dtype = current, shape = current)]
     fn lif_recurrence(
         current: FloatTensor<Self>,
         w_rec: FloatTensor<Self>,
@@ -46,16 +53,93 @@ pub trait FusedBackend: Backend {
     ) -> FloatTensor<Self> {
         recurrence_forward::<Self>(current, [w_rec, bias, alpha, threshold], &spec, false).0
     }
+
+    /// The spikes and the membrane trace `[T, B, n]` the device backward pass reads.
+    #[fusion(meta = |current, _w, _b, _a, _t, _spec| (current.clone(), current.clone()))]
+    fn lif_recurrence_traced(
+        current: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        let _ = (current, w_rec, bias, alpha, threshold, spec);
+        unreachable!("the host backends keep the recurrence's trace on the host (HOST_KERNELS)")
+    }
+
+    /// ∂L/∂(current, W, b, α, ϑ) from ∂L/∂z and the trace of `lif_recurrence_traced`.
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    #[fusion(meta = |grad, _z, _m, w, b, a, t, _spec| (grad.clone(), w.clone(), b.clone(), a.clone(), t.clone()))]
+    fn lif_recurrence_backward(
+        grad: FloatTensor<Self>,
+        spikes: FloatTensor<Self>,
+        membrane: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let _ = (grad, spikes, membrane, w_rec, bias, alpha, threshold, spec);
+        unreachable!("the host backends keep the recurrence's trace on the host (HOST_KERNELS)")
+    }
 }
 
 #[cfg(feature = "flex")]
-impl FusedBackend for burn::backend::Flex {}
+impl FusedBackend for burn::backend::Flex {
+    const HOST_KERNELS: bool = true;
+}
 
 #[cfg(feature = "ndarray")]
-impl FusedBackend for burn::backend::NdArray {}
+impl FusedBackend for burn::backend::NdArray {
+    const HOST_KERNELS: bool = true;
+}
 
 #[cfg(feature = "wgpu")]
-impl FusedBackend for burn_cubecl::CubeBackend {}
+impl FusedBackend for burn_cubecl::CubeBackend {
+    fn spike_project(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
+        use burn::backend::ops::FloatTensorOps;
+        Self::float_matmul(x, w)
+    }
+
+    fn lif_recurrence(
+        current: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> FloatTensor<Self> {
+        Self::lif_recurrence_traced(current, w_rec, bias, alpha, threshold, spec).0
+    }
+
+    fn lif_recurrence_traced(
+        current: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
+        super::cube::forward(current, &super::cube::CubeParams::new([w_rec, bias, alpha, threshold]), &spec)
+    }
+
+    fn lif_recurrence_backward(
+        grad: FloatTensor<Self>,
+        spikes: FloatTensor<Self>,
+        membrane: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let params = super::cube::CubeParams::new([w_rec, bias, alpha, threshold]);
+        let [current, w, bias, alpha, threshold] = super::cube::backward(grad, spikes, membrane, &params, &spec);
+        (current, w, bias, alpha, threshold)
+    }
+}
 
 /// Y = X·W; also returns X's nonzero entries when the product was event-driven.
 fn project_forward<B: Backend>(x: FloatTensor<B>, w: FloatTensor<B>) -> (FloatTensor<B>, Option<Arc<SparseRows>>) {
@@ -91,6 +175,8 @@ fn recurrence_forward<B: Backend>(
 }
 
 impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff<B, C> {
+    const HOST_KERNELS: bool = B::HOST_KERNELS;
+
     fn spike_project(x: FloatTensor<Self>, w: FloatTensor<Self>) -> FloatTensor<Self> {
         /// ∂W = Xᵀ·G (event-driven when X was stored sparse), ∂X = G·Wᵀ.
         #[derive(Debug)]
@@ -130,11 +216,15 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
             OpsKind::Tracked(prep) => {
                 let w_inner = w.primitive().clone();
                 let x_inner = x.primitive().clone();
+                if !B::HOST_KERNELS {
+                    let y = B::spike_project(x_inner.clone(), w_inner.clone());
+                    return prep.finish((None, Some(x_inner), w_inner), y);
+                }
                 let (y, sparse) = project_forward::<B>(x_inner.clone(), w_inner.clone());
                 let x_kept = sparse.is_none().then_some(x_inner);
                 prep.finish((sparse, x_kept, w_inner), y)
             }
-            OpsKind::UnTracked(prep) => prep.finish(project_forward::<B>(x.into_primitive(), w.into_primitive()).0),
+            OpsKind::UnTracked(prep) => prep.finish(B::spike_project(x.into_primitive(), w.into_primitive())),
         }
     }
 
@@ -174,7 +264,44 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
             }
         }
 
+        /// Backpropagation through time on the device (`cube.rs`), from the spikes and membrane
+        /// trace kept as tensors.
+        #[derive(Debug)]
+        struct DeviceRecurrenceBackward;
+
+        /// The settings, the spikes and membrane `[T, B, n]`, and W, b, α, ϑ.
+        type DeviceState<B> = (LifSpec, FloatTensor<B>, FloatTensor<B>, [FloatTensor<B>; 4]);
+
+        impl<B: Backend + FusedBackend> Backward<B, 5> for DeviceRecurrenceBackward {
+            type State = DeviceState<B>;
+
+            fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+                let (spec, spikes, membrane, [w, bias, alpha, threshold]) = ops.state;
+                let grad = grads.consume::<B>(&ops.node);
+                let (current, w, bias, alpha, threshold) = B::lif_recurrence_backward(grad, spikes, membrane, w, bias, alpha, threshold, spec);
+                for (parent, value) in ops.parents.into_iter().zip([current, w, bias, alpha, threshold]) {
+                    if let Some(node) = parent {
+                        grads.register::<B>(node.id, value);
+                    }
+                }
+            }
+        }
+
         let nodes = [current.node(), w_rec.node(), bias.node(), alpha.node(), threshold.node()];
+        if !B::HOST_KERNELS {
+            return match DeviceRecurrenceBackward.prepare::<C>(nodes).compute_bound().stateful() {
+                OpsKind::Tracked(prep) => {
+                    let params = [w_rec, bias, alpha, threshold].map(|p| p.primitive().clone());
+                    let [w, b, a, t] = params.clone();
+                    let (z, membrane) = B::lif_recurrence_traced(current.primitive().clone(), w, b, a, t, spec);
+                    prep.finish((spec, z.clone(), membrane, params), z)
+                }
+                OpsKind::UnTracked(prep) => {
+                    let [w, b, a, t] = [w_rec, bias, alpha, threshold].map(|p| p.into_primitive());
+                    prep.finish(B::lif_recurrence(current.into_primitive(), w, b, a, t, spec))
+                }
+            };
+        }
         match RecurrenceBackward.prepare::<C>(nodes).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
                 let params = [w_rec, bias, alpha, threshold].map(|p| p.primitive().clone());
@@ -183,8 +310,8 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
                 prep.finish((spec, trace, params, dims), z)
             }
             OpsKind::UnTracked(prep) => {
-                let params = [w_rec, bias, alpha, threshold].map(|p| p.into_primitive());
-                prep.finish(recurrence_forward::<B>(current.into_primitive(), params, &spec, false).0)
+                let [w, b, a, t] = [w_rec, bias, alpha, threshold].map(|p| p.into_primitive());
+                prep.finish(B::lif_recurrence(current.into_primitive(), w, b, a, t, spec))
             }
         }
     }

@@ -15,8 +15,11 @@
 //! the previous step's spikes, and keeps only the voltages (`f32`) and spikes (one bit each)
 //! for its backward pass. No value is read back to the caller inside the time loop.
 //!
-//! The kernels run on the host, so they serve the CPU backends (flex, ndarray);
-//! [`runs_on_host`] tells whether a device is one. They apply to LIF layers whose spike is the
+//! The kernels of `sparse.rs` and `recurrence.rs` run on the host and serve the CPU backends
+//! (flex, ndarray; [`runs_on_host`]). On the CubeCL backend (wgpu) the recurrence runs as
+//! CubeCL kernels on the device (`cube.rs`: one kernel and one recurrent matrix product per
+//! step in each direction) and the projection is the backend's matrix product;
+//! [`runs_fused`] tells whether a device has either. They apply to LIF layers whose spike is the
 //! Heaviside with a built-in surrogate, in `f32`. A [`crate::network::Network`] uses them where
 //! they apply unless set to [`Execution::Reference`], the per-step path every other neuron
 //! model uses and against which the fused gradients are tested (tests/fused.rs).
@@ -27,6 +30,8 @@
 //! the reference configuration. The library never changes the allocator by itself.
 
 mod allocator;
+#[cfg(feature = "wgpu")]
+mod cube;
 mod extension;
 mod host;
 mod recurrence;
@@ -44,8 +49,8 @@ use burn::tensor::Device;
 #[serde(rename_all = "kebab-case")]
 pub enum Execution {
     /// The fused kernels where they apply (LIF layers with a built-in surrogate and a
-    /// Heaviside forward, `f32`, on a CPU backend, voltages not requested), the reference
-    /// path elsewhere.
+    /// Heaviside forward, `f32`, on a CPU backend or wgpu, voltages not requested), the
+    /// reference path elsewhere.
     #[default]
     Fused,
     /// One step at a time with burn's autodiff recording every tensor operation.
@@ -68,6 +73,22 @@ pub fn runs_on_host(device: &Device) -> bool {
         }
     }
     host(device.as_dispatch())
+}
+
+/// Whether the fused kernels run on `device`: on the host (flex, ndarray) or as CubeCL kernels
+/// on the device (wgpu), with or without autodiff.
+pub fn runs_fused(device: &Device) -> bool {
+    fn cube(device: &burn::backend::DispatchDevice) -> bool {
+        use burn::backend::DispatchDevice as D;
+        match device {
+            #[cfg(feature = "wgpu")]
+            D::Cube(_) => true,
+            D::Autodiff(inner) => cube(&inner.clone().inner()),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+    runs_on_host(device) || cube(device.as_dispatch())
 }
 
 /// Y = X·W for X `[M, K]` and W `[K, N]`, event-driven in X's nonzero entries when X is

@@ -89,7 +89,7 @@ fn surrogate(x: f32, gamma: f32, beta: f32, tail: f32, #[comptime] shape: u32) -
         s = gamma * f32::exp(-2.0f32 * beta * ax);
     } else if comptime![shape == GAUSSIAN] {
         // γ·exp(−πβ²x²)
-        s = gamma * f32::exp(-3.141_592_7f32 * beta * beta * x * x);
+        s = gamma * f32::exp(-core::f32::consts::PI * beta * beta * x * x);
     } else if comptime![shape == SIGMOID] {
         // γ·(1 − tanh²(2βx))
         let t = f32::tanh(2.0f32 * beta * x);
@@ -103,7 +103,7 @@ fn surrogate(x: f32, gamma: f32, beta: f32, tail: f32, #[comptime] shape: u32) -
         s = gamma * f32::powf(1.0f32 + 2.0f32 * beta * ax / (tail - 1.0f32), -tail);
     } else {
         // γ/(1 + π²β²x²)
-        let y = 3.141_592_7f32 * beta * x;
+        let y = core::f32::consts::PI * beta * x;
         s = gamma / (1.0f32 + y * y);
     }
     s

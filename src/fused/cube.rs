@@ -111,7 +111,7 @@ fn surrogate(x: f32, gamma: f32, beta: f32, tail: f32, #[comptime] shape: u32) -
 
 /// One step t of the forward pass for every (row, neuron) i of the batch: reads I_t, the
 /// recurrent input R_t (when t > 0), v_{t−1} (`state`) and z_{t−1}; writes v_t to `state`,
-/// z_t and m_t.
+/// z_t, and m_t when `keep_trace`.
 #[cube(launch)]
 fn forward_step(
     current: &Tensor<f32>,
@@ -124,6 +124,7 @@ fn forward_step(
     threshold: &Tensor<f32>,
     step: u32,
     #[comptime] reset: u32,
+    #[comptime] keep_trace: bool,
 ) {
     let i = ABSOLUTE_POS;
     let len = state.len();
@@ -158,7 +159,9 @@ fn forward_step(
         z = 1.0f32;
     }
     spikes[at] = z;
-    membrane[at] = m;
+    if comptime![keep_trace] {
+        membrane[at] = m;
+    }
 }
 
 /// One step t of the backward pass for every (row, neuron) i: with G_t, the carries from step
@@ -294,14 +297,16 @@ fn dims3(tensor: &CubeTensor) -> [usize; 3] {
     [shape[0], shape[1], shape[2]]
 }
 
-/// The spikes z and the membrane trace m `[T, B, n]` of the layer driven by `current`.
-pub(super) fn forward(current: CubeTensor, p: &CubeParams, spec: &LifSpec) -> (CubeTensor, CubeTensor) {
+/// The spikes z `[T, B, n]` of the layer driven by `current`, and with `keep_trace` the
+/// membrane trace m `[T, B, n]` the backward pass reads.
+pub(super) fn forward(current: CubeTensor, p: &CubeParams, spec: &LifSpec, keep_trace: bool) -> (CubeTensor, Option<CubeTensor>) {
     let current = into_contiguous(current);
     let [steps, batch, n] = dims3(&current);
     let client = current.client.clone();
     let spikes = zeros(&[steps, batch, n], &current);
-    let membrane = zeros(&[steps, batch, n], &current);
     let state = zeros(&[batch, n], &current);
+    // Without the trace the kernel writes no membrane; `state` stands in for the argument.
+    let membrane = if keep_trace { zeros(&[steps, batch, n], &current) } else { state.clone() };
     let len = batch * n;
     let cube_dim = CubeDim::new(&client, len);
     let cube_count = calculate_cube_count_elemwise(&client, len, cube_dim);
@@ -321,9 +326,10 @@ pub(super) fn forward(current: CubeTensor, p: &CubeParams, spec: &LifSpec) -> (C
             p.threshold.clone().into_tensor_arg(),
             t as u32,
             reset_code(spec.reset),
+            keep_trace,
         );
     }
-    (spikes, membrane)
+    (spikes, keep_trace.then_some(membrane))
 }
 
 /// ∂L/∂(current, W, b, α, ϑ) from ∂L/∂z `grad` and the trace of [`forward`].

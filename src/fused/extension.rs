@@ -111,7 +111,7 @@ impl FusedBackend for burn_cubecl::CubeBackend {
         threshold: FloatTensor<Self>,
         spec: LifSpec,
     ) -> FloatTensor<Self> {
-        Self::lif_recurrence_traced(current, w_rec, bias, alpha, threshold, spec).0
+        super::cube::forward(current, &super::cube::CubeParams::new([w_rec, bias, alpha, threshold]), &spec, false).0
     }
 
     fn lif_recurrence_traced(
@@ -122,7 +122,8 @@ impl FusedBackend for burn_cubecl::CubeBackend {
         threshold: FloatTensor<Self>,
         spec: LifSpec,
     ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        super::cube::forward(current, &super::cube::CubeParams::new([w_rec, bias, alpha, threshold]), &spec)
+        let (spikes, membrane) = super::cube::forward(current, &super::cube::CubeParams::new([w_rec, bias, alpha, threshold]), &spec, true);
+        (spikes, membrane.expect("the trace was asked for"))
     }
 
     fn lif_recurrence_backward(

@@ -57,15 +57,18 @@ fn network(lif: LifConfig, surrogate: Surrogate, seed: u64, device: &Device) -> 
         .unwrap()
 }
 
+/// Per-layer spikes, logits, and (parameter name, gradient) pairs.
+type Evaluation = (Vec<Vec<f64>>, Vec<f64>, Vec<(String, Vec<f64>)>);
+
 /// Spikes, logits and the gradient of every parameter of the loss
 /// CE(time-averaged logits) + Σ c ⊙ z¹ (a direct, uneven gradient into the first layer's spikes).
-fn evaluate(net: &Network, x: Tensor<3>) -> (Vec<Vec<f64>>, Vec<f64>, Vec<(String, Vec<f64>)>) {
+fn evaluate(net: &Network, x: Tensor<3>) -> Evaluation {
     evaluate_with(net, x, None)
 }
 
 /// [`evaluate`] of the training pass with dropout masks from `mask_seed` (the plain pass
 /// without).
-fn evaluate_with(net: &Network, x: Tensor<3>, mask_seed: Option<u64>) -> (Vec<Vec<f64>>, Vec<f64>, Vec<(String, Vec<f64>)>) {
+fn evaluate_with(net: &Network, x: Tensor<3>, mask_seed: Option<u64>) -> Evaluation {
     let [_, batch, _] = x.dims();
     let labels: Vec<usize> = (0..batch).map(|b| b % CLASSES).collect();
     let out = match mask_seed {
@@ -106,16 +109,25 @@ fn compare_within(net: Network, x: Tensor<3>, what: &str, mask_seed: Option<u64>
     assert!(net.uses_fused(&x), "{what}: the fused path must apply");
     let reference = net.clone().with_execution(Execution::Reference);
     assert!(!reference.uses_fused(&x));
-    let (spikes_f, logits_f, grads_f) = evaluate_with(&net, x.clone(), mask_seed);
-    let (spikes_r, logits_r, grads_r) = evaluate_with(&reference, x, mask_seed);
-    for (l, (a, b)) in spikes_f.iter().zip(&spikes_r).enumerate() {
-        assert_eq!(a, b, "{what}: spikes of layer {l}");
+    let fused = evaluate_with(&net, x.clone(), mask_seed);
+    let by_reference = evaluate_with(&reference, x, mask_seed);
+    for (l, a) in fused.0.iter().enumerate() {
         let rate = a.iter().sum::<f64>() / a.len() as f64;
         assert!(rate > 0.01 && rate < 0.9, "{what}: layer {l} rate {rate} leaves the test without spikes or silence");
     }
-    assert_close(&logits_f, &logits_r, tolerance, tolerance, &format!("{what}: logits"));
-    assert_eq!(grads_f.len(), grads_r.len(), "{what}: the same parameters have gradients");
-    for ((name, a), (_, b)) in grads_f.iter().zip(&grads_r) {
+    assert_agree(&fused, &by_reference, what, tolerance);
+}
+
+/// Two [`evaluate`] results agree: the same spikes, logits to `tolerance`, and every gradient to
+/// `tolerance` of its largest entry (none of them zero).
+fn assert_agree(a: &Evaluation, b: &Evaluation, what: &str, tolerance: f64) {
+    let ((spikes_a, logits_a, grads_a), (spikes_b, logits_b, grads_b)) = (a, b);
+    for (l, (a, b)) in spikes_a.iter().zip(spikes_b).enumerate() {
+        assert_eq!(a, b, "{what}: spikes of layer {l}");
+    }
+    assert_close(logits_a, logits_b, tolerance, tolerance, &format!("{what}: logits"));
+    assert_eq!(grads_a.len(), grads_b.len(), "{what}: the same parameters have gradients");
+    for ((name, a), (_, b)) in grads_a.iter().zip(grads_b) {
         let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         assert!(scale > 0.0, "{what}: {name} has a zero gradient");
         assert_close(a, b, tolerance * scale.max(1.0), tolerance, &format!("{what}: ∂L/∂{name}"));
@@ -185,15 +197,7 @@ fn cubecl_kernels_match_the_reference_on_wgpu() {
             assert!(net.uses_fused(&x), "{what}: the fused path must apply");
             evaluate(&net, x)
         };
-        let ((spikes_g, logits_g, grads_g), (spikes_h, logits_h, grads_h)) = (on(&wgpu), on(&flex));
-        assert_eq!(spikes_g, spikes_h, "wgpu {what}: spikes");
-        assert_close(&logits_g, &logits_h, 1e-4, 1e-4, &format!("wgpu {what}: logits"));
-        assert_eq!(grads_g.len(), grads_h.len(), "wgpu {what}: the same parameters have gradients");
-        for ((name, a), (_, b)) in grads_g.iter().zip(&grads_h) {
-            let scale = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            assert!(scale > 0.0, "wgpu {what}: {name} has a zero gradient");
-            assert_close(a, b, 1e-4 * scale.max(1.0), 1e-4, &format!("wgpu {what}: ∂L/∂{name}"));
-        }
+        assert_agree(&on(&wgpu), &on(&flex), &format!("wgpu {what}"), 1e-4);
     }
 }
 

@@ -60,35 +60,34 @@ pub enum Execution {
 /// Whether the fused kernels run on `device` without leaving it: flex and ndarray, with or
 /// without autodiff.
 pub fn runs_on_host(device: &Device) -> bool {
-    fn host(device: &burn::backend::DispatchDevice) -> bool {
-        use burn::backend::DispatchDevice as D;
-        match device {
-            #[cfg(feature = "flex")]
-            D::Flex(_) => true,
-            #[cfg(feature = "ndarray")]
-            D::NdArray(_) => true,
-            D::Autodiff(inner) => host(&inner.clone().inner()),
-            #[allow(unreachable_patterns)]
-            _ => false,
-        }
+    use burn::backend::DispatchDevice as D;
+    match concrete(device) {
+        #[cfg(feature = "flex")]
+        D::Flex(_) => true,
+        #[cfg(feature = "ndarray")]
+        D::NdArray(_) => true,
+        #[allow(unreachable_patterns)]
+        _ => false,
     }
-    host(device.as_dispatch())
 }
 
 /// Whether the fused kernels run on `device`: on the host (flex, ndarray) or as CubeCL kernels
 /// on the device (wgpu), with or without autodiff.
 pub fn runs_fused(device: &Device) -> bool {
-    fn cube(device: &burn::backend::DispatchDevice) -> bool {
-        use burn::backend::DispatchDevice as D;
-        match device {
-            #[cfg(feature = "wgpu")]
-            D::Cube(_) => true,
-            D::Autodiff(inner) => cube(&inner.clone().inner()),
-            #[allow(unreachable_patterns)]
-            _ => false,
-        }
+    #[cfg(feature = "wgpu")]
+    if matches!(concrete(device), burn::backend::DispatchDevice::Cube(_)) {
+        return true;
     }
-    runs_on_host(device) || cube(device.as_dispatch())
+    runs_on_host(device)
+}
+
+/// The backend device under any autodiff wrapping.
+fn concrete(device: &Device) -> burn::backend::DispatchDevice {
+    let mut device = device.as_dispatch().clone();
+    while let burn::backend::DispatchDevice::Autodiff(inner) = device {
+        device = inner.inner();
+    }
+    device
 }
 
 /// Y = X·W for X `[M, K]` and W `[K, N]`, event-driven in X's nonzero entries when X is

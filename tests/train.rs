@@ -135,6 +135,47 @@ fn a_huge_learning_rate_is_recorded_as_diverged_without_nan_results() {
     assert!(df.column("test_accuracy").is_err());
 }
 
+/// The epoch a run keeps and the number of epochs it trains, by the stopping rule written out:
+/// from epoch `warmup` on, keep the lowest validation loss; stop `patience` epochs after it.
+fn kept_and_stop(losses: &[f64], warmup: usize, patience: usize) -> (usize, usize) {
+    let (mut best, mut since) = (warmup, 0);
+    for (epoch, &loss) in losses.iter().enumerate().skip(warmup + 1) {
+        if loss < losses[best] {
+            (best, since) = (epoch, 0);
+        } else {
+            since += 1;
+        }
+        if since >= patience {
+            return (best, epoch + 1);
+        }
+    }
+    (best, losses.len())
+}
+
+/// With a warm-up, the best weights and patience ignore the first epochs: from the
+/// validation losses of the same run without early stopping (runs repeat exactly), the epoch
+/// kept and the epoch where patience stops are predicted by the rule, and the case is one where
+/// ignoring the warm-up would give another answer.
+#[test]
+fn warmup_epochs_are_neither_selected_nor_counted_by_patience() {
+    let mut full = small(8);
+    full.run.test_each_epoch = false;
+    full.optimizer.lr = 5e-2;
+    let reference = train_with(&full, &quiet()).unwrap();
+    let losses: Vec<f64> = reference.history.iter().map(|e| e.validation.as_ref().unwrap().loss).collect();
+    let (warmup, patience) = (4, 1);
+    let expected = kept_and_stop(&losses, warmup, patience);
+    assert_ne!(expected, kept_and_stop(&losses, 0, patience), "validation losses {losses:?} do not tell the rules apart");
+    let mut warm = full.clone();
+    (warm.run.warmup_epochs, warm.run.patience) = (warmup, Some(patience));
+    let record = train_with(&warm, &quiet()).unwrap();
+    assert_eq!((record.best_epoch, record.history.len()), (Some(expected.0), expected.1), "validation losses {losses:?}");
+    // A warm-up as long as the run is refused with the field named.
+    warm.run.warmup_epochs = 8;
+    let Err(TrainError::Config(e)) = train_with(&warm, &quiet()) else { panic!("a configuration error expected") };
+    assert_eq!(e.path, "warmup_epochs");
+}
+
 #[test]
 fn rate_targeting_reaches_the_target_within_five_points() {
     for rate in [0.1, 0.5, 0.9] {

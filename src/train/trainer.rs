@@ -8,9 +8,10 @@
 //!         L = CE(logits, labels) + λ s Σ_l R(z^{(l)})
 //!         stop as diverged if L is not finite;  θ ← Adam(θ, ∂L/∂θ)
 //!     stop as diverged if any θ is not finite
-//!     validation (and, by default, test) metrics without autodiff graphs; keep the best
-//!     weights by validation loss
-//!     checkpoint; stop early after `patience` epochs without improvement or past the time limit
+//!     validation (and, by default, test) metrics without autodiff graphs; from epoch
+//!     `warmup_epochs` on, keep the best weights by validation loss
+//!     checkpoint; stop early after `patience` epochs (past the warm-up) without improvement or
+//!     past the time limit
 //! restore the best weights → test metrics
 //! ```
 
@@ -223,7 +224,9 @@ fn run_epochs<L: Learner>(
         };
         progress.epoch(epoch, &train_metrics, validation.as_ref());
         let selection_loss = validation.as_ref().map_or(train_metrics.loss, |v| v.loss);
-        if state.best.is_none_or(|(l, _)| selection_loss < l) {
+        if epoch < config.run.warmup_epochs {
+            // Warm-up: neither a candidate for the best weights nor counted by patience.
+        } else if state.best.is_none_or(|(l, _)| selection_loss < l) {
             state.best = Some((selection_loss, epoch));
             state.since_best = 0;
             best = net.clone();

@@ -63,6 +63,8 @@ pub struct TrainFile {
     eval_samples: Option<usize>,
     #[serde(default = "yes")]
     test_each_epoch: bool,
+    #[serde(default, skip_serializing_if = "is_default")]
+    warmup_epochs: usize,
 }
 
 fn default_backend() -> String {
@@ -107,6 +109,7 @@ impl TryFrom<TrainFile> for TrainConfig {
             train_batches_per_epoch: f.train_batches_per_epoch,
             eval_samples: f.eval_samples,
             test_each_epoch: f.test_each_epoch,
+            warmup_epochs: f.warmup_epochs,
         };
         Ok(TrainConfig { task: f.task, model: f.model, method, optimizer: f.optimizer, run })
     }
@@ -137,6 +140,7 @@ impl From<TrainConfig> for TrainFile {
             train_batches_per_epoch: run.train_batches_per_epoch,
             eval_samples: run.eval_samples,
             test_each_epoch: run.test_each_epoch,
+            warmup_epochs: run.warmup_epochs,
         }
     }
 }

@@ -12,6 +12,8 @@
 //! batch_size = 64
 //! seed = 3
 //! backend = "flex"
+//! patience = 5              # stop after 5 epochs without a lower validation loss
+//! warmup_epochs = 9         # … counted only from epoch 9, the first with the rate loss fully on
 //!
 //! [task]
 //! name = "randman"          # or "slmnist", "shd"; the task's own fields follow
@@ -147,6 +149,11 @@ pub struct RunControl {
     /// Also evaluate the test part after every epoch (the paper logs it); the final test
     /// metrics always use the restored best weights.
     pub test_each_epoch: bool,
+    /// Epochs at the start that are neither candidates for the best weights nor counted by
+    /// `patience`: a warm-up during which the monitored loss is not yet the one the run
+    /// optimises (e.g. before a scheduled rate loss is switched on), as Keras' `EarlyStopping`
+    /// `start_from_epoch`. The best weights are those of the best epoch after it; 0: none.
+    pub warmup_epochs: usize,
 }
 
 impl RunControl {
@@ -163,6 +170,7 @@ impl RunControl {
             train_batches_per_epoch: None,
             eval_samples: None,
             test_each_epoch: true,
+            warmup_epochs: 0,
         }
     }
 
@@ -180,6 +188,9 @@ impl Validate for RunControl {
         }
         if let Some(t) = self.time_limit_s {
             crate::validate::positive("time_limit_s", t)?;
+        }
+        if self.warmup_epochs >= self.epochs {
+            return Err(ConfigError::new("warmup_epochs", format!("fewer warm-up epochs than the {} epochs of the run, got {}", self.epochs, self.warmup_epochs)));
         }
         Ok(())
     }

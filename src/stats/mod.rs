@@ -7,6 +7,7 @@
 //! empty groups, too few values for a variance, NaN or infinite values, paired samples of
 //! unequal length — is a [`StatsError`] that names the argument and what was expected.
 
+pub mod binomial;
 pub mod bootstrap;
 pub mod compare;
 pub mod correction;
@@ -21,6 +22,7 @@ pub mod ttest;
 
 use serde::{Deserialize, Serialize};
 
+pub use binomial::binomial_test;
 pub use bootstrap::{BootstrapCi, CiMethod, bootstrap_ci};
 pub use compare::{CompareOptions, GroupTest, compare_groups};
 pub use correction::{Correction, adjust};

@@ -64,6 +64,9 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
         }
     }
     checked.push(missing(sparsity::sweep(scale), results_path("03_sparsity", scale)));
+    // Notebook 03 shows plateau scale by default, with the later code's term beside it.
+    checked.push(missing(sparsity::sweep(Scale::Plateau), results_path("03_sparsity", Scale::Plateau)));
+    checked.push(missing(sparsity::head_sweep(Scale::Plateau), results_path("03_sparsity_head", Scale::Plateau)));
     checked.push(missing(extensions::decolle_sweep(scale), results_path("04_decolle", scale)));
     checked.push(missing(extensions::fluctuation_sweep(scale), results_path("04_fluctuation", scale)));
     checked.push(missing(stochastic::training_sweep(scale), results_path("05_stochastic", scale)));
@@ -225,11 +228,54 @@ fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
     let sparse_sweep = sparsity::sweep(Scale::Quick);
     let sparse = sparse_sweep.points();
     assert_eq!(sparse.len(), 7 * 3 * 3 * 4);
+    assert!(sparsity::head_sweep(Scale::Quick).points().is_empty());
     for p in &sparse {
         let bptt = p.config.bptt().unwrap();
         assert_eq!(bptt.regularizer.map(|r| r.target), p.arm.label.sparsity);
         assert_eq!(bptt.rate_targeting.map(|t| t.rate), Some(p.arm.label.rate));
         p.config.validate().unwrap();
+    }
+    // Plateau scale: the paper's neuron with multreset2 and a bias, 2 layers, the 2022 term
+    // (λ = 0.8, absolute deviation, exponential switch at E/5) with selection from epoch E/5 + 1;
+    // the later term (λ = T, squared per step, linear ramp to 3E/5) from epoch 3E/5.
+    let plateau_sweep = sparsity::sweep(Scale::Plateau);
+    let head_sweep = sparsity::head_sweep(Scale::Plateau);
+    let (plateau, head) = (plateau_sweep.points(), head_sweep.points());
+    assert_eq!((plateau.len(), head.len()), (3 * 3 * 3 * 4, 3 * 4));
+    for p in plateau.iter().chain(&head) {
+        let config = &p.config;
+        let sglab::neuron::NeuronConfig::Lif(lif) = &config.model.neuron else { panic!("LIF") };
+        assert_eq!((lif.tau, lif.threshold, lif.reset, lif.bias, lif.detach_reset), (0.1, 0.01, sglab::neuron::Reset::MultReset2, true, true));
+        assert_eq!((config.model.hidden_sizes.clone(), config.run.epochs, config.run.patience), (vec![64, 64], 40, Some(5)));
+        let bptt = config.bptt().unwrap();
+        let regularizer = bptt.regularizer;
+        assert_eq!(regularizer.map(|r| r.target), p.arm.label.sparsity);
+        let warmup = match p.arm.label.version {
+            sparsity::SparsityLoss::Paper2022 => {
+                if let Some(r) = regularizer {
+                    assert_eq!((r.weight, r.form, r.schedule), (0.8, sglab::regularize::RateLoss::Absolute, sglab::regularize::Schedule::default()));
+                }
+                9
+            }
+            sparsity::SparsityLoss::Head => {
+                let r = regularizer.unwrap();
+                assert_eq!((r.weight, r.form, r.schedule), (50.0, sglab::regularize::RateLoss::SquaredPerStep, sglab::regularize::Schedule::linear_ramp()));
+                24
+            }
+        };
+        assert_eq!(config.run.warmup_epochs, warmup);
+        // The term is fully on over the whole first selectable epoch.
+        if let Some(r) = regularizer {
+            let batches = 100;
+            let mut s = 0.0;
+            for i in 0..(warmup + 1) * batches {
+                s = r.schedule.value(i as f64 / batches as f64 / 40.0, s);
+                if i >= warmup * batches {
+                    assert!(s > 0.99, "{}: s = {s} in epoch {warmup}", p.arm.label);
+                }
+            }
+        }
+        config.validate().unwrap();
     }
 
     let decolle_sweep = extensions::decolle_sweep(Scale::Quick);
@@ -278,26 +324,76 @@ fn prediction_vs_optimum_finds_the_nearest_point_and_tests_it_against_the_best()
     assert_eq!(get("n_seeds"), 4.0);
 }
 
-/// A table where accuracy rises exactly with the final rate and not with the initial one: the
-/// correlation table reports r = 1 for the final rate.
+/// A two-layer table where accuracy rises exactly with layer 1's final rate and falls exactly
+/// with layer 0's initial rate: the correlation table reports r = 1 and r = −1 there, one row per
+/// layer and rate; the rate summary's worst targeting deviation is the largest |measured − r|.
 #[test]
-fn sparsity_correlations_and_labels() {
+fn sparsity_correlations_and_summary_per_layer() {
     use sglab::studies::sparsity;
     let n = 6;
     let final_rate: Vec<f64> = (0..n).map(|i| 0.1 * i as f64).collect();
+    let accuracy: Vec<f64> = final_rate.iter().map(|r| 0.5 + r).collect();
+    let target = vec![0.1, 0.1, 0.1, 0.5, 0.5, 0.5];
+    let initial_l0: Vec<f64> = accuracy.iter().map(|a| 1.0 - a).collect();
     let df = DataFrame::new_infer_height(vec![
         Column::new(sparsity::SHAPE.into(), vec!["triangular"; n]),
         Column::new(sparsity::SPARSITY.into(), vec!["f=0.1"; n]),
-        Column::new("initial_rate_l0".into(), vec![0.5, 0.1, 0.9, 0.3, 0.7, 0.2]),
-        Column::new("final_rate_l0".into(), final_rate.clone()),
-        Column::new("acc".into(), final_rate.iter().map(|r| 0.5 + r).collect::<Vec<_>>()),
+        Column::new(sparsity::RATE.into(), target),
+        Column::new("initial_rate_l0".into(), initial_l0),
+        Column::new("initial_rate_l1".into(), vec![0.12, 0.1, 0.3, 0.5, 0.7, 0.2]),
+        Column::new("final_rate_l0".into(), vec![0.2, 0.1, 0.05, 0.3, 0.1, 0.2]),
+        Column::new("final_rate_l1".into(), final_rate),
+        Column::new("acc".into(), accuracy),
     ])
     .unwrap();
     let table = sparsity::correlations(&df, "acc").unwrap();
-    assert_eq!(table.height(), 2);
+    assert_eq!(table.height(), 4);
+    let (layer, which) = (table.column("layer").unwrap().u64().unwrap(), table.column("rate").unwrap().str().unwrap());
     let r = table.column("pearson_r").unwrap().f64().unwrap();
-    assert!((r.get(1).unwrap() - 1.0).abs() < 1e-12, "final-rate r = {:?}", r.get(1));
-    assert!(r.get(0).unwrap().abs() < 0.9);
+    let row = |l: u64, w: &str| (0..4).find(|&i| layer.get(i) == Some(l) && which.get(i) == Some(w)).unwrap();
+    assert!((r.get(row(1, "final")).unwrap() - 1.0).abs() < 1e-12);
+    assert!((r.get(row(0, "initial")).unwrap() + 1.0).abs() < 1e-12);
+    assert!(r.get(row(1, "initial")).unwrap().abs() < 0.99);
+
+    let summary = sparsity::rate_summary(&df, "acc").unwrap();
+    assert_eq!(summary.height(), 2);
+    let worst = summary.column("max_initial_deviation").unwrap().f64().unwrap();
+    // r = 0.1: layer 0 measured 0.5, 0.4, 0.3 → 0.4; r = 0.5: layer 0 measured 0.2, 0.1, 0.0 → 0.5.
+    assert!((worst.get(0).unwrap() - 0.4).abs() < 1e-12 && (worst.get(1).unwrap() - 0.5).abs() < 1e-12, "{worst:?}");
+    let final_l1 = summary.column("final_rate_l1").unwrap().f64().unwrap();
+    assert!((final_l1.get(0).unwrap() - 0.1).abs() < 1e-12 && (final_l1.get(1).unwrap() - 0.4).abs() < 1e-12);
+}
+
+/// The later official sparsity term is compared with the 2022 one only where both ran, paired
+/// by initial rate and seed.
+#[test]
+fn sparsity_versions_are_paired_by_rate_and_seed() {
+    use sglab::studies::sparsity;
+    let table = |version: &str, f: Vec<&str>, shape: Vec<&str>, acc: Vec<f64>| {
+        let n = acc.len();
+        DataFrame::new_infer_height(vec![
+            Column::new(sparsity::RATE.into(), (0..n).map(|i| [0.1, 0.5][i % 2]).collect::<Vec<_>>()),
+            Column::new("seed".into(), (0..n as u64).map(|i| (i / 2) % 4).collect::<Vec<_>>()),
+            Column::new(sparsity::SPARSITY.into(), f),
+            Column::new(sparsity::SHAPE.into(), shape),
+            Column::new(sparsity::VERSION.into(), vec![version; n]),
+            Column::new("acc".into(), acc),
+        ])
+        .unwrap()
+    };
+    // 2022: eight matching runs (f=0.01, fast-sigmoid) and eight others that must be left out.
+    let mut f = vec!["f=0.01"; 8];
+    f.extend(vec!["none"; 8]);
+    let paper = table("2022", f, vec!["fast-sigmoid"; 16], (0..16).map(|i| 0.5 + 0.01 * i as f64).collect());
+    let head = table("head", vec!["f=0.01"; 8], vec!["fast-sigmoid"; 8], (0..8).map(|i| 0.6 + 0.01 * i as f64).collect());
+    let tests = sparsity::version_tests(&paper, &head, "acc").unwrap();
+    assert_eq!(tests.height(), 1);
+    let (n, a, b) = (tests.column("n_a").unwrap().cast(&polars::prelude::DataType::Float64).unwrap(), tests.column("mean_a").unwrap().f64().unwrap().get(0).unwrap(), tests.column("mean_b").unwrap().f64().unwrap().get(0).unwrap());
+    assert_eq!(n.f64().unwrap().get(0), Some(8.0));
+    // The head runs (group a) are 0.1 above their 2022 pairs (the reference, group b).
+    assert!((a - 0.635).abs() < 1e-12 && (b - 0.535).abs() < 1e-12, "{a} {b}");
+    let mixed = table("head", vec!["f=0.01", "f=0.1"], vec!["fast-sigmoid"; 2], vec![0.5, 0.6]);
+    assert!(sparsity::version_tests(&paper, &mixed, "acc").is_err());
 }
 
 /// Condition III's γ* of the sl-MNIST 2 × 128 preset is the paper's 0.204 (stable_spike.md §6.3).

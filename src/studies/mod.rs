@@ -288,7 +288,13 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
             }
             t
         }
-        "03" => vec![(long.into(), sparsity::run(scale)?)],
+        "03" => {
+            let mut t = vec![(long.into(), sparsity::run(scale)?)];
+            if !sparsity::head_sweep(scale).points().is_empty() {
+                t.push(("sparsity-head".into(), sparsity::run_head(scale)?));
+            }
+            t
+        }
         "04" => vec![("decolle".into(), extensions::run_decolle(scale)?), ("fluctuation".into(), extensions::run_fluctuation(scale)?)],
         "05" => vec![(long.into(), stochastic::run_training(scale)?)],
         "07" => vec![("ensembles".into(), sg_ntk::run_ensembles(scale)?)],

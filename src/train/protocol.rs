@@ -146,8 +146,8 @@ pub fn train_config(task: TaskConfig, widths: Vec<usize>, model: PaperNeuron, su
     config
 }
 
-/// The sequence length of a task's samples.
-fn task_steps(task: &TaskConfig) -> usize {
+/// The sequence length of a task's samples (after any time repetition).
+pub fn task_steps(task: &TaskConfig) -> usize {
     match task {
         TaskConfig::Randman(r) => r.steps,
         TaskConfig::Slmnist(s) => s.steps * s.time_repeat,

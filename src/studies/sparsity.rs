@@ -100,7 +100,7 @@ impl SparsityLoss {
     /// The regulariser of this version for target `f` on sequences of `steps` steps.
     pub fn regularizer(self, f: f64, steps: usize) -> RateRegularizer {
         match self {
-            SparsityLoss::Paper2022 => RateRegularizer { weight: 0.8, target: f, form: RateLoss::Absolute, schedule: Schedule::ExponentialSwitch { start: 0.2, end: 0.75, factor: 0.6 } },
+            SparsityLoss::Paper2022 => RateRegularizer { weight: 0.8, target: f, form: RateLoss::Absolute, schedule: Schedule::default() },
             SparsityLoss::Head => RateRegularizer { weight: steps as f64, target: f, form: RateLoss::SquaredPerStep, schedule: Schedule::linear_ramp() },
         }
     }
@@ -160,16 +160,13 @@ impl ArmLabel for SparsityArm {
 
 /// The configuration of one arm at `scale` (module docs).
 fn config(scale: Scale, arm: SparsityArm) -> TrainConfig {
-    if scale == Scale::Plateau {
-        return plateau_config(arm);
-    }
     let (task, epochs, batch_size, hidden, lr, targeting_epochs) = match scale {
         Scale::Quick => {
             let randman = RandmanConfig { classes: 5, units: 20, steps: 50, alpha: 2.0, samples_per_class: 200, seed: 0, ..Default::default() };
             (TaskConfig::Randman(randman), 10, 64, vec![64], 1e-2, 5)
         }
         Scale::Paper => (TaskConfig::Slmnist(SlMnistConfig { steps: 100, ..Default::default() }), 40, 256, vec![128, 128], 3.16e-4, 15),
-        Scale::Plateau => unreachable!("plateau_config"),
+        Scale::Plateau => return plateau_config(arm),
     };
     let mut config = TrainConfig::new(task, epochs);
     config.run.batch_size = batch_size;
@@ -290,6 +287,14 @@ pub fn run_head(scale: Scale) -> Result<DataFrame, StudyError> {
     Ok(runs_frame(&head_runs(scale)?)?)
 }
 
+/// The distinct values of `values`, in increasing order (the levels of r).
+fn levels(values: &[f64]) -> Vec<f64> {
+    let mut levels = values.to_vec();
+    levels.sort_by(f64::total_cmp);
+    levels.dedup();
+    levels
+}
+
 /// The layers with rate columns in `runs` (`initial_rate_l0`, `initial_rate_l1`, …).
 fn layers(runs: &DataFrame) -> usize {
     (0..).take_while(|l| runs.column(&format!("initial_rate_l{l}")).is_ok()).count()
@@ -342,10 +347,7 @@ pub fn rate_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyErro
         for f in distinct(&string_column(&by_shape, SPARSITY)?) {
             let rows = rows_where(&by_shape, SPARSITY, &f)?;
             let (rate, y) = (f64_column(&rows, RATE)?, f64_column(&rows, metric)?);
-            let mut levels = rate.clone();
-            levels.sort_by(f64::total_cmp);
-            levels.dedup();
-            let groups: Vec<Vec<f64>> = levels.iter().map(|l| rate.iter().zip(&y).filter(|(r, _)| *r == l).map(|(_, v)| *v).collect()).collect();
+            let groups: Vec<Vec<f64>> = levels(&rate).iter().map(|l| rate.iter().zip(&y).filter(|(r, _)| *r == l).map(|(_, v)| *v).collect()).collect();
             let refs: Vec<&[f64]> = groups.iter().map(Vec::as_slice).collect();
             let kw = kruskal_wallis(&refs)?;
             let sp = spearman(&rate, &y, Alternative::TwoSided)?;
@@ -399,12 +401,9 @@ pub fn rate_summary(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyEr
     for l in 0..n_layers {
         rates.push((format!("final_rate_l{l}"), f64_column(runs, &format!("final_rate_l{l}"))?));
     }
-    let mut levels = rate.clone();
-    levels.sort_by(f64::total_cmp);
-    levels.dedup();
     let (mut r_col, mut f_col, mut n_col, mut m_col, mut worst) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut rate_cols: Vec<Vec<f64>> = vec![Vec::new(); rates.len()];
-    for r in levels {
+    for r in levels(&rate) {
         for f in distinct(&label) {
             let idx: Vec<usize> = (0..rate.len()).filter(|&i| rate[i] == r && label[i] == f).collect();
             if idx.is_empty() {
@@ -441,10 +440,7 @@ pub fn first_epoch(sweep: &ArmSweep<SparsityArm>, path: &std::path::Path, classe
     let chance = 1.0 / classes as f64;
     let (mut r_col, mut n_col, mut mean_col, mut min_col, mut p_col) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let points = sweep.points();
-    let mut levels: Vec<f64> = points.iter().map(|p| p.arm.label.rate).collect();
-    levels.sort_by(f64::total_cmp);
-    levels.dedup();
-    for r in levels {
+    for r in levels(&points.iter().map(|p| p.arm.label.rate).collect::<Vec<_>>()) {
         let values: Vec<f64> = points.iter().filter(|p| p.arm.label.rate == r).filter_map(|p| first.get(p.run_id.as_str()).copied()).collect();
         if values.is_empty() {
             continue;

@@ -13,6 +13,20 @@
 //!
 //! The switch s(e) ∈ [0, 1] is a function of training progress p = e/E (e counts epochs with
 //! fractional batches, E the number of epochs); see [`Schedule`].
+//!
+//! Firing-rate homeostasis (Rossbroich, Gygax & Zenke 2022; stork's `LowerBoundL2` and
+//! `UpperBoundL2`) bounds spike counts c_{b,i} = Σ_t z_{t,b,i} from below or above, always on,
+//! in every layer ([`SpikeCountBound`]):
+//!
+//! ```text
+//! per neuron:      L = s Σ_l (1/BN) Σ_{b,i} relu(±(c_{b,i} − θ))²
+//! per population:  L = s Σ_l (1/B) Σ_b relu(±(c̄_b − θ))²,   c̄_b = (1/N) Σ_i c_{b,i}
+//! ```
+//!
+//! with + for an upper and − for a lower bound, θ in spikes per sample. Deep networks in
+//! Rossbroich et al. use a per-neuron lower bound (s = 100, θ = 10⁻³: a neuron silent on a
+//! sample pays, one spike suffices) with a population upper bound (s = 0.1, θ ≈ 7–10 spikes);
+//! [`SpikeCountBound::rossbroich`].
 
 use burn::Tensor;
 use serde::{Deserialize, Serialize};
@@ -194,5 +208,104 @@ impl RateRegularizer {
         }
         let total = spikes.iter().map(|z| self.layer_loss(z.clone())).reduce(|a, b| a + b)?;
         Some(total.mul_scalar(scale))
+    }
+}
+
+/// Which side of a [`SpikeCountBound`] is enforced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BoundSide {
+    /// Counts below the threshold pay: relu(θ − c)².
+    Lower,
+    /// Counts above the threshold pay: relu(c − θ)².
+    Upper,
+}
+
+/// Whose spike count a [`SpikeCountBound`] constrains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CountScope {
+    /// Every neuron on every sample (stork's `dims=False`).
+    Neuron,
+    /// The mean count over a layer's neurons, per sample (stork's `dims=1`).
+    Population,
+}
+
+/// A squared-hinge bound on spike counts, on in every layer from the first batch (module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpikeCountBound {
+    /// Lower or upper.
+    pub side: BoundSide,
+    /// Per neuron or per population.
+    pub scope: CountScope,
+    /// Strength s.
+    pub strength: f64,
+    /// Threshold θ in spikes per sample.
+    pub threshold: f64,
+}
+
+impl SpikeCountBound {
+    /// Rossbroich et al.'s homeostasis of deep networks: a per-neuron lower bound (s = 100,
+    /// θ = 10⁻³ spikes) and a population upper bound (s = 0.1, θ = `upper_count` spikes per
+    /// sample; 7 on SHD's 0.7 s, 10 on their other tasks).
+    pub fn rossbroich(upper_count: f64) -> Vec<SpikeCountBound> {
+        vec![
+            SpikeCountBound { side: BoundSide::Lower, scope: CountScope::Neuron, strength: 100.0, threshold: 1e-3 },
+            SpikeCountBound { side: BoundSide::Upper, scope: CountScope::Population, strength: 0.1, threshold: upper_count },
+        ]
+    }
+
+    /// The weighted loss of one layer's spikes `[T, B, N]` (scalar `[1]` tensor).
+    pub fn layer_loss(&self, spikes: Tensor<3>) -> Tensor<1> {
+        let [_, b, n] = spikes.dims();
+        let counts = spikes.sum_dim(0).reshape([b, n]);
+        let counts = match self.scope {
+            CountScope::Neuron => counts,
+            CountScope::Population => counts.mean_dim(1),
+        };
+        let excess = match self.side {
+            BoundSide::Lower => counts.neg().add_scalar(self.threshold),
+            BoundSide::Upper => counts.sub_scalar(self.threshold),
+        };
+        burn::tensor::activation::relu(excess).powi_scalar(2).mean().mul_scalar(self.strength)
+    }
+
+    /// Σ over `bounds` and over the layers' spikes, `None` when there is nothing to add.
+    pub fn total(bounds: &[SpikeCountBound], spikes: &[Tensor<3>]) -> Option<Tensor<1>> {
+        bounds.iter().flat_map(|bound| spikes.iter().map(move |z| bound.layer_loss(z.clone()))).reduce(|a, b| a + b)
+    }
+}
+
+impl Validate for SpikeCountBound {
+    /// Checks s ≥ 0 and θ ≥ 0, both finite.
+    fn validate(&self) -> Result<(), ConfigError> {
+        crate::validate::non_negative("strength", self.strength)?;
+        crate::validate::non_negative("threshold", self.threshold)
+    }
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    /// Counts worked by hand: two samples × two neurons over three steps, counts
+    /// [[0, 2], [3, 1]]; lower per neuron θ = 1, s = 2: 2·(1² + 0 + 0 + 0)/4 = 0.5; upper per
+    /// population θ = 1: means (1, 2), s·(0 + 1²)/2 = 1 at s = 2.
+    #[test]
+    fn bounds_match_counts_by_hand() {
+        let device = burn::tensor::Device::default();
+        // z[t][b][i]
+        let z = Tensor::<3>::from_floats(
+            [[[0.0, 1.0], [1.0, 1.0]], [[0.0, 1.0], [1.0, 0.0]], [[0.0, 0.0], [1.0, 0.0]]],
+            &device,
+        );
+        let lower = SpikeCountBound { side: BoundSide::Lower, scope: CountScope::Neuron, strength: 2.0, threshold: 1.0 };
+        let upper = SpikeCountBound { side: BoundSide::Upper, scope: CountScope::Population, strength: 2.0, threshold: 1.0 };
+        assert!((lower.layer_loss(z.clone()).into_scalar::<f64>() - 0.5).abs() < 1e-6);
+        assert!((upper.layer_loss(z.clone()).into_scalar::<f64>() - 1.0).abs() < 1e-6);
+        let both = SpikeCountBound::total(&[lower, upper], &[z.clone(), z]).expect("terms");
+        assert!((both.into_scalar::<f64>() - 3.0).abs() < 1e-6);
+        assert!(SpikeCountBound::total(&[], &[]).is_none());
     }
 }

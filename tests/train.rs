@@ -176,6 +176,32 @@ fn warmup_epochs_are_neither_selected_nor_counted_by_patience() {
     assert_eq!(e.path, "warmup_epochs");
 }
 
+/// Monitoring the validation accuracy keeps the epoch of the highest accuracy and stops on it:
+/// the same rule written out on minus the accuracies of a reference run without early stopping
+/// (runs repeat exactly), at the first of a few learning rates where monitoring the loss would
+/// keep another epoch.
+#[test]
+fn monitoring_accuracy_keeps_the_most_accurate_epoch() {
+    let patience = 2;
+    let case = [5e-2, 2e-2, 1e-2, 1e-1].into_iter().find_map(|lr| {
+        let mut full = small(8);
+        full.run.test_each_epoch = false;
+        full.optimizer.lr = lr;
+        let reference = train_with(&full, &quiet()).unwrap();
+        let losses: Vec<f64> = reference.history.iter().map(|e| e.validation.as_ref().unwrap().loss).collect();
+        let negated: Vec<f64> = reference.history.iter().map(|e| -e.validation.as_ref().unwrap().accuracy).collect();
+        let expected = kept_and_stop(&negated, 0, patience);
+        (expected.0 != kept_and_stop(&losses, 0, patience).0).then_some((full, expected, negated))
+    });
+    let (full, expected, negated) = case.expect("a learning rate where the loss and the accuracy keep different epochs");
+    let mut monitored = full.clone();
+    (monitored.run.monitor, monitored.run.patience) = (sglab::train::Monitor::ValAccuracy, Some(patience));
+    let record = train_with(&monitored, &quiet()).unwrap();
+    assert_eq!((record.best_epoch, record.history.len()), (Some(expected.0), expected.1), "accuracies {negated:?}");
+    assert!(monitored.to_toml().contains("monitor = \"val-accuracy\""));
+    assert!(!full.to_toml().contains("monitor"), "the default stays out of the file (run identifiers)");
+}
+
 #[test]
 fn rate_targeting_reaches_the_target_within_five_points() {
     for rate in [0.1, 0.5, 0.9] {
@@ -295,4 +321,60 @@ fn init_schemes_come_from_the_configuration() {
         let err = with_init(init).unwrap_err().to_string();
         assert!(err.contains(field), "{init}: {err}");
     }
+}
+
+/// The initialisation probe on the network a run starts from: its rates equal the evaluation's
+/// rates on the same samples (equal batches, so the mean of the batch means is the overall
+/// mean); a layer with zero input and recurrent weights and no bias never spikes, so its
+/// readout gets exactly no gradient (its inputs are all zero), while its input weights still
+/// get one through the surrogate (σ′(0 − ϑ) > 0): the gradient that reaches a silent layer.
+#[test]
+fn the_initialisation_probe_sees_silent_layers_and_their_surrogate_gradient() {
+    use sglab::neuron::{LifConfig, NeuronConfig};
+    use sglab::train::probe::probe_initialisation;
+    use sglab::weights::WeightInit;
+
+    let config = small(1);
+    let splits = config.task.load().unwrap();
+    assert_eq!(splits.train.len() % config.run.batch_size, 0, "equal batches");
+    let batches = splits.train.len() / config.run.batch_size;
+    let probe = probe_initialisation(&config, &splits.train, batches).unwrap();
+    let net = sglab::train::initial_network(&config, &splits.train).unwrap();
+    let device = sglab::device(config.run.backend.name()).unwrap();
+    let evaluated = sglab::train::evaluate_network(&net, &splits.train, &config, &device).unwrap();
+    assert_eq!(probe.rates.len(), 1);
+    assert!((probe.rates[0] - evaluated.rates[0]).abs() < 1e-6, "{:?} vs {:?}", probe.rates, evaluated.rates);
+    assert!(probe.rates[0] > 0.0 && probe.readout_gradient > 0.0 && probe.input_gradients[0] > 0.0);
+
+    let mut silent = small(1);
+    silent.model.neuron = NeuronConfig::Lif(LifConfig::new().with_input_init(WeightInit::Zeros).with_recurrent_init(WeightInit::Zeros).with_bias(false));
+    let probe = probe_initialisation(&silent, &splits.train, 2).unwrap();
+    assert_eq!(probe.rates, vec![0.0]);
+    assert_eq!(probe.readout_gradient, 0.0);
+    assert!(probe.input_gradients[0] > 0.0, "{probe:?}");
+    assert!(probe_initialisation(&silent, &splits.train, 0).is_err());
+}
+
+/// Homeostasis acts through learning with the sign of its bound: a per-neuron lower bound at one
+/// spike per step (every neuron should fire throughout) raises the rates above those of the same
+/// run without it, a population upper bound at zero spikes lowers them, and the bound's loss is
+/// recorded in the epoch's regulariser loss (0 without it).
+#[test]
+fn homeostasis_bounds_push_rates_their_way() {
+    use sglab::regularize::{BoundSide, CountScope, SpikeCountBound};
+
+    let run = |homeostasis: Vec<SpikeCountBound>| {
+        let mut config = small(3);
+        config.bptt_mut().unwrap().homeostasis = homeostasis;
+        let record = train_with(&config, &quiet()).unwrap();
+        let last = record.history.last().unwrap();
+        (last.train.rates[0], record.history[0].regularizer_loss)
+    };
+    let steps = 30.0;
+    let (free, free_loss) = run(Vec::new());
+    let (raised, raised_loss) = run(vec![SpikeCountBound { side: BoundSide::Lower, scope: CountScope::Neuron, strength: 1.0, threshold: steps }]);
+    let (lowered, lowered_loss) = run(vec![SpikeCountBound { side: BoundSide::Upper, scope: CountScope::Population, strength: 1.0, threshold: 0.0 }]);
+    assert_eq!(free_loss, 0.0);
+    assert!(raised_loss > 0.0 && lowered_loss > 0.0);
+    assert!(raised > free + 0.05 && lowered < free, "rates: lower bound {raised}, none {free}, upper bound {lowered}");
 }

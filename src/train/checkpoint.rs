@@ -34,7 +34,8 @@ pub struct TrainState {
     pub epochs_done: usize,
     /// Their records.
     pub history: Vec<EpochRecord>,
-    /// Best validation loss so far and its epoch.
+    /// Best monitored score so far (lower is better: the loss, or minus the accuracy) and its
+    /// epoch.
     pub best: Option<(f64, usize)>,
     /// Epochs since the best.
     pub since_best: usize,

@@ -12,6 +12,7 @@ use super::config::TrainConfig;
 use super::metrics::{EvalMetrics, correct_predictions, evaluate};
 use crate::data::{Batch, SpikeDataset};
 use crate::network::Network;
+use crate::regularize::SpikeCountBound;
 
 /// Where in training a batch falls.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +70,8 @@ impl BatchContext<'_> {
 }
 
 impl Learner for Network {
-    /// L = loss(logits, labels) + λ s Σ_l R(z^{(l)}), one backward pass through the sequence
+    /// L = loss(logits, labels) + λ s Σ_l R(z^{(l)}) + Σ_bounds Σ_l H(z^{(l)}) (rate regulariser
+    /// and homeostasis, [`crate::regularize`]), one backward pass through the sequence
     /// (with dropout on the layers' inputs at the model's rate).
     fn learn(self, batch: Batch, optim: &mut ModuleOptimizer, context: &BatchContext) -> Result<(Self, BatchOutcome), TrainError> {
         let config = context.config;
@@ -83,8 +85,12 @@ impl Learner for Network {
             rates: out.firing_rates(),
         };
         let mut loss = task_loss.clone();
-        if let Some(r) = config.bptt().and_then(|b| b.regularizer.as_ref()).and_then(|reg| reg.loss(&out.spikes, context.switch)) {
-            outcome.regularizer_loss = r.clone().into_scalar::<f64>();
+        let rate_terms = [
+            config.bptt().and_then(|b| b.regularizer.as_ref()).and_then(|reg| reg.loss(&out.spikes, context.switch)),
+            config.bptt().and_then(|b| SpikeCountBound::total(&b.homeostasis, &out.spikes)),
+        ];
+        for r in rate_terms.into_iter().flatten() {
+            outcome.regularizer_loss += r.clone().into_scalar::<f64>();
             loss = loss + r;
         }
         outcome.task_loss = task_loss.into_scalar::<f64>();

@@ -8,6 +8,7 @@
 //! best-validation weights are restored for the test pass. A NaN or infinite loss or parameter
 //! stops the run and marks it diverged; its metrics are never recorded as results.
 
+pub mod adamax;
 pub mod arms;
 pub mod checkpoint;
 pub mod config;
@@ -15,6 +16,7 @@ mod decolle;
 mod learner;
 pub mod metrics;
 pub mod plateau;
+pub mod probe;
 pub mod protocol;
 pub mod progress;
 pub mod record;
@@ -22,11 +24,11 @@ pub mod rows;
 pub mod sweep;
 mod trainer;
 
-pub use config::{Bptt, FluctuationScheme, InitScheme, Method, ModelConfig, OptimizerConfig, OptimizerKind, RateTargeting, RunControl, SpikeConfig, StabilityScheme, TaskConfig, TrainConfig};
+pub use config::{Bptt, FluctuationScheme, InitScheme, Method, ModelConfig, Monitor, OptimizerConfig, OptimizerKind, RateTargeting, RunControl, SpikeConfig, StabilityScheme, TaskConfig, TrainConfig};
 pub use metrics::EvalMetrics;
 pub use progress::ProgressMode;
 pub use record::{EpochRecord, RunRecord, RunStatus};
-pub use trainer::{RunOptions, evaluate_network, load_network, train, train_on, train_with};
+pub use trainer::{RunOptions, evaluate_network, initial_network, load_network, train, train_on, train_with};
 
 use crate::data::DataError;
 use crate::network::NetworkError;

@@ -5,11 +5,12 @@
 //! for epoch e in 0..E:
 //!     for each training batch (order drawn from seed and e):
 //!         s ← schedule(p = (e + i/n_batches)/E, s)
-//!         L = CE(logits, labels) + λ s Σ_l R(z^{(l)})
+//!         L = CE(logits, labels) + λ s Σ_l R(z^{(l)}) + Σ_bounds Σ_l H(z^{(l)})   (rate loss, homeostasis)
 //!         stop as diverged if L is not finite;  θ ← Adam(θ, ∂L/∂θ)
 //!     stop as diverged if any θ is not finite
 //!     validation (and, by default, test) metrics without autodiff graphs; from epoch
-//!     `warmup_epochs` on, keep the best weights by validation loss
+//!     `warmup_epochs` on, keep the best weights by the monitored validation metric (loss by
+//!     default, or accuracy)
 //!     checkpoint; stop early after `patience` epochs (past the warm-up) without improvement or
 //!     past the time limit
 //! restore the best weights → test metrics
@@ -101,25 +102,40 @@ fn run_validated(config: &TrainConfig, splits: &Splits, options: &RunOptions) ->
         });
     }
     let net_config = config.model.network(train.channels(), train.classes(), config.run.seed);
-    let bptt = config.bptt().expect("a run that is not DECOLLE is BPTT");
     let fresh = || net_config.init(&train_device);
     run_epochs(config, splits, options, &base, fresh()?, fresh()?, |net, progress| {
-        let log = |message: &str| progress.note(message);
-        let context = InitContext {
-            config: &net_config,
-            seed: config.run.seed,
-            train,
-            device: &train_device,
-            batch_size: config.run.batch_size,
-            max_batches: config.run.train_batches_per_epoch,
-            log: &log,
-        };
-        let net = bptt.init.initialise(net, &context)?;
-        match &bptt.rate_targeting {
-            Some(targeting) => Ok(targeting.initialise(net, &context)?),
-            None => Ok(net),
-        }
+        initialise(net, config, train, &train_device, &|message: &str| progress.note(message))
     })
+}
+
+/// A freshly drawn BPTT network `net` of `config` after its initialisation scheme and rate
+/// targeting on `train` (what training starts from), on the autodiff `device`.
+fn initialise(net: Network, config: &TrainConfig, train: &SpikeDataset, device: &Device, log: &dyn Fn(&str)) -> Result<Network, TrainError> {
+    let bptt = config.bptt().ok_or_else(|| TrainError::config("decolle", "no entry: a BPTT network is initialised by its init scheme"))?;
+    let net_config = config.model.network(train.channels(), train.classes(), config.run.seed);
+    let context = InitContext {
+        config: &net_config,
+        seed: config.run.seed,
+        train,
+        device,
+        batch_size: config.run.batch_size,
+        max_batches: config.run.train_batches_per_epoch,
+        log,
+    };
+    let net = bptt.init.initialise(net, &context)?;
+    match &bptt.rate_targeting {
+        Some(targeting) => Ok(targeting.initialise(net, &context)?),
+        None => Ok(net),
+    }
+}
+
+/// The network a BPTT run of `config` starts from on `train`: drawn from the run's seed, then
+/// initialised and rate-targeted as [`train`] does, on the autodiff form of the run's backend.
+pub fn initial_network(config: &TrainConfig, train: &SpikeDataset) -> Result<Network, TrainError> {
+    config.validate()?;
+    let device = crate::device(config.run.backend.name())?.autodiff();
+    let net = config.model.network(train.channels(), train.classes(), config.run.seed).init(&device)?;
+    initialise(net, config, train, &device, &|_: &str| {})
 }
 
 /// The epoch loop (module docs) for any model and learning rule on the device `base` (training
@@ -223,11 +239,11 @@ fn run_epochs<L: Learner>(
             None
         };
         progress.epoch(epoch, &train_metrics, validation.as_ref());
-        let selection_loss = validation.as_ref().map_or(train_metrics.loss, |v| v.loss);
+        let score = config.run.monitor.score(validation.as_ref().unwrap_or(&train_metrics));
         if epoch < config.run.warmup_epochs {
             // Warm-up: neither a candidate for the best weights nor counted by patience.
-        } else if state.best.is_none_or(|(l, _)| selection_loss < l) {
-            state.best = Some((selection_loss, epoch));
+        } else if state.best.is_none_or(|(l, _)| score < l) {
+            state.best = Some((score, epoch));
             state.since_best = 0;
             best = net.clone();
         } else {

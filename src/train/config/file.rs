@@ -6,22 +6,22 @@
 //!
 //! | file | typed |
 //! |---|---|
-//! | `loss`, `init`, `regularizer`, `rate_targeting` | `method = Method::Bptt(Bptt { .. })` |
-//! | `[decolle]` (and none of the four above) | `method = Method::Decolle(..)` |
+//! | `loss`, `init`, `regularizer`, `homeostasis`, `rate_targeting` | `method = Method::Bptt(Bptt { .. })` |
+//! | `[decolle]` (and none of the five above) | `method = Method::Decolle(..)` |
 //! | `model.surrogate`, `model.spike_implementation` | `model.spike = SpikeConfig::Surrogate { .. }` |
 //! | `model.stochastic` | `model.spike = SpikeConfig::Escape(..)` |
 //! | `epochs`, `batch_size`, `seed`, `backend`, `patience`, … | `run: RunControl` |
 
 use serde::{Deserialize, Serialize};
 
-use super::{Bptt, InitScheme, Method, ModelConfig, OptimizerConfig, RateTargeting, RunControl, SpikeConfig, TaskConfig, TrainConfig};
+use super::{Bptt, InitScheme, Method, ModelConfig, Monitor, OptimizerConfig, RateTargeting, RunControl, SpikeConfig, TaskConfig, TrainConfig};
 use crate::BackendKind;
 use crate::fused::Execution;
 use crate::network::ClassificationLoss;
 use crate::neuron::NeuronConfig;
 use crate::neuron::decolle::DecolleConfig;
 use crate::spike::escape::StochasticSpec;
-use crate::regularize::RateRegularizer;
+use crate::regularize::{RateRegularizer, SpikeCountBound};
 use crate::spike::Implementation;
 use crate::surrogate::Surrogate;
 use crate::validate::ConfigError;
@@ -44,6 +44,8 @@ pub struct TrainFile {
     regularizer: Option<RateRegularizer>,
     #[serde(default)]
     rate_targeting: Option<RateTargeting>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    homeostasis: Vec<SpikeCountBound>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     decolle: Option<DecolleConfig>,
     epochs: usize,
@@ -55,6 +57,8 @@ pub struct TrainFile {
     backend: String,
     #[serde(default)]
     patience: Option<usize>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    monitor: Monitor,
     #[serde(default)]
     time_limit_s: Option<f64>,
     #[serde(default)]
@@ -84,11 +88,12 @@ impl TryFrom<TrainFile> for TrainConfig {
 
     fn try_from(f: TrainFile) -> Result<Self, ConfigError> {
         let method = match f.decolle {
-            None => Method::Bptt(Bptt { loss: f.loss, init: f.init, regularizer: f.regularizer, rate_targeting: f.rate_targeting }),
+            None => Method::Bptt(Bptt { loss: f.loss, init: f.init, regularizer: f.regularizer, homeostasis: f.homeostasis, rate_targeting: f.rate_targeting }),
             Some(decolle) => {
                 let bptt_only = [
                     ("regularizer", f.regularizer.is_some(), "no entry with [decolle]: DECOLLE controls rates with decolle.rate_control"),
                     ("rate_targeting", f.rate_targeting.is_some(), "no entry with [decolle]: DECOLLE starts from LSUV (decolle.lsuv)"),
+                    ("homeostasis", !f.homeostasis.is_empty(), "no entry with [decolle]: DECOLLE controls rates with decolle.rate_control"),
                     ("init", f.init != InitScheme::Configured, "kind = \"configured\" with [decolle]: DECOLLE initialises by LSUV (decolle.lsuv)"),
                     ("loss", f.loss != ClassificationLoss::default(), "no entry with [decolle]: each DECOLLE layer has its own SmoothL1 readout loss"),
                 ];
@@ -105,6 +110,7 @@ impl TryFrom<TrainFile> for TrainConfig {
             seed: f.seed,
             backend,
             patience: f.patience,
+            monitor: f.monitor,
             time_limit_s: f.time_limit_s,
             train_batches_per_epoch: f.train_batches_per_epoch,
             eval_samples: f.eval_samples,
@@ -130,12 +136,14 @@ impl From<TrainConfig> for TrainFile {
             loss: bptt.loss,
             regularizer: bptt.regularizer,
             rate_targeting: bptt.rate_targeting,
+            homeostasis: bptt.homeostasis,
             decolle,
             epochs: run.epochs,
             batch_size: run.batch_size,
             seed: run.seed,
             backend: run.backend.name().to_string(),
             patience: run.patience,
+            monitor: run.monitor,
             time_limit_s: run.time_limit_s,
             train_batches_per_epoch: run.train_batches_per_epoch,
             eval_samples: run.eval_samples,

@@ -13,6 +13,7 @@
 //! seed = 3
 //! backend = "flex"
 //! patience = 5              # stop after 5 epochs without a lower validation loss
+//! monitor = "val-loss"      # or "val-accuracy": what picks the best weights and patience watches
 //! warmup_epochs = 9         # … counted only from epoch 9, the first with the rate loss fully on
 //!
 //! [task]
@@ -74,7 +75,7 @@ use crate::init::{InitContext, InitError, Initialiser};
 use crate::network::{ClassificationLoss, Network, NetworkConfig};
 use crate::neuron::NeuronConfig;
 use crate::neuron::decolle::DecolleConfig;
-use crate::regularize::RateRegularizer;
+use crate::regularize::{RateRegularizer, SpikeCountBound};
 pub use crate::spike::SpikeConfig;
 use crate::validate::{ConfigError, Validate};
 
@@ -123,8 +124,34 @@ pub struct Bptt {
     pub init: InitScheme,
     /// Optional firing-rate regulariser with its schedule.
     pub regularizer: Option<RateRegularizer>,
+    /// Firing-rate homeostasis: bounds on spike counts, on from the first batch
+    /// ([`SpikeCountBound::rossbroich`]); empty for none.
+    pub homeostasis: Vec<SpikeCountBound>,
     /// Optional bias-only pre-training to a target initial rate.
     pub rate_targeting: Option<RateTargeting>,
+}
+
+/// The validation metric a run selects its best weights by and stops on (Keras' `EarlyStopping`
+/// `monitor`); the training set's when there is no validation part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Monitor {
+    /// The task loss, lower is better (the default).
+    #[default]
+    ValLoss,
+    /// The accuracy, higher is better: for a loss that does not track accuracy, such as
+    /// DECOLLE's SmoothL1 between a fixed random readout and a one-hot target.
+    ValAccuracy,
+}
+
+impl Monitor {
+    /// A score of `metrics` that is lower when better.
+    pub fn score(self, metrics: &super::EvalMetrics) -> f64 {
+        match self {
+            Monitor::ValLoss => metrics.loss,
+            Monitor::ValAccuracy => -metrics.accuracy,
+        }
+    }
 }
 
 /// Epochs, batches, seed, backend and the stopping rules of a run.
@@ -138,8 +165,10 @@ pub struct RunControl {
     pub seed: u64,
     /// Compute backend.
     pub backend: BackendKind,
-    /// Stop after this many epochs without a better validation loss.
+    /// Stop after this many epochs without a better monitored metric.
     pub patience: Option<usize>,
+    /// The validation metric that picks the best weights and that `patience` watches.
+    pub monitor: Monitor,
     /// Stop (after the current epoch) once this many seconds of wall-clock time have passed.
     pub time_limit_s: Option<f64>,
     /// Train on at most this many batches per epoch (quick runs).
@@ -166,6 +195,7 @@ impl RunControl {
             seed: 0,
             backend: BackendKind::Flex,
             patience: None,
+            monitor: Monitor::default(),
             time_limit_s: None,
             train_batches_per_epoch: None,
             eval_samples: None,
@@ -328,7 +358,7 @@ impl Initialiser<Network> for InitScheme {
     }
 }
 
-/// Adam or AdamW.
+/// Adam, AdamW or Adamax.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OptimizerKind {
@@ -337,13 +367,15 @@ pub enum OptimizerKind {
     Adam,
     /// Adam with decoupled weight decay (Loshchilov & Hutter).
     AdamW,
+    /// Adam's infinity-norm variant, DECOLLE's optimiser ([`super::adamax`]).
+    Adamax,
 }
 
 /// Optimiser settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OptimizerConfig {
-    /// Adam or AdamW.
+    /// Adam, AdamW or Adamax.
     pub kind: OptimizerKind,
     /// Learning rate (constant).
     pub lr: f64,
@@ -391,6 +423,13 @@ impl OptimizerConfig {
                 .with_weight_decay(self.weight_decay as f32)
                 .with_grad_clipping(clip)
                 .init(),
+            OptimizerKind::Adamax => {
+                let optim = ModuleOptimizer::from(super::adamax::Adamax { beta1: self.beta1, beta2: self.beta2, epsilon: self.epsilon });
+                match clip {
+                    Some(c) => optim.with_grad_clipping(c.init()),
+                    None => optim,
+                }
+            }
         }
     }
 }
@@ -399,8 +438,8 @@ impl Validate for OptimizerConfig {
     fn validate(&self) -> Result<(), ConfigError> {
         crate::validate::positive("lr", self.lr)?;
         crate::validate::non_negative("weight_decay", self.weight_decay)?;
-        if self.weight_decay > 0.0 && self.kind == OptimizerKind::Adam {
-            return Err(ConfigError::new("weight_decay", "0 for kind = \"adam\": decoupled weight decay needs kind = \"adamw\""));
+        if self.weight_decay > 0.0 && self.kind != OptimizerKind::AdamW {
+            return Err(ConfigError::new("weight_decay", "0 unless kind = \"adamw\": decoupled weight decay needs kind = \"adamw\""));
         }
         for (field, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
             crate::validate::in_interval(field, b, 0.0, 1.0)?;
@@ -491,6 +530,9 @@ impl Validate for Bptt {
         }
         if let Some(t) = &self.rate_targeting {
             t.validate().map_err(|e| e.within("rate_targeting"))?;
+        }
+        for (i, bound) in self.homeostasis.iter().enumerate() {
+            bound.validate().map_err(|e| e.within(&format!("homeostasis[{i}]")))?;
         }
         match &self.init {
             InitScheme::Configured => Ok(()),
@@ -590,6 +632,13 @@ mod tests {
         for absent in ["decolle", "stochastic", "execution", "truncation", "dropout"] {
             assert!(!text.contains(absent), "{absent} in {text}");
         }
+        assert!(!text.contains("homeostasis"), "{text}");
+        let mut homeostatic = randman(1);
+        homeostatic.bptt_mut().unwrap().homeostasis = crate::regularize::SpikeCountBound::rossbroich(7.0);
+        homeostatic.optimizer.kind = OptimizerKind::Adamax;
+        let file = homeostatic.to_toml();
+        assert!(file.contains("[[homeostasis]]") && file.contains("kind = \"adamax\""), "{file}");
+        assert_eq!(TrainConfig::from_toml(&file).unwrap(), homeostatic);
         let mut truncated = randman(1);
         truncated.model.truncation = 50;
         assert!(truncated.to_toml().contains("truncation = 50"));
@@ -608,6 +657,9 @@ mod tests {
             let err = TrainConfig::from_toml(&text).unwrap_err().to_string();
             assert!(err.contains(&format!("`{field}`")) && err.contains("[decolle]"), "{field}: {err}");
         }
+        let homeostasis = format!("{decolle}\n[[homeostasis]]\nside = \"lower\"\nscope = \"neuron\"\nstrength = 100.0\nthreshold = 0.001\n");
+        let err = TrainConfig::from_toml(&homeostasis).unwrap_err().to_string();
+        assert!(err.contains("`homeostasis`") && err.contains("[decolle]"), "{err}");
         let stochastic = "epochs = 1\n[task]\nname = \"randman\"\n[model]\nspike_implementation = \"injection\"\nstochastic = { noise = { kind = \"sigmoid\", beta = 10.0 } }\n";
         let err = TrainConfig::from_toml(stochastic).unwrap_err().to_string();
         assert!(err.contains("`model.spike_implementation`"), "{err}");
@@ -640,6 +692,14 @@ mod tests {
         let mut c = randman(1);
         c.optimizer.beta2 = 1.0;
         assert_eq!(path(&c), "optimizer.beta2");
+        let mut c = randman(1);
+        c.optimizer.kind = OptimizerKind::Adamax;
+        c.optimizer.weight_decay = 0.01;
+        assert_eq!(path(&c), "optimizer.weight_decay", "decoupled decay is AdamW's");
+        let mut c = randman(1);
+        c.bptt_mut().unwrap().homeostasis = crate::regularize::SpikeCountBound::rossbroich(7.0);
+        c.bptt_mut().unwrap().homeostasis[1].strength = -0.1;
+        assert_eq!(path(&c), "homeostasis[1].strength");
         let mut c = randman(1);
         c.method = Method::Decolle(DecolleConfig { beta: 1.5, ..DecolleConfig::default() });
         assert_eq!(path(&c), "decolle.beta");

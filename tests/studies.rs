@@ -69,6 +69,10 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
     checked.push(missing(sparsity::head_sweep(Scale::Plateau), results_path("03_sparsity_head", Scale::Plateau)));
     checked.push(missing(extensions::decolle_sweep(scale), results_path("04_decolle", scale)));
     checked.push(missing(extensions::fluctuation_sweep(scale), results_path("04_fluctuation", scale)));
+    // Notebook 04 shows plateau scale by default, with the σ_U sweep beside the main one.
+    checked.push(missing(extensions::decolle_sweep(Scale::Plateau), results_path("04_decolle", Scale::Plateau)));
+    checked.push(missing(extensions::fluctuation_sweep(Scale::Plateau), results_path("04_fluctuation", Scale::Plateau)));
+    checked.push(missing(extensions::sigma_sweep(Scale::Plateau), results_path("04_fluctuation_sigma", Scale::Plateau)));
     checked.push(missing(stochastic::training_sweep(scale), results_path("05_stochastic", scale)));
     checked.push(missing(landscape::training_sweep(scale), results_path("06_qif_lif", scale)));
     for (path, points, absent) in &checked {
@@ -288,7 +292,72 @@ fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
     let fluctuation_sweep = extensions::fluctuation_sweep(Scale::Quick);
     let fluctuation = fluctuation_sweep.points();
     assert_eq!(fluctuation.len(), 4 * 2 * 8);
-    assert!(fluctuation.iter().all(|p| p.config.model.hidden_sizes.len() == p.arm.label.depth.layers()));
+    assert!(fluctuation.iter().all(|p| p.config.model.hidden_sizes.len() == p.arm.label.depth.layers(Scale::Quick)));
+}
+
+/// Study 04 at plateau scale: randman with 10 classes at α = 1 and evaluation sets of 1,000;
+/// DECOLLE with Adamax (β = (0, 0.95), lr 1e-3) where a controlled run gets its two control
+/// epochs on top of the same task budget, and neither selection nor patience sees them; the
+/// fluctuation grid deep (6 layers) and shallow, Kaiming as He-normal, Rossbroich's homeostasis
+/// where asked, and σ_U as ξ = 1/σ_U.
+#[test]
+fn the_plateau_grid_of_study_04_gives_every_arm_the_same_task_budget() {
+    use sglab::validate::Validate;
+    use sglab::init::fluctuation::FluctuationVariant;
+    use sglab::neuron::NeuronConfig;
+    use sglab::regularize::{BoundSide, CountScope};
+    use sglab::studies::extensions::{self, Depth, Initialisation, PLATEAU_MAX_EPOCHS};
+    use sglab::train::{InitScheme, Method, OptimizerKind, TaskConfig};
+    use sglab::weights::WeightInit;
+
+    let decolle_sweep = extensions::decolle_sweep(Scale::Plateau);
+    let decolle = decolle_sweep.points();
+    assert_eq!(decolle.len(), 3 * 8);
+    for p in &decolle {
+        let TaskConfig::Randman(task) = &p.config.task else { panic!("randman") };
+        assert_eq!((task.classes, task.alpha, task.samples_per_class, task.steps), (10, 1.0, 1000, 50));
+        assert_eq!(((task.classes * task.samples_per_class) as f64 * task.test_fraction).round() as usize, 1000);
+        let Method::Decolle(d) = &p.config.method else { panic!("DECOLLE") };
+        assert_eq!((p.config.optimizer.kind, p.config.optimizer.lr, p.config.optimizer.beta1, p.config.optimizer.beta2), (OptimizerKind::Adamax, 1e-3, 0.0, 0.95));
+        let control_epochs = d.rate_control.map_or(0, |c| c.until_epoch + 1);
+        assert_eq!(control_epochs, if p.arm.label.0.is_some() { 2 } else { 0 });
+        assert_eq!(p.config.run.epochs - control_epochs, PLATEAU_MAX_EPOCHS);
+        assert_eq!(p.config.run.warmup_epochs, control_epochs);
+        assert_eq!((p.config.run.patience, p.config.run.monitor), (Some(extensions::DECOLLE_PATIENCE), sglab::train::Monitor::ValAccuracy));
+        p.config.validate().unwrap();
+    }
+
+    let main_sweep = extensions::fluctuation_sweep(Scale::Plateau);
+    let sigma_sweep = extensions::sigma_sweep(Scale::Plateau);
+    let (main, sigma) = (main_sweep.points(), sigma_sweep.points());
+    assert_eq!((main.len(), sigma.len()), (6 * 8, 4));
+    for p in main.iter().chain(&sigma) {
+        let arm = p.arm.label;
+        assert_eq!(p.config.model.hidden_sizes, vec![64; if arm.depth == Depth::Deep { 6 } else { 1 }]);
+        let bptt = p.config.bptt().unwrap();
+        let NeuronConfig::Lif(lif) = &p.config.model.neuron else { panic!("LIF") };
+        match arm.init {
+            Initialisation::Kaiming => assert_eq!((lif.input_init, lif.recurrent_init, bptt.init), (WeightInit::HeNormal, WeightInit::HeNormal, InitScheme::Configured)),
+            Initialisation::Glorot => assert_eq!((lif.input_init, bptt.init), (WeightInit::GlorotUniform, InitScheme::Configured)),
+            Initialisation::Fluctuation { variant, sigma_u } => {
+                let InitScheme::Fluctuation(f) = bptt.init else { panic!("fluctuation") };
+                assert_eq!(variant, FluctuationVariant::Centred);
+                assert!((f.xi * sigma_u - 1.0).abs() < 1e-12);
+            }
+        }
+        assert_eq!(bptt.homeostasis.len(), if arm.homeostasis { 2 } else { 0 });
+        if arm.homeostasis {
+            assert!(arm.depth == Depth::Deep);
+            let lower = bptt.homeostasis.iter().find(|b| b.side == BoundSide::Lower).unwrap();
+            assert_eq!((lower.scope, lower.strength, lower.threshold), (CountScope::Neuron, 100.0, 1e-3));
+        }
+        assert_eq!((p.config.run.epochs, p.config.run.patience), (PLATEAU_MAX_EPOCHS, Some(sglab::studies::scale::PLATEAU_PATIENCE)));
+        p.config.validate().unwrap();
+    }
+    // Deep: every init without homeostasis; the centred init with it too.
+    let deep: Vec<String> = main.iter().filter(|p| p.arm.label.depth == Depth::Deep && p.config.run.seed == 0).map(|p| p.arm.label.to_string()).collect();
+    assert_eq!(deep, ["glorot deep", "kaiming deep", "centred deep", "centred deep +homeostasis"]);
+    assert!(sigma.iter().all(|p| p.arm.label.depth == Depth::Deep && !p.arm.label.homeostasis));
 }
 
 /// Grid values 0.25, 0.5 and 1 on seeds 0–3 with metrics {.10, .20, .30, .40}, {.20, .35, .40,
@@ -402,4 +471,71 @@ fn notebook_02_reproduces_the_papers_dampening() {
     let gamma = sglab::studies::stability_init::preset_gamma(sglab::init::stability::Preset::Slmnist2x128).unwrap();
     println!("γ* = {gamma}");
     assert!((gamma - sglab::studies::stability_init::PAPER_GAMMA_SLMNIST).abs() < 0.015, "{gamma}");
+}
+
+/// DECOLLE's equivalence test pairs each control with "none" by seed, whatever the row order,
+/// and leaves out a seed that only one arm finished: none at (0.60, 0.62, 0.64, 0.66) on seeds
+/// 0–3 (and seed 4), f=0.5 at none + (0.01, −0.01, 0.02, 0) on seeds 0–3 in reverse order. The
+/// mean difference is 0.005; its paired t statistic is 0.005/(s/√4) with s the sd of the four
+/// differences, 0.012910: the 90 % interval is 0.005 ± 2.3534 · 0.006455 = (−0.01019, 0.02019),
+/// inside ±0.03, so equivalence is shown.
+#[test]
+fn decolle_equivalence_pairs_controls_with_none_by_seed() {
+    use sglab::results::{Cell, Row, frame};
+    use sglab::studies::extensions::{DECOLLE_MARGIN, RATE_CONTROL, decolle_equivalence};
+    let mut rows: Vec<Row> = Vec::new();
+    let none = [0.60, 0.62, 0.64, 0.66, 0.70];
+    let delta = [0.01, -0.01, 0.02, 0.0];
+    for (seed, v) in none.iter().enumerate() {
+        rows.push(vec![(RATE_CONTROL.into(), Cell::from("none")), ("seed".into(), Cell::Int(seed as i64)), ("test_accuracy".into(), Cell::Float(*v))]);
+    }
+    for seed in (0..4).rev() {
+        rows.push(vec![(RATE_CONTROL.into(), Cell::from("f=0.5")), ("seed".into(), Cell::Int(seed as i64)), ("test_accuracy".into(), Cell::Float(none[seed] + delta[seed]))]);
+    }
+    let table = decolle_equivalence(&frame(&rows).unwrap(), "test_accuracy").unwrap();
+    assert_eq!(table.height(), 1);
+    let get = |c: &str| sglab::table::f64_column(&table, c).unwrap()[0];
+    assert_eq!(get("n"), 4.0);
+    assert!((get("difference") - 0.005).abs() < 1e-12);
+    assert!((get("ci90_low") + 0.010191).abs() < 1e-5 && (get("ci90_high") - 0.020191).abs() < 1e-5, "({}, {})", get("ci90_low"), get("ci90_high"));
+    assert_eq!(get("margin"), DECOLLE_MARGIN);
+    assert!(get("tost_p") < 0.05);
+}
+
+/// The probe summary averages over seeds per arm and layer and relates every layer's input
+/// gradient to the centred init at σ_U = 1: Glorot at (1e-4, 3e-4) and (1e-6, 1e-6) on two
+/// seeds against the centred init at (1e-3, 1e-3) and (1e-4, 3e-4) gives ratios 0.2 and 0.005.
+#[test]
+fn the_probe_summary_relates_gradients_to_the_centred_init() {
+    use sglab::results::{Cell, Row, frame};
+    use sglab::studies::extensions::{DEPTH, HOMEOSTASIS, INIT, SIGMA_U, probe_summary};
+    let mut rows: Vec<Row> = Vec::new();
+    let glorot = [[1e-4, 3e-4], [1e-6, 1e-6]];
+    let centred = [[1e-3, 1e-3], [1e-4, 3e-4]];
+    for (init, sigma, values) in [("glorot", Cell::Null, glorot), ("centred", Cell::Float(1.0), centred)] {
+        for (layer, per_seed) in values.iter().enumerate() {
+            for seed in 0..2 {
+                rows.push(vec![
+                    (INIT.into(), Cell::from(init)),
+                    (DEPTH.into(), Cell::from("deep")),
+                    (SIGMA_U.into(), sigma.clone()),
+                    (HOMEOSTASIS.into(), Cell::from("off")),
+                    ("seed".into(), Cell::Int(seed)),
+                    ("layer".into(), Cell::Int(layer as i64)),
+                    ("rate".into(), Cell::Float(0.1 * layer as f64)),
+                    ("input_gradient".into(), Cell::Float(per_seed[seed as usize])),
+                    ("recurrent_gradient".into(), Cell::Float(0.0)),
+                    ("readout_gradient".into(), Cell::Float(1e-2)),
+                ]);
+            }
+        }
+    }
+    let summary = probe_summary(&frame(&rows).unwrap(), "deep").unwrap();
+    let arms = sglab::table::string_column(&summary, "arm").unwrap();
+    assert_eq!(arms, ["glorot", "glorot", "centred σ_U=1", "centred σ_U=1"]);
+    let ratio = sglab::table::f64_column(&summary, "gradient_ratio").unwrap();
+    let expected = [0.2, 0.005, 1.0, 1.0];
+    for (r, e) in ratio.iter().zip(expected) {
+        assert!((r - e).abs() < 1e-9, "{ratio:?}");
+    }
 }

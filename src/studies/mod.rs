@@ -295,7 +295,14 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
             }
             t
         }
-        "04" => vec![("decolle".into(), extensions::run_decolle(scale)?), ("fluctuation".into(), extensions::run_fluctuation(scale)?)],
+        "04" => {
+            let mut tables = vec![("decolle".into(), extensions::run_decolle(scale)?), ("fluctuation".into(), extensions::run_fluctuation(scale)?)];
+            if scale == Scale::Plateau {
+                tables.push(("fluctuation-sigma".into(), extensions::run_sigma(scale)?));
+                tables.push(("fluctuation-init".into(), extensions::init_probe(scale)?));
+            }
+            tables
+        }
         "05" => vec![(long.into(), stochastic::run_training(scale)?)],
         "07" => vec![("ensembles".into(), sg_ntk::run_ensembles(scale)?)],
         "06" => {
@@ -307,4 +314,17 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
         other => unreachable!("study {other} is listed in STUDIES but has no sweep"),
     };
     Ok(tables.into_iter().map(|(n, df)| (n, df.height())).collect())
+}
+
+/// `(a, b)` values of `metric` for the rows whose `column` is `a` and `b`, matched by seed (seeds
+/// present in both, in increasing order).
+pub(crate) fn paired_by_seed(runs: &DataFrame, column: &str, a: &str, b: &str, metric: &str) -> Result<Vec<(f64, f64)>, StudyError> {
+    let (labels, seeds, values) = (string_column(runs, column)?, crate::table::f64_column(runs, "seed")?, crate::table::f64_column(runs, metric)?);
+    let (x, y) = (by_seed(&labels, &a.to_string(), &seeds, &values), by_seed(&labels, &b.to_string(), &seeds, &values));
+    Ok(x.iter().filter_map(|(s, v)| y.get(s).map(|w| (*v, *w))).collect())
+}
+
+/// The finite `values` of the rows whose key is `key`, by seed.
+pub(crate) fn by_seed<K: PartialEq>(keys: &[K], key: &K, seeds: &[f64], values: &[f64]) -> std::collections::BTreeMap<u64, f64> {
+    (0..keys.len()).filter(|&i| keys[i] == *key && values[i].is_finite()).map(|i| (seeds[i] as u64, values[i])).collect()
 }

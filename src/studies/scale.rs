@@ -74,7 +74,7 @@ pub fn no_grid(study: &str, scale: Scale) -> StudyError {
 
 impl Scale {
     /// The studies with a plateau-scale grid (by number).
-    pub const PLATEAU_STUDIES: [&'static str; 3] = ["01", "02", "03"];
+    pub const PLATEAU_STUDIES: [&'static str; 4] = ["01", "02", "03", "04"];
 
     /// From `SGLAB_SCALE` (`quick` when unset).
     pub fn from_env() -> Result<Scale, StudyError> {

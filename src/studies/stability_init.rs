@@ -33,6 +33,7 @@
 
 use polars::prelude::{Column, DataFrame, NewChunkedArray};
 
+use super::{by_seed, paired_by_seed};
 use super::{Scale, StudyError, arm_runs, results_path};
 use crate::data::slmnist::SlMnistConfig;
 use crate::init::stability::{self, Conditions, Preset, RecurrentDraw, StabilityScheme, diagnostics};
@@ -480,18 +481,6 @@ pub fn control_equivalence(runs: &DataFrame, metric: &str) -> Result<DataFrame, 
     ])?))
 }
 
-/// `(a, b)` values of `metric` for the rows whose `column` is `a` and `b`, matched by seed (seeds
-/// present in both, in increasing order).
-fn paired_by_seed(runs: &DataFrame, column: &str, a: &str, b: &str, metric: &str) -> Result<Vec<(f64, f64)>, StudyError> {
-    let (labels, seeds, values) = (string_column(runs, column)?, f64_column(runs, "seed")?, f64_column(runs, metric)?);
-    let (x, y) = (by_seed(&labels, &a.to_string(), &seeds, &values), by_seed(&labels, &b.to_string(), &seeds, &values));
-    Ok(x.iter().filter_map(|(s, v)| y.get(s).map(|w| (*v, *w))).collect())
-}
-
-/// The finite `values` of the rows whose key is `key`, by seed.
-fn by_seed<K: PartialEq>(keys: &[K], key: &K, seeds: &[f64], values: &[f64]) -> std::collections::BTreeMap<u64, f64> {
-    (0..keys.len()).filter(|&i| keys[i] == *key && values[i].is_finite()).map(|i| (seeds[i] as u64, values[i])).collect()
-}
 
 /// Where the prediction lands on a sweep: for `parameter` with predicted value `predicted`,
 /// the grid value nearest to it (in log distance) and the grid optimum (highest mean `metric`),

@@ -13,7 +13,7 @@
 //! Fluctuation: LIF layers of 64, ∂fast-sigmoid, AdamW at lr 1e-2 with clipping, 10 epochs.
 //! Paper scale: sl-MNIST at 100 steps with widths 128 and 30 epochs.
 //!
-//! Plateau scale ([`plateau_task`]: randman with 10 classes, α = 1, 20 units, 50 steps, 1,000
+//! Plateau scale ([`comparison_task`]: randman with 10 classes, α = 1, 20 units, 50 steps, 1,000
 //! samples per class, so 1,000 validation and 1,000 test samples; every run until its
 //! validation loss stops improving, patience 5):
 //!
@@ -35,7 +35,6 @@ use polars::prelude::{Column, DataFrame};
 
 use super::scale::until_plateau;
 use super::{Scale, StudyError, arm_runs, comparison_task, comparison_width, results_path, rows_where, with_text_column};
-use crate::data::randman::RandmanConfig;
 use crate::init::fluctuation::{FluctuationScheme, FluctuationVariant};
 use crate::neuron::decolle::{DecolleConfig, RateControl};
 use crate::neuron::{LifConfig, NeuronConfig};
@@ -46,7 +45,7 @@ use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
 use crate::surrogate::{Shape, Surrogate};
 use crate::table::{distinct, fresh, string_column};
 use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
-use crate::train::{InitScheme, Method, Monitor, OptimizerKind, SpikeConfig, TaskConfig, TrainConfig};
+use crate::train::{InitScheme, Method, Monitor, OptimizerKind, SpikeConfig, TrainConfig};
 
 /// Column of the DECOLLE rate control: "none", "f=0.5" or "f=0.158".
 pub const RATE_CONTROL: &str = "rate_control";
@@ -73,13 +72,6 @@ pub const PLATEAU_MAX_EPOCHS: usize = 40;
 /// between fixed random readouts and one-hot targets does not track accuracy (it can rise while
 /// accuracy rises), so it would stop runs that are still learning.
 pub const DECOLLE_PATIENCE: usize = 12;
-
-/// The plateau-scale task of study 04: randman with 10 classes, α = 1 (Zenke & Vogels' hard
-/// setting), 20 units, one spike each in the first half of 50 steps, 1,000 samples per class
-/// split 80/10/10.
-pub fn plateau_task() -> TaskConfig {
-    TaskConfig::Randman(RandmanConfig { classes: 10, units: 20, steps: 50, alpha: 1.0, samples_per_class: 1000, seed: 0, ..RandmanConfig::default() })
-}
 
 /// A DECOLLE arm: the target of the rate control of the first epochs, or none.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -109,10 +101,7 @@ pub fn decolle_sweep(scale: Scale) -> ArmSweep<RateControlArm> {
 /// The configuration of a DECOLLE arm at `scale` (module docs).
 fn decolle_config(scale: Scale, target: Option<f64>) -> TrainConfig {
     let rate_control = target.map(|target| RateControl { target, weight: 100.0, until_epoch: 1 });
-    let (task, width) = match scale {
-        Scale::Plateau => (plateau_task(), 64),
-        Scale::Quick | Scale::Paper => (comparison_task(scale), comparison_width(scale)),
-    };
+    let (task, width) = (comparison_task(scale), comparison_width(scale));
     let mut config = TrainConfig::new(task, if scale == Scale::Quick { 6 } else { 30 });
     config.run.batch_size = 64;
     config.model.hidden_sizes = vec![width, width];
@@ -268,10 +257,7 @@ impl ArmLabel for FluctuationArm {
 
 /// The configuration of a fluctuation-study arm at `scale` (module docs).
 fn fluctuation_config(scale: Scale, arm: FluctuationArm) -> TrainConfig {
-    let (task, width) = match scale {
-        Scale::Plateau => (plateau_task(), 64),
-        Scale::Quick | Scale::Paper => (comparison_task(scale), comparison_width(scale)),
-    };
+    let (task, width) = (comparison_task(scale), comparison_width(scale));
     let mut config = TrainConfig::new(task, if scale == Scale::Quick { 10 } else { 30 });
     config.run.batch_size = 64;
     config.model.hidden_sizes = vec![width; arm.depth.layers(scale)];
@@ -435,18 +421,7 @@ pub fn with_cells(runs: &DataFrame) -> Result<DataFrame, StudyError> {
 /// columns of [`compare_groups`] and [`CELL`]. Cells with one initialisation are skipped.
 pub fn fluctuation_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
     let options = CompareOptions { test: GroupTest::Welch, reference: Some("centred".into()), correction: Correction::Holm, ..CompareOptions::default() };
-    let runs = with_cells(&super::finished(runs)?)?;
-    let mut frames = Vec::new();
-    for cell in distinct(&string_column(&runs, CELL)?) {
-        let rows = rows_where(&runs, CELL, &cell)?;
-        if distinct(&string_column(&rows, INIT)?).len() < 2 {
-            continue;
-        }
-        let table = compare_groups(&rows, metric, INIT, &options)?;
-        let n = table.height();
-        frames.push(with_text_column(&table, CELL, vec![cell; n])?);
-    }
-    Ok(fresh(&crate::results::concat(&frames)?))
+    super::compare_within(&with_cells(&super::finished(runs)?)?, CELL, metric, INIT, &options)
 }
 
 /// For each initialisation run deep both with and without homeostasis, homeostasis on against
@@ -455,19 +430,8 @@ pub fn fluctuation_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, St
 pub fn homeostasis_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
     let options = CompareOptions { test: GroupTest::Welch, reference: Some("off".into()), correction: Correction::None, ..CompareOptions::default() };
     let deep = rows_where(&super::finished(runs)?, DEPTH, "deep")?;
-    let mut frames = Vec::new();
-    for init in distinct(&string_column(&deep, INIT)?) {
-        let rows = rows_where(&deep, INIT, &init)?;
-        if distinct(&string_column(&rows, HOMEOSTASIS)?).len() < 2 {
-            continue;
-        }
-        let table = compare_groups(&rows, metric, HOMEOSTASIS, &options)?;
-        let n = table.height();
-        frames.push(with_text_column(&table, INIT, vec![init; n])?);
-    }
-    let table = fresh(&crate::results::concat(&frames)?);
+    let mut table = super::compare_within(&deep, INIT, metric, HOMEOSTASIS, &options)?;
     let adjusted = crate::stats::adjust(&crate::table::f64_column(&table, "p")?, Correction::Holm)?;
-    let mut table = table;
     table.with_column(Column::new("p_adjusted".into(), adjusted))?;
     Ok(fresh(&table))
 }
@@ -520,6 +484,14 @@ pub fn sigma_summary(main: &DataFrame, sigma: &DataFrame, metric: &str) -> Resul
     ])?))
 }
 
+/// The name of a probe arm: the initialisation, with σ_U where it has one ("centred σ_U=0.2").
+fn probe_arm(init: &str, sigma_u: Option<f64>) -> String {
+    match sigma_u {
+        Some(s) => format!("{init} σ_U={s}"),
+        None => init.to_string(),
+    }
+}
+
 /// The rows of the [`init_probe`] table for `depth` with two columns added: `arm` (the
 /// initialisation, with σ_U for the fluctuation-driven one: "centred σ_U=0.2") and
 /// `log10_input_gradient`.
@@ -527,12 +499,7 @@ pub fn probe_rows(probe: &DataFrame, depth: &str) -> Result<DataFrame, StudyErro
     let rows = rows_where(probe, DEPTH, depth)?;
     let inits = string_column(&rows, INIT)?;
     let sigma = crate::table::optional_f64_column(&rows, SIGMA_U)?;
-    let arms = (0..rows.height())
-        .map(|i| match sigma[i] {
-            Some(s) => format!("{} σ_U={s}", inits[i]),
-            None => inits[i].clone(),
-        })
-        .collect();
+    let arms = (0..rows.height()).map(|i| probe_arm(&inits[i], sigma[i])).collect();
     let log = crate::table::f64_column(&rows, "input_gradient")?.into_iter().map(f64::log10).collect::<Vec<_>>();
     let mut rows = with_text_column(&rows, "arm", arms)?;
     rows.with_column(Column::new("log10_input_gradient".into(), log))?;
@@ -558,7 +525,7 @@ pub fn probe_summary(probe: &DataFrame, depth: &str) -> Result<DataFrame, StudyE
         }
         cell.1 += 1;
     }
-    let reference_arm = order.iter().position(|a| a == "centred σ_U=1");
+    let reference_arm = order.iter().position(|a| *a == probe_arm(Initialisation::centred(1.0).name(), Some(1.0)));
     let reference: std::collections::BTreeMap<u64, f64> = cells.iter().filter(|((a, _), _)| Some(*a) == reference_arm).map(|((_, l), (sums, n))| (*l, sums[1] / *n as f64)).collect();
     let (mut arm, mut layer, mut r, mut g, mut gr, mut go, mut ratio) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for ((a, l), (sums, n)) in cells {
@@ -581,7 +548,6 @@ pub fn probe_summary(probe: &DataFrame, depth: &str) -> Result<DataFrame, StudyE
         Column::new("gradient_ratio".into(), ratio),
     ])?))
 }
-
 
 /// The init probe table of `scale` as committed (computed by `sglab study 04`).
 pub fn probe_table(scale: Scale) -> Result<DataFrame, StudyError> {

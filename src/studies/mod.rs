@@ -197,30 +197,42 @@ pub fn kept_networks<L: ArmLabel>(
 }
 
 /// The task studies 04–06 compare their variants on: randman with 5 classes × 200 samples, 20
-/// units, 50 steps at quick scale; sl-MNIST at 100 steps at paper scale.
+/// units, 50 steps at quick scale; at plateau scale randman with 10 classes, α = 1 (Zenke &
+/// Vogels' hard setting), 20 units, one spike each in the first half of 50 steps and 1,000
+/// samples per class split 80/10/10 (study 04's grid; 05 and 06 have none there); sl-MNIST at
+/// 100 steps at paper scale.
 pub fn comparison_task(scale: Scale) -> TaskConfig {
+    let randman = crate::data::randman::RandmanConfig { units: 20, steps: 50, seed: 0, ..Default::default() };
     match scale {
-        Scale::Quick => TaskConfig::Randman(crate::data::randman::RandmanConfig {
-            classes: 5,
-            units: 20,
-            steps: 50,
-            alpha: 2.0,
-            samples_per_class: 200,
-            seed: 0,
-            ..Default::default()
-        }),
+        Scale::Quick => TaskConfig::Randman(crate::data::randman::RandmanConfig { classes: 5, alpha: 2.0, samples_per_class: 200, ..randman }),
+        Scale::Plateau => TaskConfig::Randman(crate::data::randman::RandmanConfig { classes: 10, alpha: 1.0, samples_per_class: 1000, ..randman }),
         Scale::Paper => TaskConfig::Slmnist(crate::data::slmnist::SlMnistConfig { steps: 100, ..Default::default() }),
-        Scale::Plateau => panic!("{}", scale::no_grid("04–06", scale)),
     }
 }
 
-/// The hidden width of studies 04–06: 64 at quick scale, 128 at paper scale.
+/// The hidden width of studies 04–06: 64 at quick and plateau scale, 128 at paper scale.
 pub fn comparison_width(scale: Scale) -> usize {
     match scale {
-        Scale::Quick => 64,
+        Scale::Quick | Scale::Plateau => 64,
         Scale::Paper => 128,
-        Scale::Plateau => panic!("{}", scale::no_grid("04–06", scale)),
     }
+}
+
+/// [`compare_groups`](crate::stats::compare_groups) of the groups in column `group` on `metric`
+/// within each value of `within` (each its own family for the correction), with that value in a
+/// column named `within`; values holding fewer than two groups are left out.
+pub fn compare_within(runs: &DataFrame, within: &str, metric: &str, group: &str, options: &crate::stats::CompareOptions) -> Result<DataFrame, StudyError> {
+    let mut frames = Vec::new();
+    for value in crate::table::distinct(&string_column(runs, within)?) {
+        let rows = rows_where(runs, within, &value)?;
+        if crate::table::distinct(&string_column(&rows, group)?).len() < 2 {
+            continue;
+        }
+        let table = crate::stats::compare_groups(&rows, metric, group, options)?;
+        let n = table.height();
+        frames.push(with_text_column(&table, within, vec![value; n])?);
+    }
+    Ok(fresh(&results::concat(&frames)?))
 }
 
 /// The rows of `runs` whose `column` (as text) equals `value`.

@@ -35,7 +35,7 @@ use crate::data::randman::RandmanConfig;
 use crate::data::slmnist::SlMnistConfig;
 use crate::results::{self, Cell};
 use crate::stats::rank::average_ranks;
-use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, compare_groups, friedman, mean, shape_sensitivity};
+use crate::stats::{Alternative, CompareOptions, Correction, GroupTest, friedman, mean, shape_sensitivity};
 use crate::surrogate::{Shape, Surrogate};
 use crate::table::{distinct, f64_column, fresh, string_column};
 use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
@@ -299,7 +299,7 @@ pub fn sensitivity(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyErr
 /// Whether `reference` beats every other shape on `metric` (larger is better), per task:
 /// one-sided Wilcoxon signed-rank tests of each shape against the reference, paired by
 /// learning rate and seed, Holm-corrected over the shapes of a task. One row per task and
-/// shape, with the columns of [`compare_groups`] and `task`. Pass the [`complete_blocks`] of a
+/// shape, with the columns of [`crate::stats::compare_groups`] and `task`. Pass the [`complete_blocks`] of a
 /// sweep with diverged runs (a diverged run has no metric to pair).
 pub fn shape_tests(runs: &DataFrame, metric: &str, reference: &str) -> Result<DataFrame, StudyError> {
     let options = CompareOptions {
@@ -310,15 +310,7 @@ pub fn shape_tests(runs: &DataFrame, metric: &str, reference: &str) -> Result<Da
         correction: Correction::Holm,
         ..CompareOptions::default()
     };
-    let mut frames = Vec::new();
-    for task in distinct(&string_column(runs, TASK)?) {
-        let rows = rows_where(runs, TASK, &task)?;
-        let mut table = compare_groups(&rows, metric, SHAPE, &options)?;
-        let n = table.height();
-        table.with_column(Column::new("task".into(), vec![task.as_str(); n]))?;
-        frames.push(table);
-    }
-    Ok(fresh(&results::concat(&frames)?))
+    super::compare_within(runs, TASK, metric, SHAPE, &options)
 }
 
 /// One sentence per task from [`shape_tests`]: against which shapes the reference's advantage

@@ -33,7 +33,7 @@ use super::metrics::{EvalMetrics, MetricSums};
 use super::progress::{Progress, ProgressMode};
 use super::record::{EpochRecord, RunRecord, RunStatus};
 use crate::data::{SpikeDataset, Splits};
-use crate::network::Network;
+use crate::network::{Network, NetworkConfig};
 
 /// How a run is carried out (not part of its result).
 #[derive(Debug, Clone, Default)]
@@ -104,17 +104,17 @@ fn run_validated(config: &TrainConfig, splits: &Splits, options: &RunOptions) ->
     let net_config = config.model.network(train.channels(), train.classes(), config.run.seed);
     let fresh = || net_config.init(&train_device);
     run_epochs(config, splits, options, &base, fresh()?, fresh()?, |net, progress| {
-        initialise(net, config, train, &train_device, &|message: &str| progress.note(message))
+        initialise(net, &net_config, config, train, &train_device, &|message: &str| progress.note(message))
     })
 }
 
-/// A freshly drawn BPTT network `net` of `config` after its initialisation scheme and rate
-/// targeting on `train` (what training starts from), on the autodiff `device`.
-fn initialise(net: Network, config: &TrainConfig, train: &SpikeDataset, device: &Device, log: &dyn Fn(&str)) -> Result<Network, TrainError> {
+/// A freshly drawn BPTT network `net` (of `net_config`, the model of `config` on `train`'s
+/// shapes) after its initialisation scheme and rate targeting on `train` (what training starts
+/// from), on the autodiff `device`.
+fn initialise(net: Network, net_config: &NetworkConfig, config: &TrainConfig, train: &SpikeDataset, device: &Device, log: &dyn Fn(&str)) -> Result<Network, TrainError> {
     let bptt = config.bptt().ok_or_else(|| TrainError::config("decolle", "no entry: a BPTT network is initialised by its init scheme"))?;
-    let net_config = config.model.network(train.channels(), train.classes(), config.run.seed);
     let context = InitContext {
-        config: &net_config,
+        config: net_config,
         seed: config.run.seed,
         train,
         device,
@@ -134,8 +134,8 @@ fn initialise(net: Network, config: &TrainConfig, train: &SpikeDataset, device: 
 pub fn initial_network(config: &TrainConfig, train: &SpikeDataset) -> Result<Network, TrainError> {
     config.validate()?;
     let device = crate::device(config.run.backend.name())?.autodiff();
-    let net = config.model.network(train.channels(), train.classes(), config.run.seed).init(&device)?;
-    initialise(net, config, train, &device, &|_: &str| {})
+    let net_config = config.model.network(train.channels(), train.classes(), config.run.seed);
+    initialise(net_config.init(&device)?, &net_config, config, train, &device, &|_: &str| {})
 }
 
 /// The epoch loop (module docs) for any model and learning rule on the device `base` (training

@@ -296,7 +296,7 @@ fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
 }
 
 /// Study 04 at plateau scale: randman with 10 classes at α = 1 and evaluation sets of 1,000;
-/// DECOLLE with Adamax (β = (0, 0.95), lr 1e-3) where a controlled run gets its two control
+/// DECOLLE with Adamax (β = (0, 0.95), lr 1e-2) where a controlled run gets its two control
 /// epochs on top of the same task budget, and neither selection nor patience sees them; the
 /// fluctuation grid deep (6 layers) and shallow, Kaiming as He-normal, Rossbroich's homeostasis
 /// where asked, and σ_U as ξ = 1/σ_U.
@@ -318,10 +318,10 @@ fn the_plateau_grid_of_study_04_gives_every_arm_the_same_task_budget() {
         assert_eq!((task.classes, task.alpha, task.samples_per_class, task.steps), (10, 1.0, 1000, 50));
         assert_eq!(((task.classes * task.samples_per_class) as f64 * task.test_fraction).round() as usize, 1000);
         let Method::Decolle(d) = &p.config.method else { panic!("DECOLLE") };
-        assert_eq!((p.config.optimizer.kind, p.config.optimizer.lr, p.config.optimizer.beta1, p.config.optimizer.beta2), (OptimizerKind::Adamax, 1e-3, 0.0, 0.95));
+        assert_eq!((p.config.optimizer.kind, p.config.optimizer.lr, p.config.optimizer.beta1, p.config.optimizer.beta2), (OptimizerKind::Adamax, 1e-2, 0.0, 0.95));
         let control_epochs = d.rate_control.map_or(0, |c| c.until_epoch + 1);
         assert_eq!(control_epochs, if p.arm.label.0.is_some() { 2 } else { 0 });
-        assert_eq!(p.config.run.epochs - control_epochs, PLATEAU_MAX_EPOCHS);
+        assert_eq!(p.config.run.epochs - control_epochs, extensions::DECOLLE_MAX_EPOCHS);
         assert_eq!(p.config.run.warmup_epochs, control_epochs);
         assert_eq!((p.config.run.patience, p.config.run.monitor), (Some(extensions::DECOLLE_PATIENCE), sglab::train::Monitor::ValAccuracy));
         p.config.validate().unwrap();

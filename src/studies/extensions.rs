@@ -17,9 +17,13 @@
 //! samples per class, so 1,000 validation and 1,000 test samples; every run until its
 //! validation loss stops improving, patience 5):
 //!
-//! * DECOLLE: 2 × 64, the paper's optimiser (Adamax, β = (0, 0.95), lr 1e-3) and surrogate
-//!   (1/(1 + 10|U|)²), LSUV, burn-in 5, 8 seeds; best weights and stopping by validation
-//!   accuracy with DECOLLE's patience of 12 ([`DECOLLE_PATIENCE`]). The control (λ = 100, epochs 0–1) comes on top
+//! * DECOLLE: 2 × 64, the paper's optimiser (Adamax, β = (0, 0.95)) at lr 1e-2 and its
+//!   surrogate (1/(1 + 10|U|)²), LSUV, burn-in 5, 8 seeds; best weights and stopping by validation
+//!   accuracy with DECOLLE's patience of 12 ([`DECOLLE_PATIENCE`]), at most
+//!   [`DECOLLE_MAX_EPOCHS`] task epochs. The lr was calibrated on the uncontrolled arm, seed 0:
+//!   at 1e-3 (DECOLLE's 3.6e-4 is for DVS Gesture's 200 epochs) validation accuracy still rose
+//!   by 0.03 per 5 epochs at epoch 40; 1e-2 stopped by patience at epoch 66 (best 53, test
+//!   0.879), 3e-2 at epoch 48 (best 35, test 0.858). The control (λ = 100, epochs 0–1) comes on top
 //!   of the task training: a controlled run may train 2 epochs longer, and best-weight
 //!   selection and patience start after the control (`warmup_epochs` = 2), so every arm gets the
 //!   same task budget, with the control a small share of it as in the paper.
@@ -67,6 +71,10 @@ pub fn seeds() -> Vec<u64> {
 /// Epoch cap of the plateau-scale runs (a run stops earlier once it plateaus).
 pub const PLATEAU_MAX_EPOCHS: usize = 40;
 
+/// Task-epoch cap of the plateau-scale DECOLLE runs (module docs): they stop by patience
+/// first, between epochs 45 and 70 in calibration.
+pub const DECOLLE_MAX_EPOCHS: usize = 100;
+
 /// Patience of the plateau-scale DECOLLE runs, which monitor the validation accuracy:
 /// DECOLLE's own protocol (early stop after 12 epochs without improvement). Its SmoothL1 loss
 /// between fixed random readouts and one-hot targets does not track accuracy (it can rise while
@@ -111,9 +119,9 @@ fn decolle_config(scale: Scale, target: Option<f64>) -> TrainConfig {
     match scale {
         Scale::Plateau => {
             config.optimizer.kind = OptimizerKind::Adamax;
-            config.optimizer.lr = 1e-3;
+            config.optimizer.lr = 1e-2;
             let control_epochs = rate_control.map_or(0, |c| c.until_epoch + 1);
-            until_plateau(&mut config, PLATEAU_MAX_EPOCHS + control_epochs);
+            until_plateau(&mut config, DECOLLE_MAX_EPOCHS + control_epochs);
             config.run.warmup_epochs = control_epochs;
             config.run.monitor = Monitor::ValAccuracy;
             config.run.patience = Some(DECOLLE_PATIENCE);

@@ -60,6 +60,7 @@
 pub mod backend;
 pub mod data;
 pub mod display;
+pub mod durable;
 pub mod dropout;
 pub mod dynamics;
 pub mod fused;

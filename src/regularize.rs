@@ -35,7 +35,7 @@ use crate::validate::{ConfigError, Validate};
 
 /// How the rate loss is switched on over training, as a function of progress p = e/E ∈ [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum Schedule {
     /// s = 0: no regularisation.
     Off,

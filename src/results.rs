@@ -23,7 +23,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
 use serde_json::Value;
@@ -188,18 +188,15 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, ResultsError> {
     ParquetReader::new(file).finish().map_err(|e| polars_err(path, format!("not a readable parquet table: {e}")))
 }
 
-/// Writes `df` to `path` atomically: a temporary file in the same directory, synced, then
-/// renamed over `path`.
+/// Writes `df` to `path` atomically ([`crate::durable::replace`]: a temporary file of this
+/// process in the same directory, synced, then renamed over `path`). Writers of one table hold
+/// its [`crate::durable::FileLock`] around their read-modify-write.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), ResultsError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| polars_err(dir, e))?;
-    }
-    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-    let mut file = File::create(&tmp).map_err(|e| polars_err(&tmp, e))?;
-    ParquetWriter::new(&mut file).finish(df).map_err(|e| polars_err(&tmp, e))?;
-    file.sync_all().map_err(|e| polars_err(&tmp, e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| polars_err(path, e))
+    crate::durable::replace(path, |tmp| {
+        let mut file = File::create(tmp).map_err(|e| e.to_string())?;
+        ParquetWriter::new(&mut file).finish(df).map(|_| ()).map_err(|e| e.to_string())
+    })
+    .map_err(ResultsError)
 }
 
 /// Tables stacked diagonally (a column missing from one is null there).

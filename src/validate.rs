@@ -69,6 +69,40 @@ pub fn optional_count(path: &str, value: Option<usize>) -> Result<(), ConfigErro
     if value == Some(0) { Err(ConfigError::new(path, "a positive count or no entry, got 0")) } else { Ok(()) }
 }
 
+/// The dotted path of a field that `given` (a configuration as written) holds beside the tag of
+/// a unit variant, where `parsed` (the same configuration parsed and serialised back) has the
+/// lone tag: `{ kind = "he-normal", std = 0.1 }` → `model.readout_init.std`.
+/// `#[serde(deny_unknown_fields)]` refuses unknown fields in the struct variants of an
+/// internally tagged enum but lets them through beside a unit variant; this finds those.
+pub fn field_beside_unit_tag(given: &serde_json::Value, parsed: &serde_json::Value, path: &str) -> Option<String> {
+    let (serde_json::Value::Object(given), serde_json::Value::Object(parsed)) = (given, parsed) else {
+        return None;
+    };
+    for (key, value) in given {
+        let here = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        let Some(slot) = parsed.get(key) else { continue };
+        if let (serde_json::Value::Object(written), serde_json::Value::Object(read)) = (value, slot)
+            && read.len() == 1
+            && read.contains_key("kind")
+            && let Some(extra) = written.keys().find(|k| *k != "kind")
+        {
+            return Some(format!("{here}.{extra}"));
+        }
+        if let serde_json::Value::Array(items) = value {
+            if let serde_json::Value::Array(read) = slot {
+                for (i, (g, p)) in items.iter().zip(read).enumerate() {
+                    if let Some(found) = field_beside_unit_tag(g, p, &format!("{here}[{i}]")) {
+                        return Some(found);
+                    }
+                }
+            }
+        } else if let Some(found) = field_beside_unit_tag(value, slot, &here) {
+            return Some(found);
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

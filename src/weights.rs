@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a weight matrix `[fan_in, fan_out]` is initialised.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum WeightInit {
     /// U(±√(6/(fan_in + fan_out))), Glorot & Bengio 2010 (the paper's default).
     #[default]

@@ -4,7 +4,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -25,17 +25,9 @@ model = { hidden_sizes = [24] }
 task = { name = "randman", classes = 3, units = 10, steps = 30, alpha = 2.0, samples_per_class = 40 }
 "#;
 
-/// The `sglab` binary cargo built for these tests; beside the test executable's `deps/` folder
-/// when the target directory has moved since the build.
+/// The `sglab` binary with `args`.
 fn sglab(args: &[&str]) -> Command {
-    let built = PathBuf::from(env!("CARGO_BIN_EXE_sglab"));
-    let exe = if built.exists() {
-        built
-    } else {
-        let test_exe = std::env::current_exe().unwrap();
-        test_exe.parent().and_then(Path::parent).unwrap().join(built.file_name().unwrap())
-    };
-    let mut cmd = Command::new(exe);
+    let mut cmd = common::sglab_binary();
     cmd.args(args);
     cmd
 }
@@ -121,6 +113,18 @@ fn shards_merge_to_the_full_grid() {
     assert_eq!(points.len(), 6);
     let one_epoch: BTreeSet<String> = expected_points();
     assert_eq!(points.into_iter().collect::<BTreeSet<_>>(), one_epoch);
+    // The histories are merged too: each run's epochs once.
+    let history = results::read_parquet(&sglab::train::sweep::history_path(&merged)).unwrap();
+    let runs = results::read_parquet(&merged).unwrap();
+    let epochs: i64 = runs.column("epochs_run").unwrap().i64().unwrap().iter().map(|e| e.unwrap()).sum();
+    assert_eq!(history.height() as i64, epochs);
+
+    // A sweep file changed after its table was written is refused, naming a changed point.
+    std::fs::write(&spec, SWEEP.replace("epochs = 3", "epochs = 1").replace("hidden_sizes = [24]", "hidden_sizes = [20]")).unwrap();
+    let changed = sglab(&["sweep", spec.to_str().unwrap(), "--shard", "0/2", "--out", shards[0].to_str().unwrap(), "--quiet"]).output().unwrap();
+    assert!(!changed.status.success());
+    let err = String::from_utf8_lossy(&changed.stderr);
+    assert!(err.contains("another configuration") && err.contains("seed="), "{err}");
 
     let bad = sglab(&["sweep", spec.to_str().unwrap(), "--shard", "2/2", "--out", "x.parquet"]).output().unwrap();
     assert!(!bad.status.success());

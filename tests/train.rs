@@ -378,3 +378,123 @@ fn homeostasis_bounds_push_rates_their_way() {
     assert!(raised_loss > 0.0 && lowered_loss > 0.0);
     assert!(raised > free + 0.05 && lowered < free, "rates: lower bound {raised}, none {free}, upper bound {lowered}");
 }
+
+/// Every table of a configuration refuses a key it does not know: for configurations that
+/// between them hold every table (BPTT with regulariser and schedule, fluctuation init, rate
+/// targeting, homeostasis, weight initialisers, a surrogate with a tail, escape noise; DECOLLE
+/// with its rate control), `bogus_field = 1` inserted into each table in turn is an error that
+/// names the key.
+#[test]
+fn an_unknown_key_in_any_table_is_an_error_naming_it() {
+    let bptt = r#"
+        epochs = 2
+        [[homeostasis]]
+        side = "lower"
+        scope = "neuron"
+        strength = 100.0
+        threshold = 0.001
+        [task]
+        name = "randman"
+        [model]
+        hidden_sizes = [8]
+        surrogate = { shape = "pseudo-spike", dampening = 1.0, sharpness = 1.0, tail = 1.5 }
+        [model.neuron]
+        model = "lif"
+        input_init = { kind = "he-normal" }
+        recurrent_init = { kind = "normal", mean = 0.0, std = 0.1 }
+        [regularizer]
+        target = 0.1
+        weight = 1.0
+        schedule = { kind = "linear-ramp", start = 0.1, end = 0.5 }
+        [rate_targeting]
+        rate = 0.5
+        [optimizer]
+        kind = "adamw"
+        lr = 1e-3
+    "#;
+    let fluctuation = r#"
+        epochs = 2
+        [task]
+        name = "randman"
+        [model]
+        hidden_sizes = [8]
+        stochastic = { noise = { kind = "sigmoid", beta = 10.0 } }
+        [init]
+        kind = "fluctuation"
+        xi = 1.0
+    "#;
+    let decolle = r#"
+        epochs = 2
+        [task]
+        name = "randman"
+        [model]
+        hidden_sizes = [8]
+        [decolle]
+        burn_in = 3
+        weight_init = { kind = "uniform", low = -0.1, high = 0.1 }
+        rate_control = { target = 0.5, weight = 100.0, until_epoch = 1 }
+    "#;
+    fn tables(value: &toml::Value, path: String, out: &mut Vec<String>) {
+        match value {
+            toml::Value::Table(t) => {
+                out.push(path.clone());
+                for (k, v) in t {
+                    tables(v, if path.is_empty() { k.clone() } else { format!("{path}.{k}") }, out);
+                }
+            }
+            toml::Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    tables(v, format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    fn insert(value: &mut toml::Value, path: &str) {
+        let mut node = value;
+        for part in path.split('.').filter(|p| !p.is_empty()) {
+            let (key, index) = match part.split_once('[') {
+                Some((k, i)) => (k, Some(i.trim_end_matches(']').parse::<usize>().unwrap())),
+                None => (part, None),
+            };
+            node = node.get_mut(key).unwrap();
+            if let Some(i) = index {
+                node = node.get_mut(i).unwrap();
+            }
+        }
+        node.as_table_mut().unwrap().insert("bogus_field".into(), toml::Value::Integer(1));
+    }
+    let (mut checked, mut accepted) = (0, Vec::new());
+    for text in [bptt, fluctuation, decolle] {
+        let config = TrainConfig::from_toml(text).unwrap();
+        let full: toml::Value = toml::from_str(&config.to_toml()).unwrap();
+        let mut paths = Vec::new();
+        tables(&full, String::new(), &mut paths);
+        for path in paths {
+            let mut bad = full.clone();
+            insert(&mut bad, &path);
+            match TrainConfig::from_toml(&toml::to_string(&bad).unwrap()) {
+                Err(e) if e.to_string().contains("bogus_field") => {}
+                Err(e) => accepted.push(format!("`{path}` (error without the key: {e})")),
+                Ok(_) => accepted.push(format!("`{path}`")),
+            }
+            checked += 1;
+        }
+    }
+    assert!(accepted.is_empty(), "unknown key accepted in {accepted:?}");
+    assert!(checked >= 20, "{checked} tables");
+}
+
+/// A network far too large for the machine is a configuration error naming the widths, before
+/// anything is allocated (it used to abort the process on a 72 TB allocation); the bound is
+/// the module's formula, checked by hand on a small case.
+#[test]
+fn a_network_too_large_for_the_machine_is_refused_before_allocation() {
+    let mut config = small(1);
+    // 10 inputs → 24 → 3 classes, batch 16, 30 steps:
+    // P = 10·24 + 24² + 24·3 = 888; A = 16·30·(10 + 2·24) = 27,840; 4·(4·888 + 27,840) = 125,568.
+    assert_eq!(sglab::train::memory::training_bytes_lower_bound(&config, 10, 3, 30), 125_568);
+    config.model.hidden_sizes = vec![4_000_000];
+    let err = train_with(&config, &quiet()).unwrap_err().to_string();
+    assert!(err.contains("model.hidden_sizes") && err.contains("GiB"), "{err}");
+}

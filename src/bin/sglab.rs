@@ -11,7 +11,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sglab::results;
 use sglab::train::sweep::{self, Shard, SweepSpec};
 use sglab::train::{ProgressMode, RunOptions, TrainConfig, TrainError, train_with};
 
@@ -21,6 +20,12 @@ const USAGE: &str = "usage:
   sglab merge OUT.parquet IN.parquet...
   sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
   sglab study 01|02|…|07|NAME [--scale quick|plateau|paper]
+
+train --out: the run's row (and its epochs in RUNS.history.parquet) replace any row of the
+same run id; the table is locked from before training, so a bad path or a table another
+process is writing fails at once.
+merge: joins runs tables (sweep shards, train --out tables) and their histories, one row per
+run id.
 
 study: runs what is missing of a study notebook's sweeps into data/results/ (or
 $SGLAB_RESULTS; SGLAB_RECOMPUTE=1 reruns them), e.g. at paper scale on a cluster, so that
@@ -76,6 +81,10 @@ fn train(args: &Args) -> Result<(), TrainError> {
     };
     let config = TrainConfig::load(&PathBuf::from(config))?;
     let options = RunOptions { checkpoint_dir: args.option("checkpoint").map(PathBuf::from), progress: args.progress(), model_file: None };
+    // The output table is locked before training: a path that cannot be written, or a table
+    // another process is writing, fails now rather than after the run.
+    let out = args.option("out").map(PathBuf::from);
+    let _writer = out.as_deref().map(sglab::durable::FileLock::acquire).transpose()?;
     let record = train_with(&config, &options)?;
     let test = record.test.as_ref();
     println!(
@@ -88,13 +97,8 @@ fn train(args: &Args) -> Result<(), TrainError> {
         record.initial_rates,
         record.wall_time_s
     );
-    if let Some(out) = args.option("out") {
-        let out = PathBuf::from(out);
-        let history = sglab::train::rows::history_frame(std::slice::from_ref(&record))?;
-        if history.height() > 0 {
-            results::append_parquet(&sweep::history_path(&out), history)?;
-        }
-        let all = results::append_parquet(&out, sglab::train::rows::runs_frame(std::slice::from_ref(&record))?)?;
+    if let Some(out) = out {
+        let all = sglab::train::rows::record_run(&out, &record)?;
         println!("{}: {} runs (epochs in {})", out.display(), all.height(), sweep::history_path(&out).display());
     }
     Ok(())

@@ -38,7 +38,7 @@ use crate::validate::{ConfigError, Validate};
 
 /// A postsynaptic-potential kernel and its integrals ε̄ = ∫ε, ε̂ = ∫ε².
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum PspKernel {
     /// stork's current-based LIF, times in seconds, sampled every `dt`.
     CurrentBased {

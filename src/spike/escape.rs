@@ -15,8 +15,9 @@
 //! Since E[z | x] = min(f(x), 1), the matched surrogate f′ is the derivative of the expected
 //! spike (where f < 1): surrogate-gradient descent on the deterministic neuron is gradient descent
 //! on the expected output of this one, for a single neuron. The noise is drawn on the host from a
-//! [`StdRng`] shared by every clone of the op, so a network's spikes are a deterministic function
-//! of its seed and the order of its calls. A [`StochasticSpec`] (noise and backward) in a
+//! ChaCha12 stream (the generator of rand's `StdRng`, drawing the same numbers from the same
+//! seed) shared by every clone of the op, so a network's spikes are a deterministic function
+//! of its seed and the order of its calls; its position is part of a checkpoint. A [`StochasticSpec`] (noise and backward) in a
 //! network's [`super::SpikeConfig::Escape`] makes every LIF layer stochastic, its noise stream
 //! seeded from the network's seed.
 
@@ -24,7 +25,7 @@ use std::sync::{Arc, Mutex};
 
 use burn::Tensor;
 use burn::tensor::TensorData;
-use rand::rngs::StdRng;
+use chacha20::ChaCha12Rng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +34,7 @@ use crate::validate::{ConfigError, Validate, positive};
 
 /// The escape-noise function f.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum EscapeNoise {
     /// f(x) = 1/(1 + e^{−βx}) (Gygax & Zenke: β = 10 in hidden layers).
     Sigmoid {
@@ -114,7 +115,7 @@ impl EscapeNoise {
 
 /// The backward of the stochastic spike.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 pub enum EscapeBackward {
     /// h = f′, the derivative of the expected spike.
     #[default]
@@ -131,7 +132,7 @@ pub enum EscapeBackward {
 pub struct EscapeSpike {
     noise: EscapeNoise,
     backward: EscapeBackward,
-    rng: Arc<Mutex<StdRng>>,
+    rng: Arc<Mutex<ChaCha12Rng>>,
 }
 
 impl std::fmt::Debug for EscapeSpike {
@@ -144,7 +145,19 @@ impl EscapeSpike {
     /// The op with escape noise `noise`, backward `backward` and noise seed `seed`.
     pub fn new(noise: EscapeNoise, backward: EscapeBackward, seed: u64) -> Result<Self, ConfigError> {
         noise.validate()?;
-        Ok(EscapeSpike { noise, backward, rng: Arc::new(Mutex::new(StdRng::seed_from_u64(seed))) })
+        Ok(EscapeSpike { noise, backward, rng: Arc::new(Mutex::new(ChaCha12Rng::seed_from_u64(seed))) })
+    }
+
+    /// How far the noise stream has advanced: 32-bit words drawn since its seed (ChaCha12's word
+    /// position, the state a checkpoint saves so that a resumed run draws what it would have).
+    pub fn stream_position(&self) -> u128 {
+        self.rng.lock().expect("the noise stream is not poisoned").get_word_pos()
+    }
+
+    /// Moves the noise stream to `position` (a value of [`Self::stream_position`]) for every
+    /// clone sharing it.
+    pub fn seek(&self, position: u128) {
+        self.rng.lock().expect("the noise stream is not poisoned").set_word_pos(position);
     }
 
     /// The escape-noise function.
@@ -200,5 +213,32 @@ impl StochasticSpec {
     /// The spike op with its noise stream seeded by `seed`.
     pub fn spike_fn(&self, seed: u64) -> Result<crate::spike::SpikeFn, ConfigError> {
         EscapeSpike::new(self.noise, self.backward, seed).map(crate::spike::SpikeFn::Escape).map_err(|e| e.within("noise"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{Rng, SeedableRng};
+
+    /// The noise stream is rand's `StdRng` stream (runs computed before the stream became
+    /// seekable draw the same spikes), and seeking to a saved position continues it exactly.
+    #[test]
+    fn the_noise_stream_is_std_rng_and_resumes_where_it_was() {
+        let mut std = rand::rngs::StdRng::seed_from_u64(42);
+        let spike = super::EscapeSpike::new(super::EscapeNoise::Sigmoid { beta: 10.0 }, super::EscapeBackward::Matched, 42).unwrap();
+        let a: Vec<u64> = (0..37).map(|_| std.next_u64()).collect();
+        let b: Vec<u64> = (0..37).map(|_| spike.rng.lock().unwrap().next_u64()).collect();
+        assert_eq!(a, b);
+        // Advance the shared stream by an odd number of words, save, draw, seek back, draw again.
+        for _ in 0..13 {
+            spike.rng.lock().unwrap().next_u32();
+        }
+        let saved = spike.stream_position();
+        assert_eq!(saved, 2 * 37 + 13);
+        let first: Vec<u32> = (0..40).map(|_| spike.rng.lock().unwrap().next_u32()).collect();
+        let other = super::EscapeSpike::new(super::EscapeNoise::Sigmoid { beta: 10.0 }, super::EscapeBackward::Matched, 42).unwrap();
+        other.seek(saved);
+        let again: Vec<u32> = (0..40).map(|_| other.rng.lock().unwrap().next_u32()).collect();
+        assert_eq!(first, again);
     }
 }

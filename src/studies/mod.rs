@@ -150,6 +150,7 @@ pub fn cached_table(
     keys: &std::collections::BTreeSet<String>,
     compute: impl FnOnce() -> Result<DataFrame, StudyError>,
 ) -> Result<DataFrame, StudyError> {
+    let _writer = crate::durable::FileLock::acquire(path).map_err(|e| StudyError::Train(e.into()))?;
     if path.exists() && !recompute_requested() {
         let table = fresh(&results::read_parquet(path)?);
         let held: std::collections::BTreeSet<String> = string_column(&table, key)?.into_iter().collect();

@@ -128,9 +128,10 @@ impl Shape {
 /// A validated built-in surrogate: a [`Shape`] with dampening γ (peak) and sharpness β (so that
 /// the area is γ/β).
 ///
-/// Construct it with [`Surrogate::new`]; deserialisation validates the same way.
+/// Construct it with [`Surrogate::new`]; deserialisation validates the same way, and refuses a
+/// field its shape does not have (`tail` on a fast sigmoid).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "SurrogateFields", into = "SurrogateFields")]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>", into = "SurrogateFields")]
 pub struct Surrogate {
     shape: Shape,
     dampening: f64,
@@ -150,6 +151,23 @@ impl TryFrom<SurrogateFields> for Surrogate {
     type Error = SurrogateError;
     fn try_from(f: SurrogateFields) -> Result<Self, Self::Error> {
         Surrogate::new(f.shape, f.dampening, f.sharpness)
+    }
+}
+
+/// A surrogate from its fields as written: the shape's own fields (which `#[serde(flatten)]`
+/// cannot check) are those that the surrogate read writes back, so any other is an error
+/// naming it.
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for Surrogate {
+    type Error = String;
+    fn try_from(written: serde_json::Map<String, serde_json::Value>) -> Result<Self, String> {
+        let fields: SurrogateFields = serde_json::from_value(serde_json::Value::Object(written.clone())).map_err(|e| e.to_string())?;
+        let known = serde_json::to_value(fields).map_err(|e| e.to_string())?;
+        let known = known.as_object().ok_or("a surrogate serialises to a table")?;
+        if let Some(unknown) = written.keys().find(|k| !known.contains_key(*k)) {
+            let expected: Vec<&str> = known.keys().map(String::as_str).collect();
+            return Err(format!("unknown field `{unknown}` of a {} surrogate, expected one of {}", fields.shape.name(), expected.join(", ")));
+        }
+        Surrogate::try_from(fields).map_err(|e| e.to_string())
     }
 }
 

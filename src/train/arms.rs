@@ -250,6 +250,7 @@ impl<L: ArmLabel> ArmSweep<L> {
         if workers == 0 {
             return Err(TrainError::config("workers", "at least one worker"));
         }
+        let _writer = crate::durable::FileLock::acquire(out)?;
         let done: HashSet<String> = if out.exists() { run_ids(&results::read_parquet(out)?)?.into_iter().collect() } else { HashSet::new() };
         let points = self.points();
         let mut summary = SweepSummary { points: points.len(), ..SweepSummary::default() };
@@ -376,7 +377,8 @@ fn run_ids(df: &DataFrame) -> Result<Vec<String>, TrainError> {
     string_column(df, "run_id").map_err(|e| TrainError::Results(e.to_string()))
 }
 
-fn without_run(df: &DataFrame, run_id: &str) -> Result<DataFrame, TrainError> {
+/// The rows of `df` that are not of the run `run_id`.
+pub(crate) fn without_run(df: &DataFrame, run_id: &str) -> Result<DataFrame, TrainError> {
     let mask: Vec<bool> = run_ids(df)?.iter().map(|i| i != run_id).collect();
     df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))
 }

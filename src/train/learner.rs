@@ -13,6 +13,7 @@ use super::metrics::{EvalMetrics, correct_predictions, evaluate};
 use crate::data::{Batch, SpikeDataset};
 use crate::network::Network;
 use crate::regularize::SpikeCountBound;
+use crate::spike::SpikeFn;
 
 /// Where in training a batch falls.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +60,18 @@ pub(crate) trait Learner: Module + Sized {
     /// Each layer's surrogate as it is now (after any initialiser set it); `None` for a layer
     /// whose spike has no built-in surrogate (escape noise, a custom function).
     fn surrogates(&self) -> Vec<Option<crate::surrogate::Surrogate>>;
+
+    /// The position of the model's noise stream, if its spikes are stochastic: what a
+    /// checkpoint saves so that a resumed run draws the noise it would have drawn.
+    fn noise_position(&self) -> Option<u128> {
+        None
+    }
+
+    /// Moves the model's noise stream to `position`, and gives `other` (the best weights, which
+    /// in an uninterrupted run share the training model's stream) that same stream.
+    fn resume_noise(&self, _position: u128, other: Self) -> Self {
+        other
+    }
 }
 
 impl BatchContext<'_> {
@@ -108,5 +121,22 @@ impl Learner for Network {
 
     fn surrogates(&self) -> Vec<Option<crate::surrogate::Surrogate>> {
         self.layers.iter().map(|l| l.spike_fn().surrogate().copied()).collect()
+    }
+
+    fn noise_position(&self) -> Option<u128> {
+        match self.layers.first()?.spike_fn() {
+            SpikeFn::Escape(escape) => Some(escape.stream_position()),
+            _ => None,
+        }
+    }
+
+    fn resume_noise(&self, position: u128, mut other: Self) -> Self {
+        if let Some(SpikeFn::Escape(escape)) = self.layers.first().map(|l| l.spike_fn()) {
+            escape.seek(position);
+            for (mine, theirs) in self.layers.iter().zip(other.layers.iter_mut()) {
+                theirs.set_spike_fn(mine.spike_fn().clone());
+            }
+        }
+        other
     }
 }

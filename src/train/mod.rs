@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod config;
 mod decolle;
 mod learner;
+pub mod memory;
 pub mod metrics;
 pub mod plateau;
 pub mod probe;
@@ -65,6 +66,12 @@ pub enum TrainError {
     /// The initialisation failed.
     #[error("initialisation: {0}")]
     Init(#[from] crate::init::InitError),
+}
+
+impl From<crate::durable::LockError> for TrainError {
+    fn from(e: crate::durable::LockError) -> Self {
+        TrainError::Io(e.to_string())
+    }
 }
 
 impl From<crate::results::ResultsError> for TrainError {

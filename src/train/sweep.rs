@@ -21,8 +21,11 @@
 //! `<out>.history.parquet` first, replacing any rows of the same point, so that a crash between
 //! the two writes leaves no duplicate. A rerun skips points already in the table, so a killed
 //! sweep loses at most the runs in flight, which resume from their checkpoint under
-//! `<out>.checkpoints/`. `--shard i/n` runs the points whose index is i mod n; [`merge`] joins
-//! shard tables.
+//! `<out>.checkpoints/`. A sweep holds the table's [`crate::durable::FileLock`] while it runs, so
+//! a second writer of the same table fails at once naming it; a table whose rows were run with
+//! another configuration than the sweep now gives their points (a changed `[base]`) is refused.
+//! `--shard i/n` runs the points whose index is i mod n, each shard into its own table;
+//! [`merge`] joins the shard tables and their histories.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -197,6 +200,32 @@ pub fn done_points(out: &Path) -> Result<HashSet<String>, TrainError> {
     Ok(results::string_column(&results::read_parquet(out)?, "point")?.into_iter().collect())
 }
 
+/// The points of `points` already in the table at `out`, after checking that each stored row
+/// of a point was run with that point's configuration (its run id): a sweep whose `[base]` or
+/// grid values changed since its table was written is refused, naming a changed point, rather
+/// than keeping rows of the old configuration under the new one's keys.
+fn finished_points(points: &[SweepPoint], out: &Path) -> Result<HashSet<String>, TrainError> {
+    if !out.exists() {
+        return Ok(HashSet::new());
+    }
+    let table = results::read_parquet(out)?;
+    let stored: std::collections::HashMap<String, String> =
+        results::string_column(&table, "point")?.into_iter().zip(results::string_column(&table, "run_id")?).collect();
+    let mut done = HashSet::new();
+    for point in points {
+        let Some(id) = stored.get(&point.key) else { continue };
+        if *id != super::rows::config_id(&point.config) {
+            return Err(TrainError::Results(format!(
+                "{} holds point {} run with another configuration (run id {id}) than the sweep now gives it; the sweep file changed since the table was written: write to another table, or remove the table to recompute it",
+                out.display(),
+                point.key
+            )));
+        }
+        done.insert(point.key.clone());
+    }
+    Ok(done)
+}
+
 /// The rows of `df` whose `point` value passes `keep` (called once per row, in order).
 fn filter_points(df: &DataFrame, mut keep: impl FnMut(&str) -> bool) -> Result<DataFrame, TrainError> {
     let points = results::string_column(df, "point")?;
@@ -207,7 +236,8 @@ fn filter_points(df: &DataFrame, mut keep: impl FnMut(&str) -> bool) -> Result<D
 /// Runs the points of `shard` (all when `None`) not yet in `out`, appending each as it finishes.
 pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &RunOptions) -> Result<SweepSummary, TrainError> {
     let points = spec.points()?;
-    let done = done_points(out)?;
+    let _writer = crate::durable::FileLock::acquire(out)?;
+    let done = finished_points(&points, out)?;
     let mut summary = SweepSummary::default();
     for point in points.iter().filter(|p| shard.is_none_or(|s| p.index % s.count == s.index)) {
         summary.points += 1;
@@ -239,15 +269,45 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &R
     Ok(summary)
 }
 
-/// Joins shard tables into `out`, keeping the first row of each point.
+/// Joins runs tables (shards of a sweep, or tables written by `sglab train --out`) into
+/// `out`, keeping the first row of each run id, and their histories
+/// (`<input>.history.parquet`, where present) into `<out>.history.parquet`, keeping each kept
+/// run's epochs from the first input that holds them.
 pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DataFrame, TrainError> {
     if inputs.is_empty() {
         return Err(TrainError::config("inputs", "at least one table to merge"));
     }
+    let _writer = crate::durable::FileLock::acquire(out)?;
     let frames = inputs.iter().map(|p| results::read_parquet(p)).collect::<Result<Vec<_>, _>>()?;
-    let all = results::concat(&frames)?;
     let mut seen = HashSet::new();
-    let mut merged = filter_points(&all, |p| seen.insert(p.to_string()))?;
+    let firsts = frames
+        .iter()
+        .map(|f| {
+            let ids = results::string_column(f, "run_id")?;
+            if ids.is_empty() && f.height() > 0 {
+                return Err(TrainError::Results("a runs table without a run_id column".into()));
+            }
+            let mask: Vec<bool> = ids.iter().map(|id| seen.insert(id.clone())).collect();
+            f.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut merged = results::concat(&firsts)?;
+    let mut taken = HashSet::new();
+    let mut histories = Vec::new();
+    for (input, kept) in inputs.iter().zip(&firsts) {
+        let path = history_path(input);
+        if !path.exists() {
+            continue;
+        }
+        let ids: HashSet<String> = results::string_column(kept, "run_id")?.into_iter().filter(|id| !taken.contains(id)).collect();
+        let history = results::read_parquet(&path)?;
+        let mask: Vec<bool> = results::string_column(&history, "run_id")?.iter().map(|id| ids.contains(id)).collect();
+        histories.push(history.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))?);
+        taken.extend(ids);
+    }
+    if !histories.is_empty() {
+        results::write_parquet(&mut results::concat(&histories)?, &history_path(out))?;
+    }
     results::write_parquet(&mut merged, out)?;
     Ok(merged)
 }

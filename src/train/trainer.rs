@@ -95,6 +95,7 @@ fn run_validated(config: &TrainConfig, splits: &Splits, options: &RunOptions) ->
     if train.is_empty() {
         return Err(TrainError::Data(crate::data::DataError::Invalid("the training part is empty".into())));
     }
+    super::memory::check_fits(config, train.channels(), train.classes(), train.steps())?;
     if matches!(config.method, Method::Decolle(_)) {
         let net = super::decolle::initial_network(config, train, &train_device)?;
         return run_epochs(config, splits, options, &base, net.clone(), net, |net, progress| {
@@ -160,6 +161,9 @@ fn run_epochs<L: Learner>(
         Some(c) => {
             let (n, b, o, s) = c.load(config, net, best, optim)?;
             (net, best, optim) = (n, b, o);
+            if let Some(position) = s.noise_position {
+                best = net.resume_noise(position, best);
+            }
             s
         }
         None => TrainState {
@@ -171,6 +175,7 @@ fn run_epochs<L: Learner>(
             switch: 0.0,
             initial_rates: Vec::new(),
             applied_surrogates: Vec::new(),
+            noise_position: None,
             elapsed_s: 0.0,
         },
     };
@@ -260,6 +265,7 @@ fn run_epochs<L: Learner>(
         });
         state.epochs_done = epoch + 1;
         state.elapsed_s = elapsed();
+        state.noise_position = net.noise_position();
         if let Some(c) = &checkpoint {
             c.save(&net, &best, &optim, &state)?;
         }
@@ -297,13 +303,7 @@ fn run_epochs<L: Learner>(
 
 /// Writes `model` to `path` (through a temporary file, so a reader never sees half a record).
 fn save_model<M: burn::module::Module>(model: &M, path: &std::path::Path) -> Result<(), TrainError> {
-    let fail = |e: String| TrainError::Io(format!("{}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-    }
-    let tmp = path.with_extension("tmp");
-    model.clone().save_file(&tmp).map_err(|e| fail(format!("{e:?}")))?;
-    std::fs::rename(&tmp, path).map_err(|e| fail(e.to_string()))
+    crate::durable::replace(path, |tmp| model.clone().save_file(tmp).map_err(|e| format!("{e:?}"))).map_err(TrainError::Io)
 }
 
 /// The BPTT network of `config` for a task of `input_size` channels and `output_size` classes

@@ -43,3 +43,16 @@ pub fn scratch_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// The `sglab` binary cargo built for the integration tests, found beside the test executable's
+/// `deps/` folder when the target directory has moved since the build.
+pub fn sglab_binary() -> std::process::Command {
+    let built = std::path::PathBuf::from(env!("CARGO_BIN_EXE_sglab"));
+    let exe = if built.exists() {
+        built
+    } else {
+        let test_exe = std::env::current_exe().unwrap();
+        test_exe.parent().and_then(std::path::Path::parent).unwrap().join(built.file_name().unwrap())
+    };
+    std::process::Command::new(exe)
+}

@@ -333,7 +333,7 @@ impl ModelConfig {
 
 /// The initialisation scheme, applied to the freshly drawn network before rate targeting.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "kind")]
+#[serde(rename_all = "kebab-case", tag = "kind", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum InitScheme {
     /// The per-matrix initialisers of the model configuration (Glorot, He, orthogonal, …).
@@ -484,19 +484,28 @@ impl TrainConfig {
     /// Parses TOML and validates.
     pub fn from_toml(text: &str) -> Result<Self, TrainError> {
         let file: file::TrainFile = toml::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
-        Self::from_file(file)
+        let written: serde_json::Value = toml::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
+        Self::from_file(file, &written)
     }
 
     /// Parses JSON and validates.
     pub fn from_json(text: &str) -> Result<Self, TrainError> {
         let file: file::TrainFile = serde_json::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
-        Self::from_file(file)
+        let written: serde_json::Value = serde_json::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
+        Self::from_file(file, &written)
     }
 
     /// The typed value of a parsed file, validated; a combination the types cannot hold or an
-    /// invalid value is a configuration error naming the field.
-    fn from_file(file: file::TrainFile) -> Result<Self, TrainError> {
+    /// invalid value is a configuration error naming the field, and so is a field written
+    /// beside a unit variant's tag ([`crate::validate::field_beside_unit_tag`]) in `written`,
+    /// the file as written.
+    fn from_file(file: file::TrainFile, written: &serde_json::Value) -> Result<Self, TrainError> {
         let config = TrainConfig::try_from(file).map_err(TrainError::Config)?;
+        let parsed = serde_json::to_value(&config).map_err(|e| TrainError::Parse(e.to_string()))?;
+        if let Some(path) = crate::validate::field_beside_unit_tag(written, &parsed, "") {
+            let (table, key) = path.rsplit_once('.').unwrap_or(("", &path));
+            return Err(TrainError::Config(ConfigError::new(path.clone(), format!("no field `{key}`: the `{table}` table of this kind has no fields besides `kind`"))));
+        }
         config.validate().map_err(TrainError::Config)?;
         Ok(config)
     }

@@ -204,13 +204,6 @@ pub fn concat(frames: &[DataFrame]) -> Result<DataFrame, ResultsError> {
     polars::functions::concat_df_diagonal(frames).map_err(|e| ResultsError(e.to_string()))
 }
 
-/// Appends `rows` to the parquet table at `path` (created if absent), atomically.
-pub fn append_parquet(path: &Path, rows: DataFrame) -> Result<DataFrame, ResultsError> {
-    let mut all = if path.exists() { concat(&[read_parquet(path)?, rows])? } else { rows };
-    write_parquet(&mut all, path)?;
-    Ok(all)
-}
-
 /// The text values of column `name` (empty when the column is absent).
 pub fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, ResultsError> {
     let Ok(col) = df.column(name) else {

@@ -98,7 +98,7 @@ fn train(args: &Args) -> Result<(), TrainError> {
         record.wall_time_s
     );
     if let Some(out) = out {
-        let all = sglab::train::rows::record_run(&out, &record)?;
+        let all = sglab::train::rows::record_run(&out, &record, |row| row)?;
         println!("{}: {} runs (epochs in {})", out.display(), all.height(), sweep::history_path(&out).display());
     }
     Ok(())

@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray};
 
-use super::rows::{config_id, history_rows, run_row};
-use super::sweep::{SweepSummary, history_path, model_path};
+use super::rows::config_id;
+use super::sweep::{SweepSummary, model_path};
 use super::trainer::{RunOptions, train_with};
 use super::{TrainConfig, TrainError};
 use crate::results::{self, Cell, Row};
@@ -296,15 +296,8 @@ impl<L: ArmLabel> ArmSweep<L> {
             row.push(("point_index".into(), Cell::from(point.index)));
             row
         };
-        let history: Vec<Row> = history_rows(&record).into_iter().map(tag).collect();
         let mut summary = writer.lock().expect("the writer lock is never poisoned");
-        if !history.is_empty() {
-            let path = history_path(out);
-            let new = results::frame(&history)?;
-            let mut all = if path.exists() { results::concat(&[without_run(&results::read_parquet(&path)?, &point.run_id)?, new])? } else { new };
-            results::write_parquet(&mut all, &path)?;
-        }
-        results::append_parquet(out, results::frame(&[tag(run_row(&record))])?)?;
+        super::rows::record_run(out, &record, tag)?;
         summary.ran += 1;
         summary.diverged += usize::from(record.status.diverged());
         let _ = std::fs::remove_dir_all(&checkpoint);

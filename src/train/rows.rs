@@ -98,23 +98,23 @@ pub fn runs_frame(records: &[RunRecord]) -> Result<DataFrame, TrainError> {
 }
 
 /// Writes `record` into the runs table `out` and its epochs into `<out>.history.parquet`
-/// ([`super::sweep::history_path`]), replacing the rows of the same run id in both: the
-/// history first, so a writer killed between the two leaves the run absent from the runs table
-/// and a rerun writes it once; and a run written again (the same configuration, so the same
-/// result) stays once. The caller holds `out`'s [`crate::durable::FileLock`]. Returns the runs
-/// table as written.
-pub fn record_run(out: &std::path::Path, record: &RunRecord) -> Result<DataFrame, TrainError> {
+/// ([`super::sweep::history_path`]), every row passed through `tag` (a sweep adds its point's
+/// columns), replacing the rows of the same run id in both: the history first, so a writer
+/// killed between the two leaves the run absent from the runs table and a rerun writes it
+/// once; and a run written again (the same configuration, so the same result) stays once. The
+/// caller holds `out`'s [`crate::durable::FileLock`]. Returns the runs table as written.
+pub fn record_run(out: &std::path::Path, record: &RunRecord, tag: impl Fn(Row) -> Row) -> Result<DataFrame, TrainError> {
     let id = run_id(record);
     let replace = |path: &std::path::Path, rows: DataFrame| -> Result<DataFrame, TrainError> {
         let mut all = if path.exists() { crate::results::concat(&[super::arms::without_run(&crate::results::read_parquet(path)?, &id)?, rows])? } else { rows };
         crate::results::write_parquet(&mut all, path)?;
         Ok(all)
     };
-    let history = history_frame(std::slice::from_ref(record))?;
-    if history.height() > 0 {
-        replace(&super::sweep::history_path(out), history)?;
+    let history: Vec<Row> = history_rows(record).into_iter().map(&tag).collect();
+    if !history.is_empty() {
+        replace(&super::sweep::history_path(out), frame(&history)?)?;
     }
-    replace(out, runs_frame(std::slice::from_ref(record))?)
+    replace(out, frame(&[tag(run_row(record))])?)
 }
 
 /// The history table of `records`.

@@ -16,10 +16,10 @@
 //!
 //! Points are the cartesian product of the grid values (keys in sorted order, values in the
 //! given order) × seeds; each has a key such as `model.surrogate.shape="triangular";
-//! optimizer.lr=0.001;seed=2` stored in the `point` column. Each finished run is appended to
-//! the table atomically (write a temporary file, rename); its epochs go to
-//! `<out>.history.parquet` first, replacing any rows of the same point, so that a crash between
-//! the two writes leaves no duplicate. A rerun skips points already in the table, so a killed
+//! optimizer.lr=0.001;seed=2` stored in the `point` column. Each finished run is written to
+//! the table atomically ([`super::rows::record_run`]: its epochs to `<out>.history.parquet`
+//! first, replacing any rows of the same run, so that a crash between the two writes leaves
+//! no duplicate). A rerun skips points already in the table, so a killed
 //! sweep loses at most the runs in flight, which resume from their checkpoint under
 //! `<out>.checkpoints/`. A sweep holds the table's [`crate::durable::FileLock`] while it runs, so
 //! a second writer of the same table fails at once naming it; a table whose rows were run with
@@ -226,13 +226,6 @@ fn finished_points(points: &[SweepPoint], out: &Path) -> Result<HashSet<String>,
     Ok(done)
 }
 
-/// The rows of `df` whose `point` value passes `keep` (called once per row, in order).
-fn filter_points(df: &DataFrame, mut keep: impl FnMut(&str) -> bool) -> Result<DataFrame, TrainError> {
-    let points = results::string_column(df, "point")?;
-    let mask: Vec<bool> = points.iter().map(|p| keep(p)).collect();
-    df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))
-}
-
 /// Runs the points of `shard` (all when `None`) not yet in `out`, appending each as it finishes.
 pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &RunOptions) -> Result<SweepSummary, TrainError> {
     let points = spec.points()?;
@@ -256,14 +249,7 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &R
             row.push(("point_index".into(), Cell::from(point.index)));
             row
         };
-        let history: Vec<_> = super::rows::history_rows(&record).into_iter().map(tag).collect();
-        if !history.is_empty() {
-            let path = history_path(out);
-            let new = results::frame(&history)?;
-            let mut all = if path.exists() { results::concat(&[filter_points(&results::read_parquet(&path)?, |p| p != point.key)?, new])? } else { new };
-            results::write_parquet(&mut all, &path)?;
-        }
-        results::append_parquet(out, results::frame(&[tag(super::rows::run_row(&record))])?)?;
+        super::rows::record_run(out, &record, tag)?;
         let _ = std::fs::remove_dir_all(&checkpoint);
     }
     Ok(summary)

@@ -114,8 +114,16 @@ impl FileLock {
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
+                // The holder writes its name just after taking the lock: give it a moment.
                 let mut holder = String::new();
-                let _ = file.read_to_string(&mut holder);
+                for _ in 0..20 {
+                    holder.clear();
+                    let _ = file.rewind().and_then(|()| file.read_to_string(&mut holder));
+                    if !holder.trim().is_empty() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
                 let holder = holder.trim();
                 return Err(fail(if holder.is_empty() { "holder unknown".into() } else { holder.to_string() }));
             }

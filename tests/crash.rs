@@ -141,7 +141,7 @@ fn four_writers_of_one_table_never_lose_or_duplicate_a_row() {
             written += 1;
         } else {
             let err = String::from_utf8_lossy(&output.stderr);
-            assert!(err.contains("is being written by another process (pid "), "{err}");
+            assert!(err.contains("runs.parquet is being written by another process ("), "{err}");
         }
     }
     assert!(written >= 1);

@@ -483,15 +483,15 @@ impl TrainConfig {
 
     /// Parses TOML and validates.
     pub fn from_toml(text: &str) -> Result<Self, TrainError> {
-        let file: file::TrainFile = toml::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
         let written: serde_json::Value = toml::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
+        let file: file::TrainFile = toml::from_str(text).map_err(|e| parse_error(e.to_string(), &written))?;
         Self::from_file(file, &written)
     }
 
     /// Parses JSON and validates.
     pub fn from_json(text: &str) -> Result<Self, TrainError> {
-        let file: file::TrainFile = serde_json::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
         let written: serde_json::Value = serde_json::from_str(text).map_err(|e| TrainError::Parse(e.to_string()))?;
+        let file: file::TrainFile = serde_json::from_str(text).map_err(|e| parse_error(e.to_string(), &written))?;
         Self::from_file(file, &written)
     }
 
@@ -529,6 +529,41 @@ impl TrainConfig {
         toml::to_string(self).expect("a TrainConfig serialises to TOML")
     }
 
+}
+
+/// A parse error of a configuration file; an unknown field is prefixed with the dotted paths
+/// where `written` (the file as written) holds a key of that name, since the parser's message
+/// names only the key (and, for TOML, its line).
+fn parse_error(message: String, written: &serde_json::Value) -> TrainError {
+    fn paths(value: &serde_json::Value, key: &str, here: &str, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let path = if here.is_empty() { k.clone() } else { format!("{here}.{k}") };
+                    if k == key {
+                        out.push(path.clone());
+                    }
+                    paths(v, key, &path, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    paths(v, key, &format!("{here}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let unknown = message.split("unknown field `").nth(1).and_then(|rest| rest.split('`').next());
+    let mut found = Vec::new();
+    if let Some(key) = unknown {
+        paths(written, key, "", &mut found);
+    }
+    if found.is_empty() {
+        TrainError::Parse(message)
+    } else {
+        TrainError::Parse(format!("{}: {message}", found.join(" or ")))
+    }
 }
 
 impl Validate for Bptt {

@@ -370,12 +370,6 @@ fn run_ids(df: &DataFrame) -> Result<Vec<String>, TrainError> {
     string_column(df, "run_id").map_err(|e| TrainError::Results(e.to_string()))
 }
 
-/// The rows of `df` that are not of the run `run_id`.
-pub(crate) fn without_run(df: &DataFrame, run_id: &str) -> Result<DataFrame, TrainError> {
-    let mask: Vec<bool> = run_ids(df)?.iter().map(|i| i != run_id).collect();
-    df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))
-}
-
 /// A runs table's metric columns, by run id.
 struct RunsTable {
     ids: Vec<String>,

@@ -1,6 +1,6 @@
 //! A run's record as rows of the results tables ([`crate::results`] has the column lists).
 
-use polars::prelude::DataFrame;
+use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray};
 
 use super::{EvalMetrics, RunRecord, TrainError};
 use crate::results::{Cell, Row, flatten_json, fnv1a_hex, frame};
@@ -97,6 +97,13 @@ pub fn runs_frame(records: &[RunRecord]) -> Result<DataFrame, TrainError> {
     Ok(frame(&records.iter().map(run_row).collect::<Vec<_>>())?)
 }
 
+/// The rows of `df` whose run id passes `keep` (called once per row, in order).
+pub(crate) fn runs_where(df: &DataFrame, mut keep: impl FnMut(&str) -> bool) -> Result<DataFrame, TrainError> {
+    let ids = crate::table::string_column(df, "run_id").map_err(|e| TrainError::Results(e.to_string()))?;
+    let mask: Vec<bool> = ids.iter().map(|id| keep(id)).collect();
+    df.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))
+}
+
 /// Writes `record` into the runs table `out` and its epochs into `<out>.history.parquet`
 /// ([`super::sweep::history_path`]), every row passed through `tag` (a sweep adds its point's
 /// columns), replacing the rows of the same run id in both: the history first, so a writer
@@ -106,7 +113,7 @@ pub fn runs_frame(records: &[RunRecord]) -> Result<DataFrame, TrainError> {
 pub fn record_run(out: &std::path::Path, record: &RunRecord, tag: impl Fn(Row) -> Row) -> Result<DataFrame, TrainError> {
     let id = run_id(record);
     let replace = |path: &std::path::Path, rows: DataFrame| -> Result<DataFrame, TrainError> {
-        let mut all = if path.exists() { crate::results::concat(&[super::arms::without_run(&crate::results::read_parquet(path)?, &id)?, rows])? } else { rows };
+        let mut all = if path.exists() { crate::results::concat(&[runs_where(&crate::results::read_parquet(path)?, |other| other != id)?, rows])? } else { rows };
         crate::results::write_parquet(&mut all, path)?;
         Ok(all)
     };

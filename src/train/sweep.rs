@@ -30,11 +30,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray};
+use polars::prelude::DataFrame;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::config::TrainConfig;
+use super::rows::runs_where;
 use super::trainer::{RunOptions, train_with};
 use super::TrainError;
 use crate::results::{self, Cell};
@@ -192,14 +193,6 @@ fn checkpoint_dir(out: &Path, key: &str) -> PathBuf {
     PathBuf::from(format!("{}.checkpoints", out.display())).join(results::fnv1a_hex(key))
 }
 
-/// Keys of the points already in the table at `out`.
-pub fn done_points(out: &Path) -> Result<HashSet<String>, TrainError> {
-    if !out.exists() {
-        return Ok(HashSet::new());
-    }
-    Ok(results::string_column(&results::read_parquet(out)?, "point")?.into_iter().collect())
-}
-
 /// The points of `points` already in the table at `out`, after checking that each stored row
 /// of a point was run with that point's configuration (its run id): a sweep whose `[base]` or
 /// grid values changed since its table was written is refused, naming a changed point, rather
@@ -266,30 +259,18 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DataFrame, TrainError> {
     let _writer = crate::durable::FileLock::acquire(out)?;
     let frames = inputs.iter().map(|p| results::read_parquet(p)).collect::<Result<Vec<_>, _>>()?;
     let mut seen = HashSet::new();
-    let firsts = frames
-        .iter()
-        .map(|f| {
-            let ids = results::string_column(f, "run_id")?;
-            if ids.is_empty() && f.height() > 0 {
-                return Err(TrainError::Results("a runs table without a run_id column".into()));
-            }
-            let mask: Vec<bool> = ids.iter().map(|id| seen.insert(id.clone())).collect();
-            f.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let firsts = frames.iter().map(|f| runs_where(f, |id| seen.insert(id.to_string()))).collect::<Result<Vec<_>, _>>()?;
     let mut merged = results::concat(&firsts)?;
-    let mut taken = HashSet::new();
+    // A run is kept from one input only, so each input's history gives the epochs of the runs
+    // kept from it.
     let mut histories = Vec::new();
     for (input, kept) in inputs.iter().zip(&firsts) {
         let path = history_path(input);
         if !path.exists() {
             continue;
         }
-        let ids: HashSet<String> = results::string_column(kept, "run_id")?.into_iter().filter(|id| !taken.contains(id)).collect();
-        let history = results::read_parquet(&path)?;
-        let mask: Vec<bool> = results::string_column(&history, "run_id")?.iter().map(|id| ids.contains(id)).collect();
-        histories.push(history.filter(&BooleanChunked::from_slice("keep".into(), &mask)).map_err(|e| TrainError::Results(e.to_string()))?);
-        taken.extend(ids);
+        let ids: HashSet<String> = results::string_column(kept, "run_id")?.into_iter().collect();
+        histories.push(runs_where(&results::read_parquet(&path)?, |id| ids.contains(id))?);
     }
     if !histories.is_empty() {
         results::write_parquet(&mut results::concat(&histories)?, &history_path(out))?;

@@ -53,3 +53,60 @@ fn sign_networks_fit_their_training_points() {
     let after = values(ensemble.loss(&x, &yt)).iter().sum::<f64>();
     assert!(after < before / 20.0, "loss {before} → {after}");
 }
+
+/// The empirical SG-NTK of an ensemble member is J(x)·J̃(x′)ᵀ with J the gradient of the output
+/// and J̃ its surrogate twin, both read off the hand-written backward independently: at a
+/// single point with target f(x) − 1 the loss gradient is ∂f/∂θ (erf(5x) networks, erf′
+/// surrogate m₂ = 1, width 9, 3 networks, to 1e-4 relative).
+#[test]
+fn the_empirical_kernel_of_an_ensemble_member_is_the_product_of_its_jacobians() {
+    use sglab::burn::Tensor;
+    use sglab::burn::tensor::TensorData;
+    use sglab::theory::sg_ntk::empirical_kernel_of;
+    let device = sglab::device("flex").unwrap();
+    let sg = SgNtk { m_forward: Some(5.0), surrogate: SurrogateDerivative::Erf { m: 1.0 }, ..SgNtk::default() };
+    let ensemble = Ensemble::new(sg, 9, 3, 11, &device);
+    let (params, output) = ensemble.parameters();
+    let exact = Ensemble::new(SgNtk { surrogate: SurrogateDerivative::True, ..sg }, 9, 3, 11, &device).with_parameters(params, output);
+    let points = circle(4);
+    // Per network, per point: the flattened gradient of f (all networks at once, then split).
+    let jacobians = |net: &Ensemble| -> Vec<Vec<Vec<f64>>> {
+        points
+            .iter()
+            .map(|p| {
+                let x = points_tensor(std::slice::from_ref(p), &device);
+                let f = values(net.forward(&x));
+                // The loss of network e at the one point is ½(f_e − y)², so its gradient is
+                // (f_e − y)·∂f_e/∂θ: with y = f_0 − 1 the factor r_e = f_e − f_0 + 1 is divided out.
+                let y = Tensor::<1>::from_data(TensorData::new(vec![f[0] - 1.0], [1]), &device);
+                let residual: Vec<f64> = f.iter().map(|v| v - (f[0] - 1.0)).collect();
+                let (layers, (gw, gb)) = net.gradients(&x, &y);
+                (0..3)
+                    .map(|e| {
+                        let mut flat = Vec::new();
+                        for (w, b) in &layers {
+                            let (w, b) = (values(w.clone()), values(b.clone()));
+                            flat.extend_from_slice(&w[e * w.len() / 3..(e + 1) * w.len() / 3]);
+                            flat.extend_from_slice(&b[e * b.len() / 3..(e + 1) * b.len() / 3]);
+                        }
+                        let (gw, gb) = (values(gw.clone()), values(gb.clone()));
+                        flat.extend_from_slice(&gw[e * 9..(e + 1) * 9]);
+                        flat.push(gb[e]);
+                        flat.iter().map(|g| g / residual[e]).collect::<Vec<f64>>()
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    let (true_j, quasi_j) = (jacobians(&exact), jacobians(&ensemble));
+    for e in 0..3 {
+        let kernel = empirical_kernel_of(&sg, &ensemble.network(e), &points);
+        for (a, ja) in true_j.iter().enumerate() {
+            for (b, jb) in quasi_j.iter().enumerate() {
+                let expected: f64 = ja[e].iter().zip(&jb[e]).map(|(p, q)| p * q).sum();
+                let got = kernel[a * points.len() + b];
+                assert!((got - expected).abs() <= 1e-4 * expected.abs().max(1.0), "network {e}, points ({a}, {b}): kernel {got} vs J·J̃ {expected}");
+            }
+        }
+    }
+}

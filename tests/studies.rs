@@ -74,7 +74,21 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
     checked.push(missing(extensions::fluctuation_sweep(Scale::Plateau), results_path("04_fluctuation", Scale::Plateau)));
     checked.push(missing(extensions::sigma_sweep(Scale::Plateau), results_path("04_fluctuation_sigma", Scale::Plateau)));
     checked.push(missing(stochastic::training_sweep(scale), results_path("05_stochastic", scale)));
+    // Notebook 05 shows plateau scale by default.
+    checked.push(missing(stochastic::training_sweep(Scale::Plateau), results_path("05_stochastic", Scale::Plateau)));
     checked.push(missing(landscape::training_sweep(scale), results_path("06_qif_lif", scale)));
+    // Tables computed part by part: every part of the scales the notebooks show.
+    fn missing_parts(keys: Vec<String>, path: std::path::PathBuf) -> (String, usize, usize) {
+        let table = sglab::results::read_parquet(&path).unwrap();
+        let held: std::collections::HashSet<String> = sglab::table::string_column(&table, "setting").unwrap().into_iter().collect();
+        (path.display().to_string(), keys.len(), keys.iter().filter(|k| !held.contains(*k)).count())
+    }
+    use sglab::studies::{sg_ntk, spike_matching};
+    for scale in [Scale::Quick, Scale::Plateau] {
+        checked.push(missing_parts(spike_matching::matching_keys(scale), results_path("05_spike_matching", scale)));
+        checked.push(missing_parts(sg_ntk::ensemble_keys(scale), results_path("07_sg_ntk", scale)));
+        checked.push(missing_parts(sg_ntk::snapshot_keys(scale), results_path("07_sg_ntk_kernels", scale)));
+    }
     for (path, points, absent) in &checked {
         println!("{path}: {points} runs, {absent} missing");
     }
@@ -358,6 +372,34 @@ fn the_plateau_grid_of_study_04_gives_every_arm_the_same_task_budget() {
     let deep: Vec<String> = main.iter().filter(|p| p.arm.label.depth == Depth::Deep && p.config.run.seed == 0).map(|p| p.arm.label.to_string()).collect();
     assert_eq!(deep, ["glorot deep", "kaiming deep", "centred deep", "centred deep +homeostasis"]);
     assert!(sigma.iter().all(|p| p.arm.label.depth == Depth::Deep && !p.arm.label.homeostasis));
+}
+
+/// Study 05 at plateau scale: deterministic and stochastic networks, each with the three
+/// backwards, on 10-class randman with 1,000 test samples, 10 seeds, trained until the
+/// validation loss stalls; the arms of one seed differ only in the spike.
+#[test]
+fn the_plateau_grid_of_study_05_crosses_forward_and_backward_on_the_hard_randman() {
+    use sglab::studies::stochastic::{self, PLATEAU_LR, PLATEAU_MAX_EPOCHS, PLATEAU_SEEDS};
+    use sglab::train::{OptimizerKind, TaskConfig};
+    use sglab::validate::Validate;
+    let sweep = stochastic::training_sweep(Scale::Plateau);
+    let points = sweep.points();
+    assert_eq!(points.len(), 6 * PLATEAU_SEEDS as usize);
+    assert!(PLATEAU_SEEDS >= 8);
+    for p in &points {
+        let TaskConfig::Randman(task) = &p.config.task else { panic!("randman") };
+        assert_eq!((task.classes, task.alpha, task.samples_per_class), (10, 1.0, 1000));
+        assert_eq!(((task.classes * task.samples_per_class) as f64 * task.test_fraction).round() as usize, 1000);
+        assert_eq!((p.config.optimizer.kind, p.config.optimizer.lr), (OptimizerKind::AdamW, PLATEAU_LR));
+        assert_eq!((p.config.run.epochs, p.config.run.patience), (PLATEAU_MAX_EPOCHS, Some(sglab::studies::scale::PLATEAU_PATIENCE)));
+        p.config.validate().unwrap();
+        let twin = points.iter().find(|q| q.config.run.seed == p.config.run.seed && q.arm.label == stochastic::NeuronArm::all()[0]).unwrap();
+        let (mut a, mut b) = (p.config.clone(), twin.config.clone());
+        a.model.spike = Default::default();
+        b.model.spike = Default::default();
+        assert_eq!(a, b, "arms of one seed differ only in the spike");
+    }
+    assert!(sweep.keep_models);
 }
 
 /// Grid values 0.25, 0.5 and 1 on seeds 0–3 with metrics {.10, .20, .30, .40}, {.20, .35, .40,

@@ -217,3 +217,42 @@ fn an_arm_sweep_with_two_workers_matches_one_worker_run_for_run() {
     assert!(sweep.run_with_workers(&two, &quiet, 0).is_err());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A table cached part by part computes only the parts it does not hold, drops parts no longer
+/// asked for, keeps every finished part when a later one fails, and with a part filter
+/// computes only the matching missing parts, the rest on a later call.
+#[test]
+fn cached_parts_compute_only_the_missing_parts_and_keep_finished_ones() {
+    use sglab::polars::prelude::{Column, DataFrame};
+    use sglab::studies::{cached_parts, cached_parts_matching};
+    let path = common::scratch_dir("cached-parts").join("parts.parquet");
+    let part = |key: &str| -> DataFrame { DataFrame::new_infer_height(vec![Column::new("key".into(), vec![key.to_string(); 2]), Column::new("value".into(), vec![key.len() as f64; 2])]).unwrap() };
+    let keys = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let mut computed = Vec::new();
+    cached_parts(&path, "key", &keys(&["a", "bb"]), |k| { computed.push(k.to_string()); Ok(part(k)) }).unwrap();
+    assert_eq!(computed, ["a", "bb"]);
+    computed.clear();
+    let failing = cached_parts(&path, "key", &keys(&["bb", "ccc", "dddd"]), |k| {
+        computed.push(k.to_string());
+        if k == "dddd" { Err(sglab::studies::StudyError::Unknown("interrupted".into())) } else { Ok(part(k)) }
+    });
+    assert!(failing.is_err());
+    assert_eq!(computed, ["ccc", "dddd"]);
+    computed.clear();
+    let table = cached_parts(&path, "key", &keys(&["bb", "ccc", "dddd"]), |k| { computed.push(k.to_string()); Ok(part(k)) }).unwrap();
+    assert_eq!(computed, ["dddd"]);
+    let mut held = sglab::table::string_column(&table, "key").unwrap();
+    held.dedup();
+    assert_eq!(held, ["bb", "ccc", "dddd"]);
+    // A filter computes only the missing keys containing it; the held parts stay.
+    computed.clear();
+    let all = keys(&["bb", "ccc", "dddd", "x1", "y1", "x2"]);
+    let table = cached_parts_matching(&path, "key", &all, Some("x"), |k| { computed.push(k.to_string()); Ok(part(k)) }).unwrap();
+    assert_eq!(computed, ["x1", "x2"]);
+    let mut held = sglab::table::string_column(&table, "key").unwrap();
+    held.dedup();
+    assert_eq!(held, ["bb", "ccc", "dddd", "x1", "x2"]);
+    computed.clear();
+    cached_parts(&path, "key", &all, |k| { computed.push(k.to_string()); Ok(part(k)) }).unwrap();
+    assert_eq!(computed, ["y1"]);
+}

@@ -29,7 +29,10 @@ run id.
 
 study: runs what is missing of a study notebook's sweeps into data/results/ (or
 $SGLAB_RESULTS; SGLAB_RECOMPUTE=1 reruns them), e.g. at paper scale on a cluster, so that
-the notebook only reads them.
+the notebook only reads them. Tables computed part by part (studies 05 and 07) take
+SGLAB_PARTS=TEXT to compute only the parts whose key contains TEXT (e.g. n=300; for study
+07's width-300 ensembles on a GPU machine with SGLAB_BACKEND=wgpu); a later run without it
+computes the rest into the same table.
 
 predict: --conditions picks which conditions set the initialisation (default all four;
 \"none\" or a subset such as I+II); --measured solves Condition IV over the voltages the

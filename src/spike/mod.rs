@@ -22,6 +22,7 @@
 //! for studies of what the surrogate is a gradient of.
 
 pub mod escape;
+pub mod van_rossum;
 mod extension;
 
 use std::fmt;

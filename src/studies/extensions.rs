@@ -113,7 +113,8 @@ fn decolle_config(scale: Scale, target: Option<f64>) -> TrainConfig {
     let mut config = TrainConfig::new(task, if scale == Scale::Quick { 6 } else { 30 });
     config.run.batch_size = 64;
     config.model.hidden_sizes = vec![width, width];
-    config.model.spike = SpikeConfig::surrogate(Surrogate::new(Shape::FastSigmoid, 1.0, 5.0).expect("a valid surrogate"));
+    // DECOLLE's 1/(1 + 10|U|)² (other_seeds.md §D).
+    config.model.spike = SpikeConfig::surrogate(Surrogate::superspike(10.0).expect("a valid surrogate"));
     config.optimizer.beta1 = 0.0;
     config.optimizer.beta2 = 0.95;
     match scale {
@@ -383,34 +384,11 @@ pub fn decolle_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyE
 pub const DECOLLE_MARGIN: f64 = 0.03;
 
 /// Whether each rate control is equivalent to none on `metric` within ±[`DECOLLE_MARGIN`]: a
-/// paired TOST over the seeds both finished, Holm over the two. One row per control:
-/// `rate_control`, `difference` (control − none), `ci90_low`, `ci90_high`, `margin`, `tost_p`,
-/// `tost_p_adjusted`, `n`.
+/// paired TOST over the seeds both finished, Holm over the two
+/// ([`super::paired_equivalence`]; the control in [`RATE_CONTROL`]).
 pub fn decolle_equivalence(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
-    let runs = super::finished(runs)?;
-    let controls: Vec<String> = distinct(&string_column(&runs, RATE_CONTROL)?).into_iter().filter(|a| a != "none").collect();
-    let (mut difference, mut low, mut high, mut p, mut n) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for arm in &controls {
-        let (x, y): (Vec<f64>, Vec<f64>) = super::paired_by_seed(&runs, RATE_CONTROL, arm, "none", metric)?.into_iter().unzip();
-        let e = crate::stats::tost_paired(&x, &y, DECOLLE_MARGIN)?;
-        difference.push(e.difference);
-        low.push(e.ci90.0);
-        high.push(e.ci90.1);
-        p.push(e.p_value);
-        n.push(x.len() as u64);
-    }
-    let adjusted = crate::stats::adjust(&p, Correction::Holm)?;
-    let margin = vec![DECOLLE_MARGIN; controls.len()];
-    Ok(fresh(&DataFrame::new_infer_height(vec![
-        Column::new(RATE_CONTROL.into(), controls),
-        Column::new("difference".into(), difference),
-        Column::new("ci90_low".into(), low),
-        Column::new("ci90_high".into(), high),
-        Column::new("margin".into(), margin),
-        Column::new("tost_p".into(), p),
-        Column::new("tost_p_adjusted".into(), adjusted),
-        Column::new("n".into(), n),
-    ])?))
+    let pairs: Vec<(String, String)> = distinct(&string_column(runs, RATE_CONTROL)?).into_iter().filter(|a| a != "none").map(|a| (a, "none".to_string())).collect();
+    super::paired_equivalence(runs, RATE_CONTROL, &pairs, metric, DECOLLE_MARGIN)
 }
 
 /// Column of a fluctuation run's cell: its depth, with " +homeostasis" when that is on.

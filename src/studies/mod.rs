@@ -14,10 +14,11 @@ pub mod scale;
 pub mod sg_ntk;
 pub mod sg_shapes;
 pub mod sparsity;
+pub mod spike_matching;
 pub mod stability_init;
 pub mod stochastic;
 
-pub use scale::{Scale, StudyError, analysis_device, figures_dir, recompute_requested, results_dir, workers};
+pub use scale::{Scale, StudyError, analysis_device, figures_dir, part_filter, recompute_requested, results_dir, workers};
 
 use std::path::PathBuf;
 
@@ -161,6 +162,47 @@ pub fn cached_table(
     let mut table = compute()?;
     results::write_parquet(&mut table, path)?;
     Ok(table)
+}
+
+/// A table made of one part per key, cached at `path` and computed part by part: the parts
+/// whose `key` value is in `keys` are read back (unless recomputation is requested), each
+/// missing key's rows are computed with `compute` and the table is written after every part,
+/// so an interrupted computation resumes at the first missing part. Rows of keys not in `keys`
+/// are dropped. `keys` is in computation order. The part filter `SGLAB_PARTS`
+/// ([`part_filter`]) limits what is computed, as `only` does in [`cached_parts_matching`].
+pub fn cached_parts(path: &std::path::Path, key: &str, keys: &[String], compute: impl FnMut(&str) -> Result<DataFrame, StudyError>) -> Result<DataFrame, StudyError> {
+    cached_parts_matching(path, key, keys, part_filter().as_deref(), compute)
+}
+
+/// [`cached_parts`] computing only the missing keys that contain `only` (all of them with
+/// `None`): the others stay missing, and absent from the returned table, until a call without
+/// the filter; the parts already held are kept whatever the filter.
+pub fn cached_parts_matching(
+    path: &std::path::Path,
+    key: &str,
+    keys: &[String],
+    only: Option<&str>,
+    mut compute: impl FnMut(&str) -> Result<DataFrame, StudyError>,
+) -> Result<DataFrame, StudyError> {
+    let _writer = crate::durable::FileLock::acquire(path).map_err(|e| StudyError::Train(e.into()))?;
+    let mut parts: Vec<DataFrame> = Vec::new();
+    let mut held: std::collections::BTreeSet<String> = Default::default();
+    if path.exists() && !recompute_requested() {
+        let table = fresh(&results::read_parquet(path)?);
+        let wanted: Vec<bool> = string_column(&table, key)?.into_iter().map(|k| keys.contains(&k)).collect();
+        let kept = fresh(&table.filter(&BooleanChunked::from_slice("kept".into(), &wanted))?);
+        held = string_column(&kept, key)?.into_iter().collect();
+        parts.push(kept);
+    }
+    for k in keys.iter().filter(|k| !held.contains(*k) && only.is_none_or(|o| k.contains(o))) {
+        parts.push(compute(k)?);
+        let mut table = results::concat(&parts)?;
+        results::write_parquet(&mut table, path)?;
+    }
+    if parts.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    Ok(fresh(&results::concat(&parts)?))
 }
 
 /// A network a sweep kept ([`ArmSweep::keep_models`]), with its run's id, arm label and seed.
@@ -316,8 +358,8 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
             }
             tables
         }
-        "05" => vec![(long.into(), stochastic::run_training(scale)?)],
-        "07" => vec![("ensembles".into(), sg_ntk::run_ensembles(scale)?)],
+        "05" => vec![(long.into(), stochastic::run_training(scale)?), ("spike-matching".into(), spike_matching::run_matching(scale)?)],
+        "07" => vec![("ensembles".into(), sg_ntk::run_ensembles(scale)?), ("kernels".into(), sg_ntk::kernel_snapshots(scale)?)],
         "06" => {
             let runs = landscape::run_training(scale)?;
             let slices = landscape::slices(scale, &runs)?;
@@ -327,6 +369,37 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
         other => unreachable!("study {other} is listed in STUDIES but has no sweep"),
     };
     Ok(tables.into_iter().map(|(n, df)| (n, df.height())).collect())
+}
+
+/// Whether each `(arm, reference)` of `pairs` (values of `column`) are equivalent on `metric`
+/// within ±`margin`: a paired TOST over the seeds both finished (two one-sided t tests on the
+/// differences arm − reference; equivalent when the 90 % interval lies inside the margin), Holm
+/// over the pairs. One row per pair: `column` (the arm), `reference`, `difference`, `ci90_low`,
+/// `ci90_high`, `margin`, `tost_p`, `tost_p_adjusted`, `n`.
+pub fn paired_equivalence(runs: &DataFrame, column: &str, pairs: &[(String, String)], metric: &str, margin: f64) -> Result<DataFrame, StudyError> {
+    let runs = finished(runs)?;
+    let (mut difference, mut low, mut high, mut p, mut n) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (arm, reference) in pairs {
+        let (x, y): (Vec<f64>, Vec<f64>) = paired_by_seed(&runs, column, arm, reference, metric)?.into_iter().unzip();
+        let e = crate::stats::tost_paired(&x, &y, margin)?;
+        difference.push(e.difference);
+        low.push(e.ci90.0);
+        high.push(e.ci90.1);
+        p.push(e.p_value);
+        n.push(x.len() as u64);
+    }
+    let adjusted = crate::stats::adjust(&p, crate::stats::Correction::Holm)?;
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new(column.into(), pairs.iter().map(|(a, _)| a.clone()).collect::<Vec<_>>()),
+        Column::new("reference".into(), pairs.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>()),
+        Column::new("difference".into(), difference),
+        Column::new("ci90_low".into(), low),
+        Column::new("ci90_high".into(), high),
+        Column::new("margin".into(), vec![margin; pairs.len()]),
+        Column::new("tost_p".into(), p),
+        Column::new("tost_p_adjusted".into(), adjusted),
+        Column::new("n".into(), n),
+    ])?))
 }
 
 /// `(a, b)` values of `metric` for the rows whose `column` is `a` and `b`, matched by seed (seeds

@@ -59,9 +59,9 @@ pub enum Scale {
     #[default]
     Quick,
     /// Every run trained to a plateau (early stopping on the validation loss) at the paper's
-    /// operating point, on evaluation sets of at least 1,000 samples, each study's sweep sized
-    /// to at most 90 minutes on a 2-core CPU; defined for the studies listed by
-    /// [`Scale::PLATEAU_STUDIES`].
+    /// operating point, on evaluation sets of at least 1,000 samples (study 07: the paper's
+    /// ensembles and step count at the widths that fit), each study's sweep sized to at most
+    /// 90 minutes on a 2-core CPU; defined for the studies listed by [`Scale::PLATEAU_STUDIES`].
     Plateau,
     /// The papers' sizes (a GPU or a cluster).
     Paper,
@@ -74,7 +74,7 @@ pub fn no_grid(study: &str, scale: Scale) -> StudyError {
 
 impl Scale {
     /// The studies with a plateau-scale grid (by number).
-    pub const PLATEAU_STUDIES: [&'static str; 4] = ["01", "02", "03", "04"];
+    pub const PLATEAU_STUDIES: [&'static str; 6] = ["01", "02", "03", "04", "05", "07"];
 
     /// From `SGLAB_SCALE` (`quick` when unset).
     pub fn from_env() -> Result<Scale, StudyError> {
@@ -157,6 +157,14 @@ pub fn workers() -> Result<usize, StudyError> {
 /// Whether `SGLAB_RECOMPUTE` asks to rerun cached sweeps (`1`, `true` or `yes`).
 pub fn recompute_requested() -> bool {
     std::env::var("SGLAB_RECOMPUTE").is_ok_and(|v| matches!(v.trim(), "1" | "true" | "yes"))
+}
+
+/// The parts of a part-by-part study table ([`super::cached_parts`]) this process computes:
+/// those whose key contains `SGLAB_PARTS` (e.g. `n=300;` for the width-300 ensembles of study
+/// 07), so that the costly parts go to a faster machine and the rest are computed here into
+/// the same table; unset or empty: every part.
+pub fn part_filter() -> Option<String> {
+    std::env::var("SGLAB_PARTS").ok().filter(|v| !v.trim().is_empty())
 }
 
 fn folder(variable: &str, default: &str) -> PathBuf {

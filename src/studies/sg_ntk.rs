@@ -8,7 +8,17 @@
 //! (seed 3) as the training set, no noise. Networks 2 → n → n → 1 (σ_w = 1, σ_b = 0.1), forward
 //! erf(m x) with m ∈ {2, 5} or sign (m = ∞), surrogate derivative erf′ with m₂ = 1, full-batch
 //! gradient descent at lr 0.1. Quick scale: widths 10, 30, 100, 300, 1000, 8 networks each,
-//! 2000 steps; paper scale: 100 networks, 30 000 steps.
+//! 2000 steps; plateau scale: the paper's 100 networks and 30 000 steps at widths 10, 30 and
+//! 100 (about 15 minutes on 2 cores); paper scale: the same at widths 10–1000. The cost grows
+//! with n²: on 2 cores one step of 100 networks takes 0.8, 2.1, 9.0, 67 and 665 ms at widths
+//! 10, 30, 100, 300 and 1000 (erf forward, m = 2), so the width-300 ensembles of the three
+//! forwards alone take about 96 minutes and width 1000 about 17 hours: paper scale is for a
+//! GPU (`SGLAB_BACKEND=wgpu`) or a cluster, part by part (`SGLAB_PARTS`).
+//!
+//! The kernels themselves ([`kernel_snapshots`]): the empirical SG-NTK I(x, x′) = J(x)·J̃(x′)ᵀ
+//! of trained networks with a finite forward steepness, at several widths and training steps,
+//! against the analytic kernel ([`crate::theory::sg_ntk`]), and the naive NTK (φ̃′ = φ′) that
+//! diverges as the forward steepness grows ([`naive_kernels`]).
 
 use std::collections::BTreeSet;
 
@@ -17,7 +27,7 @@ use burn::tensor::TensorData;
 use polars::prelude::{Column, DataFrame};
 use rand::seq::SliceRandom;
 
-use super::{Scale, StudyError, cached_table, results_path};
+use super::{Scale, StudyError, results_path};
 use crate::table::{f64_column, fresh, string_column};
 use crate::theory::sg_descent::{Ensemble, points_tensor};
 use crate::theory::sg_ntk::{SgNtk, SurrogateDerivative, predict};
@@ -43,8 +53,8 @@ pub struct Setting {
 pub fn setting(scale: Scale) -> Setting {
     match scale {
         Scale::Quick => Setting { widths: vec![10, 30, 100, 300, 1000], networks: 8, steps: 2000 },
+        Scale::Plateau => Setting { widths: vec![10, 30, 100], networks: 100, steps: 30_000 },
         Scale::Paper => Setting { widths: vec![10, 30, 100, 300, 1000], networks: 100, steps: 30_000 },
-        Scale::Plateau => panic!("{}", super::scale::no_grid("07", scale)),
     }
 }
 
@@ -123,53 +133,228 @@ fn setting_key(m: Option<f64>, width: usize, s: &Setting) -> String {
     format!("{};n={width};networks={};steps={};lr={LEARNING_RATE}", forward_label(m), s.networks, s.steps)
 }
 
-/// Trains every ensemble of the scale's setting (cached in `07_sg_ntk_<scale>.parquet`): one row
-/// per (forward, width, network, test angle) with the trained output; columns `setting`,
-/// `forward`, `width`, `network`, `angle`, `output`, `train_loss` (the network's final loss).
+/// The training set of [`task`] as tensors `[15, 2]` and `[15]`, and the test points `[100, 2]`.
+fn task_tensors(t: &Task, device: &burn::tensor::Device) -> (Tensor<2>, Tensor<1>, Tensor<2>) {
+    let train_points: Vec<Vec<f64>> = t.train.iter().map(|&i| t.points[i].clone()).collect();
+    let x = points_tensor(&train_points, device);
+    let y = Tensor::<1>::from_data(TensorData::new(t.train.iter().map(|&i| t.targets[i]).collect::<Vec<f64>>(), [t.train.len()]), device);
+    (x, y, points_tensor(&t.points, device))
+}
+
+/// (forward index, m, width) of every ensemble of a setting, in computation order.
+fn ensemble_parts(s: &Setting) -> Vec<(usize, Option<f64>, usize)> {
+    FORWARD.iter().enumerate().flat_map(|(k, &m)| s.widths.iter().map(move |&w| (k, m, w))).collect()
+}
+
+/// The `setting` keys of the parts of [`run_ensembles`] at `scale`, in computation order.
+pub fn ensemble_keys(scale: Scale) -> Vec<String> {
+    let s = setting(scale);
+    ensemble_parts(&s).into_iter().map(|(_, m, w)| setting_key(m, w, &s)).collect()
+}
+
+/// Trains every ensemble of the scale's setting (cached in `07_sg_ntk_<scale>.parquet`, one
+/// part per (forward, width), written as each finishes): one row per (forward, width, network,
+/// test angle) with the trained output; columns `setting`, `forward`, `width`, `network`,
+/// `angle`, `output`, `train_loss` (the network's final loss).
 pub fn run_ensembles(scale: Scale) -> Result<DataFrame, StudyError> {
     let s = setting(scale);
-    let keys: BTreeSet<String> = FORWARD.iter().flat_map(|&m| s.widths.iter().map(move |&w| (m, w))).map(|(m, w)| setting_key(m, w, &s)).collect();
-    cached_table(&results_path("07_sg_ntk", scale), "setting", &keys, || {
-        let device = super::analysis_device()?;
-        let t = task();
-        let train_points: Vec<Vec<f64>> = t.train.iter().map(|&i| t.points[i].clone()).collect();
-        let x = points_tensor(&train_points, &device);
-        let y = Tensor::<1>::from_data(TensorData::new(t.train.iter().map(|&i| t.targets[i]).collect::<Vec<f64>>(), [t.train.len()]), &device);
-        let test = points_tensor(&t.points, &device);
-        let mut cols: (Vec<String>, Vec<String>, Vec<u64>, Vec<u64>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
-        for (k, m) in FORWARD.into_iter().enumerate() {
-            for &width in &s.widths {
-                let started = std::time::Instant::now();
-                let mut ensemble = Ensemble::new(kernel(m), width, s.networks, 1000 * k as u64 + width as u64, &device);
-                for _ in 0..s.steps {
-                    ensemble.step(&x, &y, LEARNING_RATE);
-                }
-                let losses = crate::host_values(ensemble.loss(&x, &y));
-                let outputs = crate::host_values(ensemble.forward(&test));
-                println!("{}: mean training loss {:.2e} after {} steps ({:.1} s)", setting_key(m, width, &s), crate::stats::mean(&losses), s.steps, started.elapsed().as_secs_f64());
-                for net in 0..s.networks {
-                    for (i, &angle) in t.angles.iter().enumerate() {
-                        cols.0.push(setting_key(m, width, &s));
-                        cols.1.push(forward_label(m));
-                        cols.2.push(width as u64);
-                        cols.3.push(net as u64);
-                        cols.4.push(angle);
-                        cols.5.push(outputs[net * t.angles.len() + i]);
-                        cols.6.push(losses[net]);
-                    }
+    let parts = ensemble_parts(&s);
+    let keys = ensemble_keys(scale);
+    let device = super::analysis_device()?;
+    let t = task();
+    let (x, y, test) = task_tensors(&t, &device);
+    super::cached_parts(&results_path("07_sg_ntk", scale), "setting", &keys, |key| {
+        let &(k, m, width) = parts.iter().find(|&&(_, m, w)| setting_key(m, w, &s) == key).expect("a key of the setting");
+        let started = std::time::Instant::now();
+        let mut ensemble = Ensemble::new(kernel(m), width, s.networks, 1000 * k as u64 + width as u64, &device);
+        for _ in 0..s.steps {
+            ensemble.step(&x, &y, LEARNING_RATE);
+        }
+        let losses = crate::host_values(ensemble.loss(&x, &y));
+        let outputs = crate::host_values(ensemble.forward(&test));
+        println!("{key}: mean training loss {:.2e} after {} steps ({:.1} s)", crate::stats::mean(&losses), s.steps, started.elapsed().as_secs_f64());
+        let rows = s.networks * t.angles.len();
+        Ok(fresh(&DataFrame::new_infer_height(vec![
+            Column::new("setting".into(), vec![key.to_string(); rows]),
+            Column::new("forward".into(), vec![forward_label(m); rows]),
+            Column::new("width".into(), vec![width as u64; rows]),
+            Column::new("network".into(), (0..s.networks).flat_map(|net| std::iter::repeat_n(net as u64, t.angles.len())).collect::<Vec<_>>()),
+            Column::new("angle".into(), (0..s.networks).flat_map(|_| t.angles.iter().copied()).collect::<Vec<_>>()),
+            Column::new("output".into(), outputs),
+            Column::new("train_loss".into(), (0..s.networks).flat_map(|net| std::iter::repeat_n(losses[net], t.angles.len())).collect::<Vec<_>>()),
+        ])?))
+    })
+}
+
+/// The forward steepness of the kernel snapshots: m₁ = 5 (finite, so the true Jacobian J exists).
+pub const SNAPSHOT_FORWARD: f64 = 5.0;
+
+/// Sizes of the kernel snapshots at a scale: widths, networks per width, and the training
+/// steps at which the kernels are taken.
+pub fn snapshot_setting(scale: Scale) -> (Vec<usize>, usize, Vec<usize>) {
+    match scale {
+        Scale::Quick => (vec![10, 100], 4, vec![0, 500]),
+        Scale::Plateau | Scale::Paper => (vec![10, 100, 500], 10, vec![0, 1000, 10_000]),
+    }
+}
+
+fn snapshot_key(width: usize, networks: usize, steps: &[usize]) -> String {
+    format!("m={SNAPSHOT_FORWARD};n={width};networks={networks};steps={steps:?};lr={LEARNING_RATE}")
+}
+
+/// The `setting` keys of the parts of [`kernel_snapshots`] at `scale` (one per width).
+pub fn snapshot_keys(scale: Scale) -> Vec<String> {
+    let (widths, networks, steps) = snapshot_setting(scale);
+    widths.iter().map(|&w| snapshot_key(w, networks, &steps)).collect()
+}
+
+/// The empirical SG-NTK during training against the analytic kernel (cached in
+/// `07_sg_ntk_kernels_<scale>.parquet`, one part per width): networks 2 → n → n → 1 with
+/// forward erf([`SNAPSHOT_FORWARD`] x) and the erf′ surrogate (m₂ = 1), trained on the task by
+/// SG descent, the kernel taken at each step of [`snapshot_setting`]. One row per (width,
+/// step, network, test angle): `empirical` I(x₀, x) and `analytic` I(x₀, x) with x₀ the first
+/// test point (α = −π), and `matrix_distance`, the network's relative Frobenius distance
+/// ‖I_emp − I‖/‖I‖ over all pairs of test points; also `setting`, `width`, `step`, `network`,
+/// `angle`.
+pub fn kernel_snapshots(scale: Scale) -> Result<DataFrame, StudyError> {
+    let (widths, networks, steps) = snapshot_setting(scale);
+    let kernel = kernel(Some(SNAPSHOT_FORWARD));
+    let key = |w: usize| snapshot_key(w, networks, &steps);
+    let keys = snapshot_keys(scale);
+    let device = super::analysis_device()?;
+    let t = task();
+    let (x, y, _) = task_tensors(&t, &device);
+    let (_, analytic) = kernel.kernel_matrices(&t.points, &t.points);
+    let points = t.points.len();
+    let norm = analytic.iter().map(|v| v * v).sum::<f64>().sqrt();
+    super::cached_parts(&results_path("07_sg_ntk_kernels", scale), "setting", &keys, |k| {
+        let &width = widths.iter().find(|&&w| key(w) == k).expect("a key of the setting");
+        let mut ensemble = Ensemble::new(kernel, width, networks, 7000 + width as u64, &device);
+        let mut cols: (Vec<u64>, Vec<u64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
+        let mut done = 0;
+        for &step in &steps {
+            for _ in done..step {
+                ensemble.step(&x, &y, LEARNING_RATE);
+            }
+            done = step;
+            for net in 0..networks {
+                let empirical = crate::theory::sg_ntk::empirical_kernel_of(&kernel, &ensemble.network(net), &t.points);
+                let distance = empirical.iter().zip(&analytic).map(|(e, a)| (e - a).powi(2)).sum::<f64>().sqrt() / norm;
+                for j in 0..points {
+                    cols.0.push(step as u64);
+                    cols.1.push(net as u64);
+                    cols.2.push(t.angles[j]);
+                    cols.3.push(empirical[j]);
+                    cols.4.push(analytic[j]);
+                    cols.5.push(distance);
                 }
             }
         }
+        let rows = cols.0.len();
         Ok(fresh(&DataFrame::new_infer_height(vec![
-            Column::new("setting".into(), cols.0),
-            Column::new("forward".into(), cols.1),
-            Column::new("width".into(), cols.2),
-            Column::new("network".into(), cols.3),
-            Column::new("angle".into(), cols.4),
-            Column::new("output".into(), cols.5),
-            Column::new("train_loss".into(), cols.6),
+            Column::new("setting".into(), vec![k.to_string(); rows]),
+            Column::new("width".into(), vec![width as u64; rows]),
+            Column::new("step".into(), cols.0),
+            Column::new("network".into(), cols.1),
+            Column::new("angle".into(), cols.2),
+            Column::new("empirical".into(), cols.3),
+            Column::new("analytic".into(), cols.4),
+            Column::new("matrix_distance".into(), cols.5),
         ])?))
     })
+}
+
+/// The naive NTK (the true derivative in the backward, φ̃′ = φ′) at initialisation for each
+/// forward steepness of `steepnesses`: the analytic row Θ(x₀, x) over the test angles (x₀ the
+/// first test point, α = −π) and the empirical row of `networks` random networks of width
+/// `width`. Columns `steepness`, `angle`, `analytic`, `network`, `empirical`. The diagonal Θ(x₀, x₀) grows without bound with m₁: the kernel of the
+/// sign function does not exist.
+pub fn naive_kernels(steepnesses: &[f64], width: usize, networks: usize) -> Result<DataFrame, StudyError> {
+    let t = task();
+    let mut cols: (Vec<f64>, Vec<f64>, Vec<f64>, Vec<u64>, Vec<f64>) = Default::default();
+    for &m in steepnesses {
+        let naive = SgNtk { m_forward: Some(m), surrogate: SurrogateDerivative::True, ..SgNtk::default() };
+        let (_, analytic) = naive.kernel_matrices(&t.points[..1], &t.points);
+        let empirical: Vec<Vec<f64>> = (0..networks).map(|net| crate::theory::sg_ntk::empirical_kernel(&naive, width, &t.points, 9000 + net as u64)).collect();
+        for j in 0..t.points.len() {
+            for net in 0..networks {
+                cols.0.push(m);
+                cols.1.push(t.angles[j]);
+                cols.2.push(analytic[j]);
+                cols.3.push(net as u64);
+                cols.4.push(empirical[net][j]);
+            }
+        }
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new("steepness".into(), cols.0),
+        Column::new("angle".into(), cols.1),
+        Column::new("analytic".into(), cols.2),
+        Column::new("network".into(), cols.3),
+        Column::new("empirical".into(), cols.4),
+    ])?))
+}
+
+/// Kernel rows averaged over the networks: per value of the `by` columns (text) and angle, the
+/// mean and standard deviation over the networks of `empirical`, and `analytic`. Columns:
+/// the `by` columns, `angle`, `empirical_mean`, `empirical_sd`, `analytic`, `networks`. Serves
+/// [`kernel_snapshots`] (by width and step) and [`naive_kernels`] (by steepness).
+pub fn kernel_row_means(rows: &DataFrame, by: &[&str]) -> Result<DataFrame, StudyError> {
+    let keys: Vec<Vec<String>> = by.iter().map(|c| string_column(rows, c)).collect::<Result<_, _>>()?;
+    let (angle, empirical, analytic) = (f64_column(rows, "angle")?, f64_column(rows, "empirical")?, f64_column(rows, "analytic")?);
+    let mut groups: std::collections::BTreeMap<(Vec<String>, i64), (f64, f64, Vec<f64>)> = Default::default();
+    for i in 0..angle.len() {
+        let key: Vec<String> = keys.iter().map(|k| k[i].clone()).collect();
+        groups.entry((key, (angle[i] * 1e9).round() as i64)).or_insert((angle[i], analytic[i], Vec::new())).2.push(empirical[i]);
+    }
+    let mut columns: Vec<Vec<String>> = vec![Vec::new(); by.len()];
+    let (mut a, mut mean, mut sd, mut an, mut n) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for ((key, _), (angle, analytic, values)) in groups {
+        for (c, k) in columns.iter_mut().zip(key) {
+            c.push(k);
+        }
+        a.push(angle);
+        mean.push(crate::stats::mean(&values));
+        sd.push(if values.len() > 1 { crate::stats::variance(&values, 1).sqrt() } else { 0.0 });
+        an.push(analytic);
+        n.push(values.len() as u64);
+    }
+    let mut out: Vec<Column> = by.iter().zip(columns).map(|(name, values)| Column::new((*name).into(), values)).collect();
+    out.extend([
+        Column::new("angle".into(), a),
+        Column::new("empirical_mean".into(), mean),
+        Column::new("empirical_sd".into(), sd),
+        Column::new("analytic".into(), an),
+        Column::new("networks".into(), n),
+    ]);
+    Ok(fresh(&DataFrame::new_infer_height(out)?))
+}
+
+/// Per (width, step) of [`kernel_snapshots`]: the mean and standard deviation over the networks
+/// of the relative Frobenius distance to the analytic kernel. Columns `width`, `step`,
+/// `distance_mean`, `distance_sd`, `networks`.
+pub fn kernel_distances(snapshots: &DataFrame) -> Result<DataFrame, StudyError> {
+    let (width, step, network, distance) = (f64_column(snapshots, "width")?, f64_column(snapshots, "step")?, f64_column(snapshots, "network")?, f64_column(snapshots, "matrix_distance")?);
+    let mut per: std::collections::BTreeMap<(u64, u64), std::collections::BTreeMap<u64, f64>> = Default::default();
+    for i in 0..distance.len() {
+        per.entry((width[i] as u64, step[i] as u64)).or_default().insert(network[i] as u64, distance[i]);
+    }
+    let mut cols: (Vec<u64>, Vec<u64>, Vec<f64>, Vec<f64>, Vec<u64>) = Default::default();
+    for ((w, st), nets) in per {
+        let d: Vec<f64> = nets.into_values().collect();
+        cols.0.push(w);
+        cols.1.push(st);
+        cols.2.push(crate::stats::mean(&d));
+        cols.3.push(if d.len() > 1 { crate::stats::variance(&d, 1).sqrt() } else { 0.0 });
+        cols.4.push(d.len() as u64);
+    }
+    Ok(fresh(&DataFrame::new_infer_height(vec![
+        Column::new("width".into(), cols.0),
+        Column::new("step".into(), cols.1),
+        Column::new("distance_mean".into(), cols.2),
+        Column::new("distance_sd".into(), cols.3),
+        Column::new("networks".into(), cols.4),
+    ])?))
 }
 
 /// The ensemble mean output per (forward, width, angle): columns `forward`, `width`, `angle`,

@@ -224,6 +224,13 @@ impl Surrogate {
         Surrogate::new(Shape::Sigmoid, beta / 4.0, beta / 4.0)
     }
 
+    /// SuperSpike's surrogate in Zenke & Ganguli's form, σ′(x) = 1/(1 + β_s|x|)² (peak 1, area
+    /// 2/β_s): sglab's fast sigmoid γ/(1 + 2β|x|)² with γ = 1 and β = β_s/2. Their β_s = 10 is
+    /// DECOLLE's and Gygax & Zenke's SuperSpike; stork's default is 20.
+    pub fn superspike(steepness: f64) -> Result<Self, SurrogateError> {
+        Surrogate::new(Shape::FastSigmoid, 1.0, steepness / 2.0)
+    }
+
     /// `shape` with γ = β = 1 (peak 1, area 1).
     pub fn unit(shape: Shape) -> Result<Self, SurrogateError> {
         Self::new(shape, 1.0, 1.0)

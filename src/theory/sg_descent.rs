@@ -18,7 +18,7 @@ use burn::Tensor;
 use burn::tensor::{Device, TensorData};
 use rand_distr::{Distribution, StandardNormal};
 
-use super::sg_ntk::{SgNtk, SurrogateDerivative};
+use super::sg_ntk::{NetworkParameters, SgNtk, SurrogateDerivative};
 
 /// An ensemble of networks of one width: per layer W^l `[E, n, fan_in]` and b^l `[E, n]`, then
 /// the output weights `[E, n]` and bias `[E]`.
@@ -146,6 +146,22 @@ impl Ensemble {
         }
         self.w_out = self.w_out.clone() - gw * lr;
         self.b_out = self.b_out.clone() - gb * lr;
+    }
+
+    /// Network `e`'s parameters, copied to the host (for its empirical kernel,
+    /// [`super::sg_ntk::empirical_kernel_of`]).
+    pub fn network(&self, e: usize) -> NetworkParameters {
+        let pick = |values: Vec<f64>, per: usize| values[e * per..(e + 1) * per].to_vec();
+        let weights = self.weights.iter().map(|w| {
+            let [_, n, fan_in] = w.dims();
+            pick(crate::host_values(w.clone()), n * fan_in)
+        });
+        NetworkParameters {
+            weights: weights.collect(),
+            biases: self.biases.iter().map(|b| pick(crate::host_values(b.clone()), self.width)).collect(),
+            w_out: pick(crate::host_values(self.w_out.clone()), self.width),
+            b_out: crate::host_values(self.b_out.clone())[e],
+        }
     }
 
     /// Every parameter tensor, for checks against autodiff: per layer W^l and b^l, then w and b.

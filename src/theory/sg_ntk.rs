@@ -226,23 +226,56 @@ pub fn predict(kernel: &SgNtk, train: &[Vec<f64>], targets: &[f64], test: &[Vec<
     Ok(Prediction { mean, std, nngp_mean })
 }
 
-/// The empirical kernels of one random network of width `width` drawn from `seed`, with a
-/// finite forward steepness m₁: I(x, x′) = J(x)·J̃(x′)ᵀ summed over every parameter, for each
-/// pair of `points`, row-major. The Jacobians are written out by hand (backpropagation through
-/// the layers of the module docs with φ′ or φ̃′).
-pub fn empirical_kernel(kernel: &SgNtk, width: usize, points: &[Vec<f64>], seed: u64) -> Vec<f64> {
-    use rand_distr::{Distribution, StandardNormal};
-    let m1 = kernel.m_forward.expect("the empirical kernel needs a finite forward steepness m₁");
-    let (d, n, layers) = (kernel.input_dim, width, kernel.hidden_layers);
-    let mut rng = crate::rng::rng(seed, 0x5C47);
-    let mut normal = |k: usize| -> Vec<f64> { (0..k).map(|_| StandardNormal.sample(&mut rng)).collect() };
-    // Hidden weights [fan_out, fan_in] and biases, then the output weights.
-    let mut weights = vec![normal(n * d)];
-    for _ in 1..layers {
-        weights.push(normal(n * n));
+/// The parameters of one network of [`SgNtk`]'s architecture, row-major: per hidden layer W^l
+/// `[n, fan_in]` and b^l `[n]`, then the output weights `[n]` and bias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkParameters {
+    /// W^l per hidden layer.
+    pub weights: Vec<Vec<f64>>,
+    /// b^l per hidden layer.
+    pub biases: Vec<Vec<f64>>,
+    /// The output weights w.
+    pub w_out: Vec<f64>,
+    /// The output bias b.
+    pub b_out: f64,
+}
+
+impl NetworkParameters {
+    /// A network of width `width` with every parameter drawn N(0, 1) from `seed`.
+    pub fn random(kernel: &SgNtk, width: usize, seed: u64) -> Self {
+        use rand_distr::{Distribution, StandardNormal};
+        let (d, n, layers) = (kernel.input_dim, width, kernel.hidden_layers);
+        let mut rng = crate::rng::rng(seed, 0x5C47);
+        let mut normal = |k: usize| -> Vec<f64> { (0..k).map(|_| StandardNormal.sample(&mut rng)).collect() };
+        let mut weights = vec![normal(n * d)];
+        for _ in 1..layers {
+            weights.push(normal(n * n));
+        }
+        let biases: Vec<Vec<f64>> = (0..layers).map(|_| normal(n)).collect();
+        let w_out = normal(n);
+        NetworkParameters { weights, biases, w_out, b_out: 0.0 }
     }
-    let biases: Vec<Vec<f64>> = (0..layers).map(|_| normal(n)).collect();
-    let w_out = normal(n);
+
+    /// The hidden width n.
+    pub fn width(&self) -> usize {
+        self.w_out.len()
+    }
+}
+
+/// The empirical kernels of one random network of width `width` drawn from `seed`
+/// ([`NetworkParameters::random`]); see [`empirical_kernel_of`].
+pub fn empirical_kernel(kernel: &SgNtk, width: usize, points: &[Vec<f64>], seed: u64) -> Vec<f64> {
+    empirical_kernel_of(kernel, &NetworkParameters::random(kernel, width, seed), points)
+}
+
+/// The empirical kernels of the network `params`, with a finite forward steepness m₁:
+/// I(x, x′) = J(x)·J̃(x′)ᵀ summed over every parameter, for each pair of `points`, row-major.
+/// The Jacobians are written out by hand (backpropagation through the layers of the module
+/// docs with φ′ or φ̃′).
+pub fn empirical_kernel_of(kernel: &SgNtk, params: &NetworkParameters, points: &[Vec<f64>]) -> Vec<f64> {
+    let m1 = kernel.m_forward.expect("the empirical kernel needs a finite forward steepness m₁");
+    let (n, layers) = (params.width(), kernel.hidden_layers);
+    let (weights, biases, w_out) = (&params.weights, &params.biases, &params.w_out);
     let erf_prime = |m: f64, x: f64| 2.0 * m / PI.sqrt() * (-(m * x).powi(2)).exp();
     let phi = |x: f64| libm::erf(m1 * x);
     let true_prime = |x: f64| erf_prime(m1, x);

@@ -108,5 +108,8 @@ fn the_empirical_kernel_of_an_ensemble_member_is_the_product_of_its_jacobians() 
                 assert!((got - expected).abs() <= 1e-4 * expected.abs().max(1.0), "network {e}, points ({a}, {b}): kernel {got} vs J·J̃ {expected}");
             }
         }
+        // One row against all columns is that row of the full matrix.
+        let row = sglab::theory::sg_ntk::empirical_kernel_between(&sg, &ensemble.members()[e], &points[2..3], &points);
+        assert_eq!(row, kernel[2 * points.len()..3 * points.len()]);
     }
 }

@@ -30,7 +30,7 @@ use rand::seq::SliceRandom;
 use super::{Scale, StudyError, results_path};
 use crate::table::{f64_column, fresh, string_column};
 use crate::theory::sg_descent::{Ensemble, points_tensor};
-use crate::theory::sg_ntk::{SgNtk, SurrogateDerivative, predict};
+use crate::theory::sg_ntk::{NetworkParameters, SgNtk, SurrogateDerivative, empirical_kernel_between, empirical_kernel_of, predict};
 
 /// The forward steepnesses m₁ (`None`: sign).
 pub const FORWARD: [Option<f64>; 3] = [Some(2.0), Some(5.0), None];
@@ -237,8 +237,8 @@ pub fn kernel_snapshots(scale: Scale) -> Result<DataFrame, StudyError> {
                 ensemble.step(&x, &y, LEARNING_RATE);
             }
             done = step;
-            for net in 0..networks {
-                let empirical = crate::theory::sg_ntk::empirical_kernel_of(&kernel, &ensemble.network(net), &t.points);
+            for (net, params) in ensemble.members().iter().enumerate() {
+                let empirical = empirical_kernel_of(&kernel, params, &t.points);
                 let distance = empirical.iter().zip(&analytic).map(|(e, a)| (e - a).powi(2)).sum::<f64>().sqrt() / norm;
                 for j in 0..points {
                     cols.0.push(step as u64);
@@ -275,7 +275,9 @@ pub fn naive_kernels(steepnesses: &[f64], width: usize, networks: usize) -> Resu
     for &m in steepnesses {
         let naive = SgNtk { m_forward: Some(m), surrogate: SurrogateDerivative::True, ..SgNtk::default() };
         let (_, analytic) = naive.kernel_matrices(&t.points[..1], &t.points);
-        let empirical: Vec<Vec<f64>> = (0..networks).map(|net| crate::theory::sg_ntk::empirical_kernel(&naive, width, &t.points, 9000 + net as u64)).collect();
+        let empirical: Vec<Vec<f64>> = (0..networks)
+            .map(|net| empirical_kernel_between(&naive, &NetworkParameters::random(&naive, width, 9000 + net as u64), &t.points[..1], &t.points))
+            .collect();
         for j in 0..t.points.len() {
             for net in 0..networks {
                 cols.0.push(m);

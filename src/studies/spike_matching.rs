@@ -79,10 +79,15 @@ fn repeated(raster: &[Vec<f64>], batch: usize, device: &burn::tensor::Device) ->
     Tensor::from_data(TensorData::new(values, [raster.len(), batch, n]), device)
 }
 
+/// The LIF membrane of both layers: τ = 10 steps, ϑ = 1.
+fn membrane() -> LifConfig {
+    LifConfig::new().with_tau(10.0)
+}
+
 /// The network of a forward pass `neuron` and seed `seed` (module docs); its weights are set
 /// by [`matching_init`].
 pub fn network_config(neuron: Neuron, seed: u64) -> NetworkConfig {
-    let lif = LifConfig::new().with_tau(10.0);
+    let lif = membrane();
     let spike = match neuron {
         Neuron::Deterministic => SpikeConfig::surrogate(noise_derivative()),
         Neuron::Stochastic => SpikeConfig::Escape(StochasticSpec { noise: NOISE, backward: EscapeBackward::Matched }),
@@ -96,7 +101,7 @@ pub fn network_config(neuron: Neuron, seed: u64) -> NetworkConfig {
 /// Zenke's 50 Hz at Δt = 1 ms, taken for the hidden layer's rate as well), 90 % of the
 /// variance from the feed-forward projection ([`crate::init::fluctuation`]).
 pub fn matching_init() -> FluctuationInit {
-    let lif = LifConfig::new().with_tau(10.0);
+    let lif = membrane();
     FluctuationInit {
         mu_u: 0.0,
         xi: 1.0,

@@ -148,20 +148,33 @@ impl Ensemble {
         self.b_out = self.b_out.clone() - gb * lr;
     }
 
-    /// Network `e`'s parameters, copied to the host (for its empirical kernel,
-    /// [`super::sg_ntk::empirical_kernel_of`]).
+    /// Every network's parameters, copied to the host once (for their empirical kernels,
+    /// [`super::sg_ntk::empirical_kernel_of`]), in ensemble order.
+    pub fn members(&self) -> Vec<NetworkParameters> {
+        let e = self.networks();
+        let split = |values: Vec<f64>| -> Vec<Vec<f64>> {
+            let per = values.len() / e;
+            values.chunks(per).map(<[f64]>::to_vec).collect()
+        };
+        let mut weights: Vec<std::vec::IntoIter<Vec<f64>>> = self.weights.iter().map(|w| split(crate::host_values(w.clone())).into_iter()).collect();
+        let mut biases: Vec<std::vec::IntoIter<Vec<f64>>> = self.biases.iter().map(|b| split(crate::host_values(b.clone())).into_iter()).collect();
+        let w_out = split(crate::host_values(self.w_out.clone()));
+        let b_out = crate::host_values(self.b_out.clone());
+        w_out
+            .into_iter()
+            .zip(b_out)
+            .map(|(w_out, b_out)| NetworkParameters {
+                weights: weights.iter_mut().map(|w| w.next().expect("one block per network")).collect(),
+                biases: biases.iter_mut().map(|b| b.next().expect("one block per network")).collect(),
+                w_out,
+                b_out,
+            })
+            .collect()
+    }
+
+    /// Network `e`'s parameters ([`Ensemble::members`]).
     pub fn network(&self, e: usize) -> NetworkParameters {
-        let pick = |values: Vec<f64>, per: usize| values[e * per..(e + 1) * per].to_vec();
-        let weights = self.weights.iter().map(|w| {
-            let [_, n, fan_in] = w.dims();
-            pick(crate::host_values(w.clone()), n * fan_in)
-        });
-        NetworkParameters {
-            weights: weights.collect(),
-            biases: self.biases.iter().map(|b| pick(crate::host_values(b.clone()), self.width)).collect(),
-            w_out: pick(crate::host_values(self.w_out.clone()), self.width),
-            b_out: crate::host_values(self.b_out.clone())[e],
-        }
+        self.members().swap_remove(e)
     }
 
     /// Every parameter tensor, for checks against autodiff: per layer W^l and b^l, then w and b.

@@ -270,9 +270,15 @@ pub fn empirical_kernel(kernel: &SgNtk, width: usize, points: &[Vec<f64>], seed:
 
 /// The empirical kernels of the network `params`, with a finite forward steepness m₁:
 /// I(x, x′) = J(x)·J̃(x′)ᵀ summed over every parameter, for each pair of `points`, row-major.
-/// The Jacobians are written out by hand (backpropagation through the layers of the module
-/// docs with φ′ or φ̃′).
 pub fn empirical_kernel_of(kernel: &SgNtk, params: &NetworkParameters, points: &[Vec<f64>]) -> Vec<f64> {
+    empirical_kernel_between(kernel, params, points, points)
+}
+
+/// The rows of [`empirical_kernel_of`] at `rows` against `columns`: I(x, x′) for x in `rows`
+/// and x′ in `columns`, row-major (only the Jacobians and products those pairs need). The
+/// Jacobians are written out by hand (backpropagation through the layers of the module docs
+/// with φ′ or φ̃′).
+pub fn empirical_kernel_between(kernel: &SgNtk, params: &NetworkParameters, rows: &[Vec<f64>], columns: &[Vec<f64>]) -> Vec<f64> {
     let m1 = kernel.m_forward.expect("the empirical kernel needs a finite forward steepness m₁");
     let (n, layers) = (params.width(), kernel.hidden_layers);
     let (weights, biases, w_out) = (&params.weights, &params.biases, &params.w_out);
@@ -315,9 +321,9 @@ pub fn empirical_kernel_of(kernel: &SgNtk, params: &NetworkParameters, points: &
         }
         grad
     };
-    let true_jacobians: Vec<Vec<f64>> = points.iter().map(|x| gradient(x, &true_prime)).collect();
-    let quasi_jacobians: Vec<Vec<f64>> = points.iter().map(|x| gradient(x, &surrogate_prime)).collect();
-    let mut out = Vec::with_capacity(points.len() * points.len());
+    let true_jacobians: Vec<Vec<f64>> = rows.iter().map(|x| gradient(x, &true_prime)).collect();
+    let quasi_jacobians: Vec<Vec<f64>> = columns.iter().map(|x| gradient(x, &surrogate_prime)).collect();
+    let mut out = Vec::with_capacity(rows.len() * columns.len());
     for a in &true_jacobians {
         for b in &quasi_jacobians {
             out.push(a.iter().zip(b).map(|(p, q)| p * q).sum());

@@ -8,12 +8,12 @@
 //! (seed 3) as the training set, no noise. Networks 2 → n → n → 1 (σ_w = 1, σ_b = 0.1), forward
 //! erf(m x) with m ∈ {2, 5} or sign (m = ∞), surrogate derivative erf′ with m₂ = 1, full-batch
 //! gradient descent at lr 0.1. Quick scale: widths 10, 30, 100, 300, 1000, 8 networks each,
-//! 2000 steps; plateau scale: the paper's 100 networks and 30 000 steps at widths 10, 30 and
-//! 100 (about 15 minutes on 2 cores); paper scale: the same at widths 10–1000. The cost grows
-//! with n²: on 2 cores one step of 100 networks takes 0.8, 2.1, 9.0, 67 and 665 ms at widths
-//! 10, 30, 100, 300 and 1000 (erf forward, m = 2), so the width-300 ensembles of the three
-//! forwards alone take about 96 minutes and width 1000 about 17 hours: paper scale is for a
-//! GPU (`SGLAB_BACKEND=wgpu`) or a cluster, part by part (`SGLAB_PARTS`).
+//! 2000 steps; plateau scale: the paper's 100 networks and 30 000 steps at widths 10, 30, 100
+//! and 300; paper scale: the same at widths 10–1000. The cost grows with n²: on 2 cores one
+//! step of 100 networks takes 0.8, 2.3, 9.7, 47 and 319 ms at widths 10, 30, 100, 300 and 1000
+//! (erf forward, m = 2; `cargo bench --bench ensemble_step`), so plateau scale takes about 80
+//! minutes, most of it at width 300, and width 1000 about 7 hours: paper scale is for a GPU
+//! (`SGLAB_BACKEND=wgpu`) or a cluster, part by part (`SGLAB_PARTS`).
 //!
 //! The kernels themselves ([`kernel_snapshots`]): the empirical SG-NTK I(x, x′) = J(x)·J̃(x′)ᵀ
 //! of trained networks with a finite forward steepness, at several widths and training steps,
@@ -53,7 +53,7 @@ pub struct Setting {
 pub fn setting(scale: Scale) -> Setting {
     match scale {
         Scale::Quick => Setting { widths: vec![10, 30, 100, 300, 1000], networks: 8, steps: 2000 },
-        Scale::Plateau => Setting { widths: vec![10, 30, 100], networks: 100, steps: 30_000 },
+        Scale::Plateau => Setting { widths: vec![10, 30, 100, 300], networks: 100, steps: 30_000 },
         Scale::Paper => Setting { widths: vec![10, 30, 100, 300, 1000], networks: 100, steps: 30_000 },
     }
 }
@@ -134,7 +134,7 @@ fn setting_key(m: Option<f64>, width: usize, s: &Setting) -> String {
 }
 
 /// The training set of [`task`] as tensors `[15, 2]` and `[15]`, and the test points `[100, 2]`.
-fn task_tensors(t: &Task, device: &burn::tensor::Device) -> (Tensor<2>, Tensor<1>, Tensor<2>) {
+pub fn task_tensors(t: &Task, device: &burn::tensor::Device) -> (Tensor<2>, Tensor<1>, Tensor<2>) {
     let train_points: Vec<Vec<f64>> = t.train.iter().map(|&i| t.points[i].clone()).collect();
     let x = points_tensor(&train_points, device);
     let y = Tensor::<1>::from_data(TensorData::new(t.train.iter().map(|&i| t.targets[i]).collect::<Vec<f64>>(), [t.train.len()]), device);

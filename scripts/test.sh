@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs sglab's whole test suite on every backend: flex, ndarray, and wgpu on Mesa's software
-# Vulkan driver (lavapipe) where no GPU exists, with the SHD loader (system HDF5).
+# Vulkan driver (lavapipe) where no GPU exists, with the SHD loader and NIR files (system HDF5).
 # Installs what it needs, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ if ! grep -q libvulkan_lvp <<<"$libs" || ! grep -q 'libvulkan.so.1' <<<"$libs"; 
     packages+=(mesa-vulkan-drivers libvulkan1)   # lavapipe, for the wgpu backend
 fi
 if ! pkg-config --exists hdf5 2>/dev/null; then
-    packages+=(libhdf5-dev pkg-config)           # the SHD loader (feature shd)
+    packages+=(libhdf5-dev pkg-config)           # the SHD loader and NIR files (features shd, nir)
 fi
 if ((${#packages[@]})); then
     echo "installing ${packages[*]}"
@@ -27,7 +27,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/sglab/target}"
 # Modules depend on each other one way (ARCHITECTURE.md).
 python3 scripts/check_module_graph.py
 
-cargo test --features ndarray,wgpu,shd
+# The Python `nir` package, which tests/nir.rs checks sglab's NIR files against.
+export SGLAB_PYTHON="$(bash scripts/setup_python.sh)/python"
+
+cargo test --features ndarray,wgpu,shd,nir
 
 # Notebook display: figures and tables exported to HTML draw offline (chromium, nbconvert).
 bash scripts/check_display.sh

@@ -27,6 +27,8 @@
 //! * [`neuron`]: LIF, ALIF and QIF layers behind one [`neuron::RecurrentCell`] trait, with
 //!   explicit state in and out; DECOLLE's layer.
 //! * [`network`]: stacks of recurrent layers with a linear readout over `[T, B, N]` input.
+//! * [`nir`]: export to and import from NIR, the format other SNN libraries and neuromorphic
+//!   hardware read (`.nir` files behind the `nir` feature).
 //! * [`dropout`]: seeded inverted dropout on a layer's input, in training only.
 //! * [`fused`]: the CPU backends' fused LIF kernels.
 //! * [`init`]: the initialisers of a drawn network behind one [`init::Initialiser`] trait.
@@ -67,6 +69,7 @@ pub mod fused;
 pub mod init;
 pub mod network;
 pub mod neuron;
+pub mod nir;
 pub mod plot;
 pub mod regularize;
 pub mod results;

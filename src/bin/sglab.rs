@@ -6,6 +6,7 @@
 //! sglab merge OUT.parquet IN.parquet...
 //! sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
 //! sglab study 01|02|…|07|NAME [--scale quick|plateau|paper]
+//! sglab nir CONFIG.toml MODEL.bpk OUT.nir [--dt SECONDS]
 //! ```
 
 use std::path::PathBuf;
@@ -20,6 +21,7 @@ const USAGE: &str = "usage:
   sglab merge OUT.parquet IN.parquet...
   sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
   sglab study 01|02|…|07|NAME [--scale quick|plateau|paper]
+  sglab nir CONFIG.toml MODEL.bpk OUT.nir [--dt SECONDS]
 
 train --out: the run's row (and its epochs in RUNS.history.parquet) replace any row of the
 same run id; the table is locked from before training, so a bad path or a table another
@@ -37,7 +39,12 @@ computes the rest into the same table.
 predict: --conditions picks which conditions set the initialisation (default all four;
 \"none\" or a subset such as I+II); --measured solves Condition IV over the voltages the
 initialised network produces on the first 16 training samples instead of the paper's
-uniform extreme-range model (needs the task's data).";
+uniform extreme-range model (needs the task's data).
+
+nir: exports the network of CONFIG with the weights of MODEL.bpk (a sweep's kept model, or a
+checkpoint's best-<g>.bpk) to OUT.nir, NIR's HDF5 file, one time step being --dt seconds
+(default 0.001); LIF layers with the multreset2 reset only (the sglab::nir docs give the
+mapping). Needs the binary built with the `nir` feature.";
 
 /// Positional arguments and `--flag value` options.
 struct Args {
@@ -53,7 +60,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
         if let Some(name) = a.strip_prefix("--") {
             let value = match name {
                 "quiet" | "json" | "measured" => None,
-                "out" | "checkpoint" | "shard" | "conditions" | "scale" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
+                "out" | "checkpoint" | "shard" | "conditions" | "scale" | "dt" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
                 _ => return Err(format!("unknown option --{name}")),
             };
             options.push((name.to_string(), value));
@@ -255,6 +262,35 @@ fn study(args: &Args) -> Result<(), TrainError> {
     Ok(())
 }
 
+fn nir(args: &Args) -> Result<(), TrainError> {
+    let [config, model, out] = args.positional.as_slice() else {
+        return Err(TrainError::Parse(format!("nir takes a configuration, a model file and an output file\n{USAGE}")));
+    };
+    let dt = match args.option("dt") {
+        None => 1e-3,
+        Some(v) => v.parse::<f64>().map_err(|_| TrainError::Parse(format!("--dt takes seconds, got {v:?}")))?,
+    };
+    let config = TrainConfig::load(&PathBuf::from(config))?;
+    let splits = config.task.load()?;
+    let device = sglab::device("flex").map_err(|e| TrainError::Parse(e.to_string()))?;
+    let net = sglab::train::load_network(&config, splits.train.channels(), splits.train.classes(), &PathBuf::from(model), &device)?;
+    let graph = sglab::nir::export(&net, dt).map_err(|e| TrainError::Results(e.to_string()))?;
+    write_nir(&graph, &PathBuf::from(out))?;
+    let kinds: Vec<String> = sglab::nir::node_kinds(&graph).into_iter().map(|(k, n)| format!("{n} {k}")).collect();
+    println!("{out}: {} (dt = {dt} s)", kinds.join(", "));
+    Ok(())
+}
+
+#[cfg(feature = "nir")]
+fn write_nir(graph: &sglab::nir::NirGraph, out: &std::path::Path) -> Result<(), TrainError> {
+    sglab::nir::file::write(graph, out).map_err(|e| TrainError::Io(e.to_string()))
+}
+
+#[cfg(not(feature = "nir"))]
+fn write_nir(_: &sglab::nir::NirGraph, _: &std::path::Path) -> Result<(), TrainError> {
+    Err(TrainError::Parse("this sglab was built without the `nir` feature (NIR files need HDF5): cargo build --release --bin sglab --features nir".into()))
+}
+
 fn main() -> ExitCode {
     // Training frees and reallocates multi-megabyte buffers every step; keep them for reuse.
     sglab::fused::retain_freed_memory();
@@ -276,6 +312,7 @@ fn main() -> ExitCode {
         "merge" => merge(&args),
         "predict" => predict(&args),
         "study" => study(&args),
+        "nir" => nir(&args),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -33,76 +33,62 @@ fn text(value: &str) -> VarLenUnicode {
     value.parse().expect("node names and types hold no NUL byte")
 }
 
-struct Writer {
-    path: PathBuf,
+fn string(group: &Group, name: &str, value: &str) -> Result<(), String> {
+    let ds = group.new_dataset::<VarLenUnicode>().create(name).map_err(|e| format!("writing {name}: {e}"))?;
+    ds.write_scalar(&text(value)).map_err(|e| format!("writing {name}: {e}"))
 }
 
-impl Writer {
-    fn string(&self, group: &Group, name: &str, value: &str) -> Result<(), NirError> {
-        let ds = group.new_dataset::<VarLenUnicode>().create(name).map_err(|e| error(&self.path, format!("writing {name}: {e}")))?;
-        ds.write_scalar(&text(value)).map_err(|e| error(&self.path, format!("writing {name}: {e}")))
-    }
+fn array<T: H5Type>(group: &Group, name: &str, shape: &[usize], values: &[T]) -> Result<(), String> {
+    let ds = group.new_dataset::<T>().shape(shape.to_vec()).create(name).map_err(|e| format!("writing {name}: {e}"))?;
+    ds.write_raw(values).map_err(|e| format!("writing {name}: {e}"))
+}
 
-    fn array<T: H5Type>(&self, group: &Group, name: &str, shape: &[usize], values: &[T]) -> Result<(), NirError> {
-        let ds = group.new_dataset::<T>().shape(shape.to_vec()).create(name).map_err(|e| error(&self.path, format!("writing {name}: {e}")))?;
-        ds.write_raw(values).map_err(|e| error(&self.path, format!("writing {name}: {e}")))
-    }
+fn group(parent: &Group, name: &str) -> Result<Group, String> {
+    parent.create_group(name).map_err(|e| format!("creating group {name}: {e}"))
+}
 
-    fn group(&self, parent: &Group, name: &str) -> Result<Group, NirError> {
-        parent.create_group(name).map_err(|e| error(&self.path, format!("creating group {name}: {e}")))
-    }
-
-    fn node(&self, parent: &Group, name: &str, node: &NirNode) -> Result<(), NirError> {
-        let g = self.group(parent, name)?;
-        self.string(&g, "type", node.kind())?;
-        let shape = |s: &[usize]| s.iter().map(|&d| d as i64).collect::<Vec<i64>>();
-        match node {
-            NirNode::Input { shape: s } | NirNode::Output { shape: s } => self.array(&g, "shape", &[s.len()], &shape(s)),
-            NirNode::Affine { weight, bias } => {
-                self.array(&g, "weight", &[weight.rows, weight.cols], &weight.values)?;
-                self.array(&g, "bias", &[bias.len()], bias)
-            }
-            NirNode::Linear { weight } => self.array(&g, "weight", &[weight.rows, weight.cols], &weight.values),
-            NirNode::Lif(lif) => {
-                for (field, values) in [("tau", &lif.tau), ("r", &lif.r), ("v_leak", &lif.v_leak), ("v_threshold", &lif.v_threshold), ("v_reset", &lif.v_reset)] {
-                    self.array(&g, field, &[values.len()], values)?;
-                }
-                if let Some(steps) = &lif.tau_steps {
-                    let meta = self.group(&g, "metadata")?;
-                    self.array(&meta, "sglab_tau_steps", &[steps.len()], steps)?;
-                }
-                Ok(())
-            }
-            NirNode::Other { kind } => Err(error(&self.path, format!("node `{name}` is a {kind}, which sglab cannot write"))),
+fn write_node(parent: &Group, name: &str, node: &NirNode) -> Result<(), String> {
+    let g = group(parent, name)?;
+    string(&g, "type", node.kind())?;
+    let shape = |s: &[usize]| s.iter().map(|&d| d as i64).collect::<Vec<i64>>();
+    match node {
+        NirNode::Input { shape: s } | NirNode::Output { shape: s } => array(&g, "shape", &[s.len()], &shape(s)),
+        NirNode::Affine { weight, bias } => {
+            array(&g, "weight", &[weight.rows, weight.cols], &weight.values)?;
+            array(&g, "bias", &[bias.len()], bias)
         }
+        NirNode::Linear { weight } => array(&g, "weight", &[weight.rows, weight.cols], &weight.values),
+        NirNode::Lif(lif) => {
+            for (field, values) in [("tau", &lif.tau), ("r", &lif.r), ("v_leak", &lif.v_leak), ("v_threshold", &lif.v_threshold), ("v_reset", &lif.v_reset)] {
+                array(&g, field, &[values.len()], values)?;
+            }
+            if let Some(steps) = &lif.tau_steps {
+                let meta = group(&g, "metadata")?;
+                array(&meta, "sglab_tau_steps", &[steps.len()], steps)?;
+            }
+            Ok(())
+        }
+        NirNode::Other { kind } => Err(format!("node `{name}` is a {kind}, which sglab cannot write")),
     }
 }
 
-/// Writes `graph` to `path` in NIR's HDF5 layout, replacing the file; the file appears whole or
-/// not at all (written beside it, then renamed).
+/// Writes `graph` to `path` in NIR's HDF5 layout, replacing the file whole or not at all
+/// ([`crate::durable::replace`]).
 pub fn write(graph: &NirGraph, path: &Path) -> Result<(), NirError> {
-    let partial = path.with_extension(format!("partial-{}", std::process::id()));
-    let w = Writer { path: path.to_path_buf() };
-    let result = (|| {
-        let file = File::create(&partial).map_err(|e| error(path, format!("creating the file: {e}")))?;
-        w.string(&file, "version", NIR_VERSION)?;
-        let root = w.group(&file, "node")?;
-        w.string(&root, "type", "NIRGraph")?;
-        let nodes = w.group(&root, "nodes")?;
+    crate::durable::replace(path, |tmp| {
+        let file = File::create(tmp).map_err(|e| format!("creating the file: {e}"))?;
+        string(&file, "version", NIR_VERSION)?;
+        let root = group(&file, "node")?;
+        string(&root, "type", "NIRGraph")?;
+        let nodes = group(&root, "nodes")?;
         for (name, node) in &graph.nodes {
-            w.node(&nodes, name, node)?;
+            write_node(&nodes, name, node)?;
         }
         let edges: Vec<VarLenUnicode> = graph.edges.iter().flat_map(|(a, b)| [text(a), text(b)]).collect();
-        w.array(&root, "edges", &[graph.edges.len(), 2], &edges)?;
-        file.close().map_err(|e| error(path, format!("closing the file: {e}")))
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&partial, path).map_err(|e| error(path, format!("renaming {} into place: {e}", partial.display()))),
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
-        }
-    }
+        array(&root, "edges", &[graph.edges.len(), 2], &edges)?;
+        file.close().map_err(|e| format!("closing the file: {e}"))
+    })
+    .map_err(|message| error(path, message))
 }
 
 struct Reader {

@@ -339,7 +339,7 @@ fn tensor1(values: Vec<f32>, device: &Device) -> Tensor<1> {
 /// NIR's `[out, in]` weight as sglab's `[in, out]`, each output column j scaled by `gain[j]`.
 fn sglab_weight(weight: &Matrix, gain: &[f64], device: &Device) -> Tensor<2> {
     let t = weight.transposed();
-    let values = t.values.iter().enumerate().map(|(k, &v)| if gain[k % t.cols] == 1.0 { v } else { (v as f64 * gain[k % t.cols]) as f32 }).collect();
+    let values = t.values.iter().enumerate().map(|(k, &v)| (v as f64 * gain[k % t.cols]) as f32).collect();
     tensor2(values, [t.rows, t.cols], device)
 }
 
@@ -364,12 +364,7 @@ pub fn import(graph: &NirGraph, dt: f64, surrogate: Surrogate, device: &Device) 
             None => Tensor::zeros([n, n], device),
         };
         layer.replace_recurrent_weights(recurrent);
-        let b: Vec<f32> = (0..n)
-            .map(|j| {
-                let given = bias.map_or(0.0, |b| b[j]);
-                if neurons.gain[j] == 1.0 && neurons.leak_bias[j] == 0.0 { given } else { (given as f64 * neurons.gain[j] + neurons.leak_bias[j]) as f32 }
-            })
-            .collect();
+        let b: Vec<f32> = (0..n).map(|j| (bias.map_or(0.0, |b| b[j]) as f64 * neurons.gain[j] + neurons.leak_bias[j]) as f32).collect();
         layer.replace_bias(tensor1(b, device));
         let Layer::Lif(lif) = layer else { unreachable!("the configuration builds LIF layers") };
         replace_param(&mut lif.tau, tensor1(neurons.tau_steps, device));

@@ -10,6 +10,9 @@ packages=()
 if ! grep -q libvulkan_lvp <<<"$libs" || ! grep -q 'libvulkan.so.1' <<<"$libs"; then
     packages+=(mesa-vulkan-drivers libvulkan1)   # lavapipe, for the wgpu backend
 fi
+if [[ ! -x /usr/bin/chromium ]]; then
+    packages+=(chromium)                         # figures' SVG/PNG export (tests/plot.rs), offline pages
+fi
 if ! pkg-config --exists hdf5 2>/dev/null; then
     packages+=(libhdf5-dev pkg-config)           # the SHD loader and NIR files (features shd, nir)
 fi

@@ -103,8 +103,10 @@ fn grouped_bars_have_error_bars_and_significance_markers() {
     assert_eq!(bars["type"], "bar");
     // 95 % CI half-width of two values 0.02 apart: t₀.₉₇₅(1) · (0.02/√2)/√2 = 12.706 · 0.01.
     assert!((bars["error_y"]["array"][0].as_f64().unwrap() - 12.7062047 * 0.01).abs() < 1e-6);
-    let text = v["layout"]["annotations"][0]["text"].as_str().unwrap();
-    assert_eq!(text, "fast-sigmoid vs exponential: ** (p = 0.004)");
+    let marker = &v["layout"]["annotations"][0];
+    assert_eq!(marker["text"], "**<br>p = 0.004");
+    assert_eq!(marker["hovertext"], "fast-sigmoid vs exponential: ** (p = 0.004)");
+    assert_eq!(marker["x"], "0.01");
     assert_eq!(plot::stars(0.0004), "***");
     assert_eq!(plot::stars(0.2), "n.s.");
 }
@@ -198,4 +200,46 @@ fn a_vertical_line_marks_a_value_across_the_given_range() {
     assert_eq!(trace["y"], serde_json::json!([0.1, 0.9]));
     assert_eq!(trace["name"], "predicted γ*");
     assert_eq!(trace["line"]["dash"], "dash");
+}
+
+/// Width and height from a PNG's IHDR chunk (bytes 16–23, big-endian).
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&png[12..16], b"IHDR");
+    (u32::from_be_bytes(png[16..20].try_into().unwrap()), u32::from_be_bytes(png[20..24].try_into().unwrap()))
+}
+
+/// Two figures exported in one Chromium start: the SVG is plotly's drawing of each (its title
+/// and legend entries as text, its size in CSS pixels), the PNG has the size times the scale —
+/// the figure's own layout size where it sets one. Needs Chromium (scripts/test.sh installs it).
+#[test]
+fn figures_export_to_svg_and_png_through_chromium() {
+    plot::chromium().expect("the static export test needs Chromium (Debian: apt install chromium; or set SGLAB_CHROMIUM)");
+    let curves = plot::series(&[0.0, 1.0, 2.0], &[plot::Series::line("rising", vec![0.0, 1.0, 4.0]), plot::Series::line("falling", vec![3.0, 2.0, 0.5])],
+        &Labels::new("Two curves", "step", "value")).unwrap();
+    let mut sized = sglab::plotly::Plot::new();
+    sized.add_trace(sglab::plotly::Scatter::new(vec![0.0, 1.0], vec![1.0, 0.0]).name("sized"));
+    sized.set_layout(sglab::plotly::Layout::new().width(400).height(300).title("Own size"));
+    let sized = plot::Figure::new(sized);
+
+    let dir = common::scratch_dir("plot-static");
+    let (a, b) = (dir.join("curves"), dir.join("sized.v2"));
+    plot::save_static(&[(&curves, &a), (&sized, &b)], plot::ImageSize { width: 640, height: 360, scale: 1.5 }).unwrap();
+
+    let svg = std::fs::read_to_string(dir.join("curves.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("width=\"640\"") && svg.contains("height=\"360\""), "{}", &svg[..200.min(svg.len())]);
+    for text in ["Two curves", "rising", "falling", "step"] {
+        assert!(svg.contains(&format!(">{text}<")), "{text} not drawn in the SVG");
+    }
+    assert_eq!(png_size(&std::fs::read(dir.join("curves.png")).unwrap()), (960, 540));
+    let svg = std::fs::read_to_string(dir.join("sized.v2.svg")).unwrap();
+    assert!(svg.contains("width=\"400\"") && svg.contains(">Own size<"));
+    assert_eq!(png_size(&std::fs::read(dir.join("sized.v2.png")).unwrap()), (600, 450));
+
+    // The same figure gives the same SVG: plotly's random drawing id is replaced.
+    let again = dir.join("again");
+    plot::save_static(&[(&curves, &again)], plot::ImageSize { width: 640, height: 360, scale: 1.5 }).unwrap();
+    let (first, second) = (std::fs::read(dir.join("curves.svg")).unwrap(), std::fs::read(dir.join("again.svg")).unwrap());
+    assert!(first == second, "two exports of one figure differ");
+    assert!(String::from_utf8(first).unwrap().contains("url(#clipsglabxyplot)"));
 }

@@ -36,7 +36,9 @@ pub fn stars(p: f64) -> &'static str {
 }
 
 /// Bars of the mean of `value` per `category` (x) and `group` (colour), with `error` bars, and
-/// one annotation per marker above its category: "a vs b: ** (p = 0.004)".
+/// one annotation per marker above its category: the stars over the p-value ("**" over
+/// "p = 0.004"), narrow enough for one category's width, with "a vs b: ** (p = 0.004)" as its
+/// hover text (a caption says what was compared).
 pub fn grouped_bars(
     df: &DataFrame,
     category: &str,
@@ -81,8 +83,9 @@ pub fn grouped_bars(
         annotations.push(
             Annotation::new()
                 .x(m.category.clone())
-                .y(top * (1.05 + 0.06 * stacked))
-                .text(format!("{} vs {}: {} (p = {})", m.group_a, m.group_b, stars(m.p), super::format_p(m.p)))
+                .y(top * (1.05 + 0.1 * stacked))
+                .text(format!("{}<br>p = {}", stars(m.p), super::format_p(m.p)))
+                .hover_text(format!("{} vs {}: {} (p = {})", m.group_a, m.group_b, stars(m.p), super::format_p(m.p)))
                 .show_arrow(false),
         );
     }

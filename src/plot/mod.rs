@@ -5,11 +5,13 @@
 //!
 //! Every builder returns a [`Figure`]: it displays inline in an evcxr notebook (as text/html,
 //! with plotly.js embedded once per kernel — see [`crate::display`]), saves to an HTML file,
-//! and exposes its plotly JSON for inspection.
+//! saves as static SVG and PNG through headless Chromium ([`save_static`]), and exposes its
+//! plotly JSON for inspection.
 
 mod bands;
 mod bars;
 mod curves;
+mod export;
 mod figure;
 mod heatmap;
 mod raster;
@@ -20,6 +22,7 @@ mod shapes;
 pub use bands::{Band, metric_vs_x};
 pub use bars::{Significance, grouped_bars, stars};
 pub use curves::training_curves;
+pub use export::{ImageSize, chromium, save_static};
 pub use figure::{Figure, Labels};
 pub use heatmap::heatmap;
 pub use raster::{spike_raster, voltage_traces};
@@ -41,7 +44,10 @@ pub enum PlotError {
     /// A statistic shown on the figure could not be computed.
     #[error(transparent)]
     Stats(#[from] crate::stats::StatsError),
-    /// The HTML file could not be written.
+    /// The static SVG/PNG export failed (no Chromium, or the page could not draw a figure).
+    #[error("static figure export: {0}")]
+    StaticExport(String),
+    /// A figure file could not be written.
     #[error("cannot write {path}: {message}")]
     Io {
         /// The file.

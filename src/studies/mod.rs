@@ -18,7 +18,7 @@ pub mod spike_matching;
 pub mod stability_init;
 pub mod stochastic;
 
-pub use scale::{Scale, StudyError, analysis_device, figures_dir, part_filter, recompute_requested, results_dir, workers};
+pub use scale::{Scale, StudyError, analysis_device, figures_dir, part_filter, save_figure, recompute_requested, results_dir, workers};
 
 use std::path::PathBuf;
 

@@ -181,6 +181,23 @@ pub fn figures_dir() -> PathBuf {
     folder("SGLAB_FIGURES", "figures")
 }
 
+/// Saves a notebook's figure under [`figures_dir`] as `<name>.html` (interactive, sharing one
+/// `plotly.min.js`) and, where a Chromium is found ([`crate::plot::chromium`]), as `<name>.svg`
+/// and `<name>.png`. Without Chromium the static images are skipped with one line on stderr
+/// (the interactive page is still written); any other failure is an error.
+pub fn save_figure(figure: &crate::plot::Figure, name: &str) -> Result<(), crate::plot::PlotError> {
+    let stem = figures_dir().join(name);
+    figure.save_html(figures_dir().join(format!("{name}.html")))?;
+    match crate::plot::chromium() {
+        Ok(_) => figure.save_static(&stem),
+        Err(missing) => {
+            static TOLD: std::sync::Once = std::sync::Once::new();
+            TOLD.call_once(|| eprintln!("{missing}; writing the interactive HTML figures only"));
+            Ok(())
+        }
+    }
+}
+
 /// The device of the studies' analyses outside training (predictions, kept networks, slices,
 /// Monte-Carlo estimates): the backend named by `SGLAB_BACKEND` (default `flex`). Training runs
 /// use the backend of their configuration.

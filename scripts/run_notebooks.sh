@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Executes the study notebooks in order with the sglab-rust kernel, exports each to HTML and
-# checks that the pages draw offline; figures land in figures/ (the notebooks write them).
+# Executes the notebooks in order in one sglab-rust kernel, exports each to HTML and checks
+# that the pages draw offline; figures land in figures/ as HTML, SVG and PNG (the notebooks
+# write them).
 #
 #   bash scripts/run_notebooks.sh [--scale quick|plateau|paper] [--out DIR] [NOTEBOOK.ipynb ...]
 #
@@ -8,7 +9,7 @@
 # them and they are committed, quick otherwise; --scale sets SGLAB_SCALE for all), output under out/notebooks/ (executed
 # notebooks in executed/, pages in html/), every notebooks/NN_*.ipynb. Stops at the first
 # notebook with a failing cell and names the cell. Sets itself up first
-# (scripts/setup_notebooks.sh: evcxr, Jupyter, the kernel).
+# (scripts/setup_notebooks.sh: evcxr, Jupyter, the kernel, Chromium, HDF5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=
@@ -36,12 +37,15 @@ else
     unset SGLAB_SCALE
 fi
 mkdir -p "$out/executed" "$out/html" figures
+# One kernel for all of them: evcxr loads sglab's dependency graph once (execute_notebook.py).
+pairs=()
+for nb in "${notebooks[@]}"; do
+    pairs+=("$nb" "$out/executed/$(basename "$nb")")
+done
+"$bin/python" scripts/execute_notebook.py "${pairs[@]}"
 for nb in "${notebooks[@]}"; do
     name="$(basename "$nb" .ipynb)"
-    "$bin/python" scripts/execute_notebook.py "$nb" "$out/executed/$name.ipynb"
     "$bin/jupyter" nbconvert --to html --log-level WARN "$out/executed/$name.ipynb" --output-dir "$out/html"
-    if [[ -x /usr/bin/chromium ]]; then
-        python3 scripts/check_offline_html.py "$out/html/$name.html"
-    fi
+    python3 scripts/check_offline_html.py "$out/html/$name.html"
 done
-echo "notebooks done: executed copies and HTML under $out, figures under figures/"
+echo "notebooks done: executed copies and HTML under $out; figures (HTML, SVG, PNG) under figures/"

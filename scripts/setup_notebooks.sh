@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-time set-up for running sglab's notebooks, idempotent and quick once done:
 #   - the Rust standard library source (rust-src), which evcxr needs;
-#   - mold, a fast linker that evcxr picks up (Debian package);
+#   - mold, a fast linker that evcxr picks up, Chromium (static figures, offline checks) and
+#     the HDF5 library (NIR files) as Debian packages;
 #   - evcxr_jupyter 0.22.0, built from crates.io (about 30 minutes on 2 cores, once);
 #   - the Jupyter/nbconvert environment under ~/.cache/sglab/jupyter (scripts/setup_python.sh);
 #   - the kernel "sglab-rust": evcxr with its build directory kept in ~/.cache/sglab/evcxr.
@@ -11,10 +12,17 @@ evcxr_version=0.22.0
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
     rustup component add rust-src
 fi
-if ! command -v mold >/dev/null; then
-    echo "installing mold"
+packages=()
+command -v mold >/dev/null || packages+=(mold)
+# Headless Chromium draws the figures' SVG and PNG (sglab::plot::save_static) and checks the
+# exported pages offline.
+[[ -x /usr/bin/chromium ]] || packages+=(chromium)
+# The notebooks' sglab has NIR files (feature nir), which link the system HDF5.
+pkg-config --exists hdf5 2>/dev/null || packages+=(libhdf5-dev pkg-config)
+if ((${#packages[@]})); then
+    echo "installing ${packages[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mold >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
 evcxr="$HOME/.cargo/bin/evcxr_jupyter"
 if ! [[ -x "$evcxr" ]] || ! cargo install --list | grep -q "^evcxr_jupyter v$evcxr_version:"; then

@@ -4,10 +4,10 @@
 //! `EVCXR_BEGIN_CONTENT <mime>` … `EVCXR_END_CONTENT` blocks. Both [`Figure`](crate::plot::Figure)
 //! and [`Table`] print a `text/html` block (what `jupyter nbconvert --to html` copies into the
 //! page) and a `text/plain` fallback. plotly.js is not fetched from a CDN: the first figure
-//! shown by a kernel carries the embedded plotly.js in a `<script>` (once per notebook run,
-//! since a notebook runs in one kernel process), and every figure after it only its own
-//! `<div>` and `Plotly.newPlot` call. [`init_notebook`] emits the library explicitly, for a
-//! first cell.
+//! shown by a kernel carries the embedded plotly.js in a `<script>`, and every figure after it
+//! only its own `<div>` and `Plotly.newPlot` call. [`init_notebook`] emits the library
+//! explicitly, in a notebook's first cell, whether or not the kernel already ran another
+//! notebook.
 //!
 //! "Already emitted" is a marker file named after the process (its id and start time), not a
 //! Rust static: evcxr compiles every cell into its own library with its own copy of sglab's
@@ -73,11 +73,12 @@ pub(crate) fn emit_html(html: &str, plain: &str) {
     block("text/plain", plain);
 }
 
-/// Emits plotly.js for the notebook (a first cell); later figures do not repeat it.
+/// Emits plotly.js for the notebook (its first cell); later figures in this process do not
+/// repeat it. It always emits, even when an earlier notebook in the same kernel did: a runner
+/// may execute several notebooks in one kernel, and each exported page needs its own copy.
 pub fn init_notebook() {
-    if !mark_plotly_emitted() {
-        block("text/html", &plotly_script());
-    }
+    mark_plotly_emitted();
+    block("text/html", &plotly_script());
 }
 
 /// A polars table shown as an HTML table in notebooks.

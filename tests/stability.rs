@@ -316,3 +316,29 @@ fn condition_iv_without_a_root_keeps_the_configured_sharpness() {
         assert!((layer.surrogate.dampening() - layer.dampening).abs() < 1e-12);
     }
 }
+
+/// A prediction's table has one row per layer with the values of its fields: Condition III's γ
+/// and range, IV's missing β as null beside its root fraction, and the surrogate to train with.
+#[test]
+fn a_prediction_tabulates_each_layer() {
+    use sglab::init::stability::{Preset, predict};
+    use sglab::table::{f64_column, string_column};
+    let device = sglab::device("flex").unwrap();
+    let config = Preset::Slmnist2x128.network().with_surrogate(Surrogate::new(Shape::Exponential, 1.0, 1.0).unwrap());
+    let prediction = predict(&config, Preset::Slmnist2x128.input().unwrap(), &device).unwrap();
+    let table = prediction.frame().unwrap();
+    assert_eq!(table.height(), 2);
+    let (gamma, low, high) = (f64_column(&table, "gamma").unwrap(), f64_column(&table, "gamma_min").unwrap(), f64_column(&table, "gamma_max").unwrap());
+    let (mean, var) = (f64_column(&table, "w_rec_mean").unwrap(), f64_column(&table, "w_rec_var").unwrap());
+    let surrogates = string_column(&table, "surrogate").unwrap();
+    for (k, layer) in prediction.layers.iter().enumerate() {
+        assert_eq!((gamma[k], low[k], high[k]), (layer.dampening, layer.dampening_range.0, layer.dampening_range.1));
+        assert!(low[k] <= gamma[k] && gamma[k] <= high[k]);
+        assert_eq!((mean[k], var[k]), (layer.w_rec_mean, layer.w_rec_var.value));
+        assert_eq!(surrogates[k], layer.surrogate.to_string());
+    }
+    assert_eq!(table.column("beta").unwrap().null_count(), 2, "Condition IV has no root on this preset");
+    assert_eq!(table.column("q").unwrap().null_count(), 2, "not a q-PseudoSpike");
+    let roots = f64_column(&table, "iv_root_fraction").unwrap();
+    assert!(roots.iter().all(|r| *r < sglab::init::stability::MIN_ROOT_FRACTION));
+}

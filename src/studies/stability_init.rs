@@ -312,34 +312,20 @@ pub fn run_parameter_sweep(scale: Scale, parameter: Parameter) -> Result<DataFra
 /// IV's β for the ∂fast-sigmoid preset surrogate replaced by the exponential, and the share of
 /// neurons for which IV has an exact root.
 pub fn presets() -> Result<DataFrame, StudyError> {
-    let (mut name, mut layer, mut n, mut mean_w, mut var_w, mut gamma, mut beta, mut root) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut table: Option<DataFrame> = None;
     for (label, preset) in [("slmnist-2x128", Preset::Slmnist2x128), ("shd-2x256", Preset::Shd2x256)] {
         let config = preset.network().with_surrogate(Surrogate::new(Shape::Exponential, 1.0, 1.0).expect("valid surrogate"));
         let input = preset.input().map_err(crate::train::TrainError::Data)?;
         let prediction = stability::predict(&config, input, &super::analysis_device()?).map_err(prediction_error)?;
-        for p in prediction.layers {
-            name.push(label.to_string());
-            layer.push(p.layer as u64);
-            n.push(p.n as u64);
-            mean_w.push(p.w_rec_mean);
-            var_w.push(p.w_rec_var.value);
-            gamma.push(p.dampening);
-            let iv = p.sharpness.unwrap_or(stability::IvPrediction { value: None, root_fraction: 0.0 });
-            beta.push(iv.value);
-            root.push(iv.root_fraction);
-        }
+        let mut rows = prediction.frame()?;
+        rows.with_column(Column::new("preset".into(), vec![label; rows.height()]))?;
+        let rows = rows.select(["preset", "layer", "n", "w_rec_mean", "w_rec_var", "gamma", "beta", "iv_root_fraction"])?;
+        table = Some(match table {
+            None => rows,
+            Some(above) => above.vstack(&rows)?,
+        });
     }
-    Ok(fresh(&DataFrame::new_infer_height(vec![
-        Column::new("preset".into(), name),
-        Column::new("layer".into(), layer),
-        Column::new("n".into(), n),
-        Column::new("w_rec_mean".into(), mean_w),
-        Column::new("w_rec_var".into(), var_w),
-        Column::new("gamma".into(), gamma),
-        Column::new("beta".into(), beta),
-        Column::new("iv_root_fraction".into(), root),
-    ])?))
+    Ok(fresh(&table.expect("two presets")))
 }
 
 fn prediction_error(e: stability::PredictError) -> StudyError {
@@ -557,7 +543,7 @@ pub fn ablation_figure(runs: &DataFrame, tests: &DataFrame, metric: &str) -> Res
         .zip(&adjusted)
         .map(|(set, p)| crate::plot::Significance { category: set.clone(), group_a: set.clone(), group_b: "none".into(), p: *p })
         .collect();
-    let labels = crate::plot::Labels::new("Conditions ablation (exponential SG): mean ± 95 % CI over seeds", "conditions", metric);
+    let labels = crate::plot::Labels::new("Conditions ablation (exponential SG): mean ± 95 % CI over seeds; each arm vs none, paired t, Holm", "conditions", metric);
     Ok(crate::plot::grouped_bars(&runs, CONDITIONS, "task", metric, crate::plot::Band::Ci95, &markers, &labels)?)
 }
 

@@ -227,6 +227,37 @@ pub struct Prediction {
     pub voltages: VoltageSource,
 }
 
+impl Prediction {
+    /// One row per layer: `layer`, `n_in`, `n`, the input moments (`input_mean`,
+    /// `input_variance`), Condition I's `w_rec_mean`, II's `w_rec_var` (`w_rec_var_exact`
+    /// false where it was clamped to 0), III's `gamma` with its per-neuron `gamma_min` and
+    /// `gamma_max`, IV's `beta` or `q` (null without a prediction) and `iv_root_fraction`, and
+    /// the `surrogate` the layer should use.
+    pub fn frame(&self) -> Result<polars::prelude::DataFrame, polars::prelude::PolarsError> {
+        use polars::prelude::{Column, DataFrame};
+        let l = &self.layers;
+        let iv = |p: &LayerPrediction| p.sharpness.or(p.tail);
+        let f = |get: &dyn Fn(&LayerPrediction) -> f64| l.iter().map(get).collect::<Vec<f64>>();
+        DataFrame::new_infer_height(vec![
+            Column::new("layer".into(), l.iter().map(|p| p.layer as u64).collect::<Vec<_>>()),
+            Column::new("n_in".into(), l.iter().map(|p| p.n_in as u64).collect::<Vec<_>>()),
+            Column::new("n".into(), l.iter().map(|p| p.n as u64).collect::<Vec<_>>()),
+            Column::new("input_mean".into(), f(&|p| p.input.mean)),
+            Column::new("input_variance".into(), f(&|p| p.input.variance)),
+            Column::new("w_rec_mean".into(), f(&|p| p.w_rec_mean)),
+            Column::new("w_rec_var".into(), f(&|p| p.w_rec_var.value)),
+            Column::new("w_rec_var_exact".into(), l.iter().map(|p| p.w_rec_var.exact).collect::<Vec<_>>()),
+            Column::new("gamma".into(), f(&|p| p.dampening)),
+            Column::new("gamma_min".into(), f(&|p| p.dampening_range.0)),
+            Column::new("gamma_max".into(), f(&|p| p.dampening_range.1)),
+            Column::new("beta".into(), l.iter().map(|p| p.sharpness.and_then(|s| s.value)).collect::<Vec<_>>()),
+            Column::new("q".into(), l.iter().map(|p| p.tail.and_then(|s| s.value)).collect::<Vec<_>>()),
+            Column::new("iv_root_fraction".into(), l.iter().map(|p| iv(p).map(|s| s.root_fraction)).collect::<Vec<_>>()),
+            Column::new("surrogate".into(), l.iter().map(|p| p.surrogate.to_string()).collect::<Vec<_>>()),
+        ])
+    }
+}
+
 /// A host copy of a `[rows, cols]` weight tensor.
 fn host(t: Tensor<2>) -> Matrix {
     let [rows, cols] = t.dims();

@@ -461,7 +461,9 @@ pub fn apply(mut net: Network, prediction: &Prediction, seed: u64, set_surrogate
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
     /// 784 inputs, 2 × 128 LIF, τ = 0.1, ϑ = 0.01, Glorot-uniform, ∂fast-sigmoid; input
-    /// statistics of the embedded sl-MNIST training digits.
+    /// statistics of the embedded sl-MNIST training digits at 100 steps (μ_x = 0.00188). The
+    /// official code's μ_x = 0.003673 is its encoding's statistic over a 50-step window, not
+    /// over its 100 steps, where one spike per pixel bounds μ_x by 0.00191 (tests/data.rs).
     Slmnist2x128,
     /// 700 inputs, 2 × 256 LIF, τ = 0.1, ϑ = 0.01, Glorot-uniform, ∂fast-sigmoid; the paper's
     /// SHD input statistics (μ = 0.04388, σ² = 0.04196), since the SHD files are not embedded.

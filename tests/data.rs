@@ -316,3 +316,23 @@ fn time_repetition_repeats_each_step_and_keeps_the_input_mean() {
     let err = slmnist::load(&SlMnistConfig { time_repeat: 0, ..config }).unwrap_err().to_string();
     assert!(err.contains("time_repeat"), "{err}");
 }
+
+/// `train_samples` keeps the first n training digits and leaves the validation and test parts
+/// whole; unset, it stays out of the configuration's file (and so of run identifiers); zero or
+/// more digits than the training part holds are errors naming the field.
+#[test]
+fn slmnist_train_samples_takes_the_first_training_digits() {
+    let all = slmnist::load(&SlMnistConfig { steps: 20, ..Default::default() }).unwrap();
+    let some = slmnist::load(&SlMnistConfig { steps: 20, train_samples: Some(800), ..Default::default() }).unwrap();
+    assert_eq!((some.train.len(), some.validation.len(), some.test.len()), (800, 1600, 2000));
+    for i in 0..800 {
+        assert_eq!((some.train.events(i), some.train.label(i)), (all.train.events(i), all.train.label(i)));
+    }
+    assert!(some.validation == all.validation && some.test == all.test);
+    assert!(!toml::to_string(&SlMnistConfig::default()).unwrap().contains("train_samples"));
+    assert!(toml::to_string(&SlMnistConfig { train_samples: Some(800), ..Default::default() }).unwrap().contains("train_samples = 800"));
+    let zero = slmnist::load(&SlMnistConfig { train_samples: Some(0), ..Default::default() }).unwrap_err().to_string();
+    assert!(zero.contains("train_samples"), "{zero}");
+    let many = slmnist::load(&SlMnistConfig { train_samples: Some(6401), ..Default::default() }).unwrap_err().to_string();
+    assert!(many.contains("train_samples") && many.contains("6400"), "{many}");
+}

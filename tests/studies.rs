@@ -581,3 +581,21 @@ fn the_probe_summary_relates_gradients_to_the_centred_init() {
         assert!((r - e).abs() < 1e-9, "{ratio:?}");
     }
 }
+
+/// The power law of study 01's training-set sizes, on runs whose test error is exactly
+/// 2 n^(−1/2): exponent 1/2, Pearson's r of the logarithms −1, and at 48,000 digits an
+/// accuracy of 1 − 2/√48000 = 0.990871.
+#[test]
+fn size_fit_recovers_a_power_law_and_extrapolates_it() {
+    let n: Vec<i64> = vec![800, 800, 1600, 3200, 6400];
+    let accuracy: Vec<f64> = n.iter().map(|&n| 1.0 - 2.0 / (n as f64).sqrt()).collect();
+    let runs = DataFrame::new_infer_height(vec![Column::new("train_samples".into(), n), Column::new("test_accuracy".into(), accuracy)]).unwrap();
+    let fit = sg_shapes::size_fit(&runs).unwrap();
+    let value = |c: &str| fit.column(c).unwrap().get(0).unwrap().try_extract::<f64>().unwrap();
+    assert!((value("exponent") - 0.5).abs() < 1e-12);
+    assert!((value("r") + 1.0).abs() < 1e-12);
+    assert!((value("predicted_accuracy_48000") - (1.0 - 2.0 / 48000f64.sqrt())).abs() < 1e-12);
+    assert_eq!(value("runs"), 5.0);
+    let two = runs.head(Some(2));
+    assert!(sg_shapes::size_fit(&two).is_err());
+}

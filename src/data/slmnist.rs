@@ -53,6 +53,11 @@ pub struct SlMnistConfig {
     /// so 200 steps); left out of files and run identifiers at 1.
     #[serde(skip_serializing_if = "is_one")]
     pub time_repeat: usize,
+    /// Train on only the first this many digits of the training part (after the validation
+    /// split), to measure how accuracy grows with the training set; `None`, all of them, is
+    /// left out of files and run identifiers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_samples: Option<usize>,
 }
 
 fn is_one(k: &usize) -> bool {
@@ -61,7 +66,7 @@ fn is_one(k: &usize) -> bool {
 
 impl Default for SlMnistConfig {
     fn default() -> Self {
-        SlMnistConfig { dir: None, steps: 100, validation_fraction: 0.2, official_scramble: false, time_repeat: 1 }
+        SlMnistConfig { dir: None, steps: 100, validation_fraction: 0.2, official_scramble: false, time_repeat: 1, train_samples: None }
     }
 }
 
@@ -73,6 +78,9 @@ impl SlMnistConfig {
         }
         if self.time_repeat == 0 {
             return Err(DataError::parameter("time_repeat", "at least 1 (1 keeps the sequence as it is), got 0"));
+        }
+        if self.train_samples == Some(0) {
+            return Err(DataError::parameter("train_samples", "at least 1 training digit, got 0"));
         }
         DataError::check_fraction("validation_fraction", self.validation_fraction)
     }
@@ -120,6 +128,13 @@ pub fn load(config: &SlMnistConfig) -> Result<Splits, DataError> {
     let train = load_part(dir, "train", config)?;
     let test = load_part(dir, "t10k", config)?;
     let (train, validation) = train.split_validation(config.validation_fraction)?;
+    let train = match config.train_samples {
+        None => train,
+        Some(n) if n <= train.len() => train.subset(&(0..n).collect::<Vec<_>>())?,
+        Some(n) => {
+            return Err(DataError::parameter("train_samples", format!("at most the {} digits of the training part, got {n}", train.len())));
+        }
+    };
     Splits { train, validation, test }.repeat_time(config.time_repeat)
 }
 

@@ -335,7 +335,13 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
         return Err(scale::no_grid(number, scale));
     }
     let tables: Vec<(String, DataFrame)> = match number {
-        "01" => vec![(long.into(), sg_shapes::run(scale)?)],
+        "01" => {
+            let mut t = vec![(long.into(), sg_shapes::run(scale)?)];
+            if !sg_shapes::size_sweep(scale).points().is_empty() {
+                t.push(("training-set size".into(), sg_shapes::run_size(scale)?));
+            }
+            t
+        }
         "02" => {
             let mut t = vec![("ablation".to_string(), stability_init::run_ablation(scale)?)];
             for p in stability_init::Parameter::ALL {

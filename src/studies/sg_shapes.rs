@@ -23,6 +23,10 @@
 //! lr ∈ {1e-5, 3.16e-5, …, 1e-2}; seeds 0–3. AdamW with clipping at norm 1 throughout; the protocol's dropout
 //! (0.3) at paper scale only.
 //!
+//! Also at plateau scale, [`size_sweep`] trains the ∂fast-sigmoid arm at 10⁻² on the first
+//! 800, 1,600, 3,200 and 6,400 training digits, and [`size_fit`] fits a power law to the test
+//! error against the number of digits: how far the embedded digits are from the paper's 48,000.
+//!
 //! The *sensitivity* of a task to the shape (the paper's bar plot) is
 //! [`crate::stats::shape_sensitivity`] of the task's runs.
 
@@ -205,6 +209,93 @@ pub fn runs(scale: Scale) -> Result<Vec<ArmRun<ShapeArm>>, StudyError> {
 pub fn regime(scale: Scale) -> Result<DataFrame, StudyError> {
     let frames = tasks(scale).into_iter().map(|task| super::regime(&sweep(scale, task), &results_path(scale, task))).collect::<Result<Vec<_>, _>>()?;
     Ok(fresh(&results::concat(&frames)?))
+}
+
+/// Training-set sizes of [`size_sweep`]: an eighth, a quarter, half and all of the 6,400
+/// embedded training digits.
+pub const TRAIN_SIZES: [usize; 4] = [800, 1600, 3200, 6400];
+
+/// The learning rate of [`size_sweep`]: the ∂fast-sigmoid's best on the plateau-scale grid.
+pub const SIZE_LR: f64 = 1e-2;
+
+/// The number of training digits the paper trains on (80 % of MNIST's 60,000).
+pub const PAPER_TRAIN_SAMPLES: usize = 48_000;
+
+/// One arm of [`size_sweep`]: the number of training digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SizeArm {
+    /// Training digits (the first ones of the training part).
+    pub samples: usize,
+}
+
+impl std::fmt::Display for SizeArm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} training digits", self.samples)
+    }
+}
+
+impl ArmLabel for SizeArm {
+    fn columns(&self) -> Vec<(String, Cell)> {
+        vec![("train_samples".into(), Cell::Int(self.samples as i64)), (SHAPE.into(), Cell::from(Shape::FastSigmoid.name()))]
+    }
+}
+
+/// How accuracy grows with the training set (plateau scale only): the plateau-scale arm of the
+/// ∂fast-sigmoid at [`SIZE_LR`] trained on the first n of the training digits for each n of
+/// [`TRAIN_SIZES`], seeds 0–3, validated and tested on the full validation and test parts.
+/// The arm with all 6,400 digits is the shape sweep's own configuration (same run identifier).
+pub fn size_sweep(scale: Scale) -> ArmSweep<SizeArm> {
+    if scale != Scale::Plateau {
+        return ArmSweep::new(Vec::new(), Vec::new());
+    }
+    let arms = TRAIN_SIZES
+        .iter()
+        .map(|&samples| {
+            let mut config = base(scale, Task::Slmnist);
+            config.model.spike = crate::train::SpikeConfig::surrogate(Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).expect("γ = β = 1 is valid"));
+            config.optimizer.lr = SIZE_LR;
+            if let TaskConfig::Slmnist(task) = &mut config.task {
+                task.train_samples = (samples < 6400).then_some(samples);
+            }
+            Arm::new(SizeArm { samples }, config)
+        })
+        .collect();
+    ArmSweep::new(arms, vec![0, 1, 2, 3])
+}
+
+/// The parquet table of [`size_sweep`] under [`results_dir`].
+pub fn size_path(scale: Scale) -> PathBuf {
+    results_dir().join(format!("01_sg_shapes_size_{}.parquet", scale.name()))
+}
+
+/// Runs (what is missing of) [`size_sweep`] and returns its runs as a table.
+pub fn run_size(scale: Scale) -> Result<DataFrame, StudyError> {
+    Ok(runs_frame(&arm_runs(&size_sweep(scale), &size_path(scale))?)?)
+}
+
+/// A power law fitted to the test error of `runs` ([`run_size`]) against the training-set
+/// size by least squares on logarithms, ln(1 − accuracy) = ln k − s ln n over every run, and
+/// what it extrapolates to at the paper's [`PAPER_TRAIN_SAMPLES`]: one row with `exponent` s,
+/// `r` (Pearson's of the logarithms), `runs`, and `predicted_accuracy_48000`. An extrapolation
+/// from an eighth to all of the embedded digits, not a measurement.
+pub fn size_fit(runs: &DataFrame) -> Result<DataFrame, StudyError> {
+    let (n, accuracy) = (f64_column(runs, "train_samples")?, f64_column(runs, "test_accuracy")?);
+    let (x, y): (Vec<f64>, Vec<f64>) = n.iter().zip(&accuracy).filter(|(_, a)| **a < 1.0).map(|(n, a)| (n.ln(), (1.0 - a).ln())).unzip();
+    if x.len() < 3 {
+        return Err(crate::stats::StatsError::TooFew { what: "size_fit: runs below accuracy 1".into(), needed: 3, got: x.len() }.into());
+    }
+    let (mx, my) = (mean(&x), mean(&y));
+    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
+    let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let syy: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
+    let slope = sxy / sxx;
+    let predicted = 1.0 - (my + slope * ((PAPER_TRAIN_SAMPLES as f64).ln() - mx)).exp();
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("exponent".into(), vec![-slope]),
+        Column::new("r".into(), vec![sxy / (sxx * syy).sqrt()]),
+        Column::new("runs".into(), vec![x.len() as u64]),
+        Column::new("predicted_accuracy_48000".into(), vec![predicted]),
+    ])?)
 }
 
 /// [`runs`] as a table: the arm's task, shape and lr, seed and the metrics.

@@ -68,8 +68,9 @@ pub fn chromium() -> Result<PathBuf, PlotError> {
 }
 
 /// Writes each figure as `<stem>.svg` and `<stem>.png` (the extension is appended to the stem),
-/// starting Chromium once for all of them. Files are replaced whole ([`crate::durable::replace`]);
-/// on an error, the figures before the failing one are written.
+/// starting Chromium once for all of them. Files are replaced whole ([`crate::durable::replace`]).
+/// When Chromium or plotly fails no file is written; a failing write leaves the files before
+/// it written.
 pub fn save_static(figures: &[(&Figure, &Path)], size: ImageSize) -> Result<(), PlotError> {
     if figures.is_empty() {
         return Ok(());
@@ -102,7 +103,9 @@ pub fn save_static(figures: &[(&Figure, &Path)], size: ImageSize) -> Result<(), 
     let images = parse_dom(&dom, figures.len()).map_err(|message| {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: String = stderr.lines().filter(|l| !l.contains("dbus")).collect::<Vec<_>>().join("\n");
-        let tail = &tail[tail.len().saturating_sub(1500)..];
+        // The last 1,500 bytes, cut at a character boundary.
+        let start = (tail.len().saturating_sub(1500)..=tail.len()).find(|&i| tail.is_char_boundary(i)).unwrap_or(tail.len());
+        let tail = &tail[start..];
         PlotError::StaticExport(format!("{} ({}): {message}\n{tail}", chromium.display(), output.status))
     })?;
     for ((_, stem), (svg, png)) in figures.iter().zip(images) {

@@ -80,12 +80,13 @@ pub fn grouped_bars(
             return Err(PlotError::Input(format!("grouped_bars: marker category {:?} is not among {categories:?}", m.category)));
         }
         let stacked = markers[..i].iter().filter(|o| o.category == m.category).count() as f64;
+        let (code, p) = (stars(m.p), super::format_p(m.p));
         annotations.push(
             Annotation::new()
                 .x(m.category.clone())
                 .y(top * (1.05 + 0.1 * stacked))
-                .text(format!("{}<br>p = {}", stars(m.p), super::format_p(m.p)))
-                .hover_text(format!("{} vs {}: {} (p = {})", m.group_a, m.group_b, stars(m.p), super::format_p(m.p)))
+                .text(format!("{code}<br>p = {p}"))
+                .hover_text(format!("{} vs {}: {code} (p = {p})", m.group_a, m.group_b))
                 .show_arrow(false),
         );
     }

@@ -81,10 +81,10 @@ pub fn save_static(figures: &[(&Figure, &Path)], size: ImageSize) -> Result<(), 
     let chromium = chromium()?;
     let work = Scratch::new()?;
     let js = work.0.join("plotly.min.js");
-    std::fs::write(&js, crate::display::plotly_js()).map_err(|e| io(&js, &e))?;
+    std::fs::write(&js, crate::display::plotly_js()).map_err(|e| PlotError::io(&js, &e))?;
     let page = work.0.join("export.html");
     let jsons: Vec<String> = figures.iter().map(|(f, _)| f.to_json().replace("</", "<\\/")).collect();
-    std::fs::write(&page, export_page(&jsons, size)).map_err(|e| io(&page, &e))?;
+    std::fs::write(&page, export_page(&jsons, size)).map_err(|e| PlotError::io(&page, &e))?;
 
     let output = Command::new(&chromium)
         .args([
@@ -215,10 +215,6 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
         .map_err(|message| PlotError::Io { path: path.display().to_string(), message })
 }
 
-fn io(path: &Path, e: &std::io::Error) -> PlotError {
-    PlotError::Io { path: path.display().to_string(), message: e.to_string() }
-}
-
 /// A temporary folder removed when dropped.
 struct Scratch(PathBuf);
 
@@ -227,7 +223,7 @@ impl Scratch {
         use std::sync::atomic::{AtomicU64, Ordering};
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!("sglab-export-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed)));
-        std::fs::create_dir_all(&dir).map_err(|e| io(&dir, &e))?;
+        std::fs::create_dir_all(&dir).map_err(|e| PlotError::io(&dir, &e))?;
         Ok(Scratch(dir))
     }
 }

@@ -97,15 +97,14 @@ impl Figure {
     /// opens offline.
     pub fn save_html(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
         let path = path.as_ref();
-        let io = |p: &Path, e: std::io::Error| PlotError::Io { path: p.display().to_string(), message: e.to_string() };
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| PlotError::io(dir, &e))?;
         let js = dir.join("plotly.min.js");
         if std::fs::metadata(&js).map(|m| m.len()).unwrap_or(0) != crate::display::plotly_js().len() as u64 {
-            std::fs::write(&js, crate::display::plotly_js()).map_err(|e| io(&js, e))?;
+            std::fs::write(&js, crate::display::plotly_js()).map_err(|e| PlotError::io(&js, &e))?;
         }
         let html = page("<script type=\"text/javascript\" src=\"plotly.min.js\"></script>", &self.html_fragment());
-        std::fs::write(path, html).map_err(|e| io(path, e))
+        std::fs::write(path, html).map_err(|e| PlotError::io(path, &e))
     }
 
     /// Shows the figure inline in an evcxr notebook ([`crate::display`]).

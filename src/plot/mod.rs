@@ -57,6 +57,13 @@ pub enum PlotError {
     },
 }
 
+impl PlotError {
+    /// A failed read or write of `path`.
+    pub(crate) fn io(path: &std::path::Path, e: &std::io::Error) -> Self {
+        PlotError::Io { path: path.display().to_string(), message: e.to_string() }
+    }
+}
+
 /// The colours of successive groups (plotly's default sequence), as `(r, g, b)`.
 pub(crate) const PALETTE: [(u8, u8, u8); 10] = [
     (31, 119, 180),

@@ -17,6 +17,7 @@ pub mod equivalence;
 pub mod measures;
 pub mod nonparametric;
 pub mod rank;
+pub mod regression;
 pub mod selection;
 pub mod ttest;
 
@@ -32,6 +33,7 @@ pub use selection::{MaxT, max_t_sign_flip};
 pub use effect::{cohens_d, hedges_g, rank_biserial_paired, rank_biserial_unpaired};
 pub use measures::{fano_factor, shape_sensitivity};
 pub use nonparametric::{Method, friedman, kruskal_wallis, mann_whitney_u, wilcoxon_signed_rank};
+pub use regression::{LineFit, least_squares};
 pub use ttest::{paired_t, student_t, welch_t};
 
 /// The alternative hypothesis, for a statistic oriented as "first minus second".

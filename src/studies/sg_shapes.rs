@@ -213,7 +213,11 @@ pub fn regime(scale: Scale) -> Result<DataFrame, StudyError> {
 
 /// Training-set sizes of [`size_sweep`]: an eighth, a quarter, half and all of the 6,400
 /// embedded training digits.
-pub const TRAIN_SIZES: [usize; 4] = [800, 1600, 3200, 6400];
+pub const TRAIN_SIZES: [usize; 4] = [800, 1600, 3200, ALL_TRAIN_DIGITS];
+
+/// The embedded training part (8,000 digits less the 20 % held out for validation); the
+/// [`size_sweep`] arm of that size trains on all of it.
+pub const ALL_TRAIN_DIGITS: usize = 6400;
 
 /// The learning rate of [`size_sweep`]: the ∂fast-sigmoid's best on the plateau-scale grid.
 pub const SIZE_LR: f64 = 1e-2;
@@ -255,7 +259,7 @@ pub fn size_sweep(scale: Scale) -> ArmSweep<SizeArm> {
             config.model.spike = crate::train::SpikeConfig::surrogate(Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).expect("γ = β = 1 is valid"));
             config.optimizer.lr = SIZE_LR;
             if let TaskConfig::Slmnist(task) = &mut config.task {
-                task.train_samples = (samples < 6400).then_some(samples);
+                task.train_samples = (samples < ALL_TRAIN_DIGITS).then_some(samples);
             }
             Arm::new(SizeArm { samples }, config)
         })
@@ -281,18 +285,12 @@ pub fn run_size(scale: Scale) -> Result<DataFrame, StudyError> {
 pub fn size_fit(runs: &DataFrame) -> Result<DataFrame, StudyError> {
     let (n, accuracy) = (f64_column(runs, "train_samples")?, f64_column(runs, "test_accuracy")?);
     let (x, y): (Vec<f64>, Vec<f64>) = n.iter().zip(&accuracy).filter(|(_, a)| **a < 1.0).map(|(n, a)| (n.ln(), (1.0 - a).ln())).unzip();
-    if x.len() < 3 {
-        return Err(crate::stats::StatsError::TooFew { what: "size_fit: runs below accuracy 1".into(), needed: 3, got: x.len() }.into());
-    }
-    let (mx, my) = (mean(&x), mean(&y));
-    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
-    let sxy: f64 = x.iter().zip(&y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let syy: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
-    let slope = sxy / sxx;
-    let predicted = 1.0 - (my + slope * ((PAPER_TRAIN_SAMPLES as f64).ln() - mx)).exp();
+    let r = crate::stats::pearson(&x, &y, Alternative::TwoSided)?.statistic;
+    let line = crate::stats::least_squares(&x, &y)?;
+    let predicted = 1.0 - line.at((PAPER_TRAIN_SAMPLES as f64).ln()).exp();
     Ok(DataFrame::new_infer_height(vec![
-        Column::new("exponent".into(), vec![-slope]),
-        Column::new("r".into(), vec![sxy / (sxx * syy).sqrt()]),
+        Column::new("exponent".into(), vec![-line.slope]),
+        Column::new("r".into(), vec![r]),
         Column::new("runs".into(), vec![x.len() as u64]),
         Column::new("predicted_accuracy_48000".into(), vec![predicted]),
     ])?)

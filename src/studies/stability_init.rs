@@ -312,20 +312,16 @@ pub fn run_parameter_sweep(scale: Scale, parameter: Parameter) -> Result<DataFra
 /// IV's β for the ∂fast-sigmoid preset surrogate replaced by the exponential, and the share of
 /// neurons for which IV has an exact root.
 pub fn presets() -> Result<DataFrame, StudyError> {
-    let mut table: Option<DataFrame> = None;
+    let mut frames = Vec::new();
     for (label, preset) in [("slmnist-2x128", Preset::Slmnist2x128), ("shd-2x256", Preset::Shd2x256)] {
         let config = preset.network().with_surrogate(Surrogate::new(Shape::Exponential, 1.0, 1.0).expect("valid surrogate"));
         let input = preset.input().map_err(crate::train::TrainError::Data)?;
         let prediction = stability::predict(&config, input, &super::analysis_device()?).map_err(prediction_error)?;
         let mut rows = prediction.frame()?;
         rows.with_column(Column::new("preset".into(), vec![label; rows.height()]))?;
-        let rows = rows.select(["preset", "layer", "n", "w_rec_mean", "w_rec_var", "gamma", "beta", "iv_root_fraction"])?;
-        table = Some(match table {
-            None => rows,
-            Some(above) => above.vstack(&rows)?,
-        });
+        frames.push(rows.select(["preset", "layer", "n", "w_rec_mean", "w_rec_var", "gamma", "beta", "iv_root_fraction"])?);
     }
-    Ok(fresh(&table.expect("two presets")))
+    Ok(fresh(&crate::results::concat(&frames)?))
 }
 
 fn prediction_error(e: stability::PredictError) -> StudyError {

@@ -33,6 +33,18 @@ python3 scripts/check_module_graph.py
 # The Python `nir` package, which tests/nir.rs checks sglab's NIR files against.
 export SGLAB_PYTHON="$(bash scripts/setup_python.sh)/python"
 
+# A real single-node Slurm (slurmctld, slurmd, munged) on localhost for tests/cluster.rs,
+# stopped when the tests end; where Slurm cannot be installed that test says it is skipped.
+set +e
+slurm_env="$(bash scripts/slurm_fixture.sh up)"
+slurm_rc=$?
+set -e
+case $slurm_rc in
+    0) eval "$slurm_env"; trap 'bash scripts/slurm_fixture.sh down' EXIT ;;
+    3) echo "Slurm could not be installed: tests/cluster.rs skips its Slurm test" >&2 ;;
+    *) echo "Slurm is installed but did not start (scripts/slurm_fixture.sh up: $slurm_rc)" >&2; exit 1 ;;
+esac
+
 cargo test --features ndarray,wgpu,shd,nir
 
 # Notebook display: figures and tables exported to HTML draw offline (chromium, nbconvert).

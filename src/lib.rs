@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod cluster;
 pub mod data;
 pub mod display;
 pub mod durable;

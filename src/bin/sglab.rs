@@ -7,6 +7,7 @@
 //! sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
 //! sglab study 01|02|…|07|NAME [--scale quick|plateau|paper]
 //! sglab nir CONFIG.toml MODEL.bpk OUT.nir [--dt SECONDS]
+//! sglab cluster submit|status|task|gather …
 //! ```
 
 use std::path::PathBuf;
@@ -22,6 +23,11 @@ const USAGE: &str = "usage:
   sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
   sglab study 01|02|…|07|NAME [--scale quick|plateau|paper]
   sglab nir CONFIG.toml MODEL.bpk OUT.nir [--dt SECONDS]
+  sglab cluster submit STUDY|SWEEP.toml [--scale S] [--out RUNS.parquet] [--tasks N] [--partition P]
+                       [--time T] [--cpus-per-task C] [--gpus G] [--dry-run]
+  sglab cluster status [STUDY|SWEEP.toml] [--scale S] [--out RUNS.parquet]
+  sglab cluster task FOLDER [--index I]
+  sglab cluster gather FOLDER
 
 train --out: the run's row (and its epochs in RUNS.history.parquet) replace any row of the
 same run id; the table is locked from before training, so a bad path or a table another
@@ -44,7 +50,16 @@ uniform extreme-range model (needs the task's data).
 nir: exports the network of CONFIG with the weights of MODEL.bpk (a sweep's kept model, or a
 checkpoint's best-<g>.bpk) to OUT.nir, NIR's HDF5 file, one time step being --dt seconds
 (default 0.001); LIF layers with the multreset2 reset only (the sglab::nir docs give the
-mapping). Needs the binary built with the `nir` feature.";
+mapping). Needs the binary built with the `nir` feature.
+
+cluster: runs a study's sweeps (or a sweep file) on Slurm. submit joins what earlier tasks
+finished, deals the runs still missing to at most --tasks array tasks (default 16), writes
+array.sbatch and gather.sbatch into the job folder (<results>/cluster/<NN>_<scale>/, or
+<out>.cluster/ for a sweep file) and submits them, the gather after the array (afterany).
+--time is each task's limit (minutes, H:MM:SS or D-HH:MM; default 1.5 x the estimated
+longest task); --dry-run writes and prints the scripts without submitting. status shows, per
+table, the runs done, finished in tasks not yet gathered, running, queued and missing (every
+study job when no target is given). task and gather are what the scripts run.";
 
 /// Positional arguments and `--flag value` options.
 struct Args {
@@ -59,8 +74,10 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Args, String> {
     while let Some(a) = args.next() {
         if let Some(name) = a.strip_prefix("--") {
             let value = match name {
-                "quiet" | "json" | "measured" => None,
-                "out" | "checkpoint" | "shard" | "conditions" | "scale" | "dt" => Some(args.next().ok_or(format!("--{name} needs a value"))?),
+                "quiet" | "json" | "measured" | "dry-run" => None,
+                "out" | "checkpoint" | "shard" | "conditions" | "scale" | "dt" | "tasks" | "partition" | "time" | "cpus-per-task" | "gpus" | "index" => {
+                    Some(args.next().ok_or(format!("--{name} needs a value"))?)
+                }
                 _ => return Err(format!("unknown option --{name}")),
             };
             options.push((name.to_string(), value));
@@ -262,6 +279,96 @@ fn study(args: &Args) -> Result<(), TrainError> {
     Ok(())
 }
 
+fn cluster(args: &Args) -> Result<(), TrainError> {
+    use sglab::cluster::{self, ClusterError, Job};
+    let fail = |e: ClusterError| TrainError::Results(e.to_string());
+    let scale = || -> Result<sglab::studies::Scale, TrainError> {
+        match args.option("scale") {
+            None => sglab::studies::Scale::from_env().map_err(|e| TrainError::Parse(e.to_string())),
+            Some(other) => other.parse().map_err(|e| TrainError::Parse(format!("--scale: {e}"))),
+        }
+    };
+    let number = |name: &str| -> Result<Option<usize>, TrainError> {
+        args.option(name).map(|v| v.parse::<usize>().map_err(|_| TrainError::Parse(format!("--{name} takes a whole number, got {v:?}")))).transpose()
+    };
+    let out = args.option("out").map(PathBuf::from);
+    match args.positional.as_slice() {
+        [command, target] if command == "submit" => {
+            let job = Job::parse(target, scale()?, out.as_deref()).map_err(fail)?;
+            let defaults = cluster::SubmitOptions::default();
+            let options = cluster::SubmitOptions {
+                tasks: number("tasks")?.unwrap_or(defaults.tasks),
+                partition: args.option("partition").map(str::to_string),
+                minutes: args.option("time").map(cluster::slurm::parse_time).transpose().map_err(fail)?,
+                cpus_per_task: number("cpus-per-task")?.unwrap_or(defaults.cpus_per_task),
+                gpus: number("gpus")?,
+                dry_run: args.flag("dry-run"),
+            };
+            let s = cluster::submit(&job, &options).map_err(fail)?;
+            println!("{}: {} units, {} done; {} to run in {} tasks", job.label(), s.total, s.done, s.plan.units(), s.plan.tasks.len());
+            if let Some(seconds) = &s.task_seconds {
+                let longest = seconds.iter().copied().fold(0.0, f64::max);
+                println!("estimated longest task: {} (time limit {})", cluster::submit::duration(longest), cluster::slurm::format_time(s.minutes));
+            }
+            match &s.submitted {
+                Some(ids) => match ids.array {
+                    Some(array) => println!("submitted array {array} ({} tasks) and gather {} (after it ends); logs in {}", s.plan.tasks.len(), ids.gather, s.folder.join("logs").display()),
+                    None => println!("nothing left to run; submitted gather {} to make the derived tables", ids.gather),
+                },
+                None => {
+                    if let Some(array) = &s.scripts.array {
+                        println!("\n# {}\n{array}", s.folder.join("array.sbatch").display());
+                    }
+                    println!("# {}\n{}", s.folder.join("gather.sbatch").display(), s.scripts.gather);
+                    println!(
+                        "# dry run: nothing submitted. To submit these scripts yourself:\n#   A=$(sbatch --parsable {})\n#   sbatch --dependency=afterany:$A {}",
+                        s.folder.join("array.sbatch").display(),
+                        s.folder.join("gather.sbatch").display()
+                    );
+                }
+            }
+            Ok(())
+        }
+        [command, targets @ ..] if command == "status" => {
+            let jobs = if targets.is_empty() {
+                cluster::status::study_jobs(&sglab::studies::results_dir()).map_err(fail)?
+            } else {
+                targets.iter().map(|t| Job::parse(t, scale()?, out.as_deref()).map_err(fail)).collect::<Result<Vec<_>, _>>()?
+            };
+            if jobs.is_empty() {
+                println!("no study has been submitted from {}", sglab::studies::results_dir().join("cluster").display());
+            }
+            for job in jobs {
+                print!("{}", cluster::status(&job).map_err(fail)?);
+            }
+            Ok(())
+        }
+        [command, folder] if command == "task" => {
+            let index = match number("index")? {
+                Some(i) => i,
+                None => std::env::var("SLURM_ARRAY_TASK_ID")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or_else(|| TrainError::Parse("cluster task needs --index or SLURM_ARRAY_TASK_ID".into()))?,
+            };
+            let computed = cluster::run_task(&PathBuf::from(folder), index).map_err(fail)?;
+            println!("task {index}: {computed} units computed");
+            Ok(())
+        }
+        [command, folder] if command == "gather" => {
+            let gathered = cluster::gather(&PathBuf::from(folder)).map_err(fail)?;
+            for (table, held, units) in &gathered.tables {
+                println!("{table}: {held} of {units} units");
+            }
+            for (table, rows) in &gathered.derived {
+                println!("{table}: {rows} rows");
+            }
+            Ok(())
+        }
+        _ => Err(TrainError::Parse(format!("cluster takes submit, status, task or gather and their arguments\n{USAGE}"))),
+    }
+}
+
 fn nir(args: &Args) -> Result<(), TrainError> {
     let [config, model, out] = args.positional.as_slice() else {
         return Err(TrainError::Parse(format!("nir takes a configuration, a model file and an output file\n{USAGE}")));
@@ -313,6 +420,7 @@ fn main() -> ExitCode {
         "predict" => predict(&args),
         "study" => study(&args),
         "nir" => nir(&args),
+        "cluster" => cluster(&args),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())

@@ -334,9 +334,24 @@ pub fn sigma_sweep(scale: Scale) -> ArmSweep<FluctuationArm> {
     ArmSweep::new(arms, (0..4).collect())
 }
 
+/// The DECOLLE sweep's runs table under [`super::results_dir`].
+pub fn decolle_path(scale: Scale) -> std::path::PathBuf {
+    results_path("04_decolle", scale)
+}
+
+/// The fluctuation sweep's runs table under [`super::results_dir`].
+pub fn fluctuation_path(scale: Scale) -> std::path::PathBuf {
+    results_path("04_fluctuation", scale)
+}
+
+/// The σ_U sweep's runs table under [`super::results_dir`].
+pub fn sigma_path(scale: Scale) -> std::path::PathBuf {
+    results_path("04_fluctuation_sigma", scale)
+}
+
 /// Runs what is missing of the DECOLLE sweep; its runs as typed rows.
 pub fn decolle_runs(scale: Scale) -> Result<Vec<ArmRun<RateControlArm>>, StudyError> {
-    arm_runs(&decolle_sweep(scale), &results_path("04_decolle", scale))
+    arm_runs(&decolle_sweep(scale), &decolle_path(scale))
 }
 
 /// [`decolle_runs`] as a table, the arm in [`RATE_CONTROL`].
@@ -346,7 +361,7 @@ pub fn run_decolle(scale: Scale) -> Result<DataFrame, StudyError> {
 
 /// Runs what is missing of the fluctuation sweep; its runs as typed rows.
 pub fn fluctuation_runs(scale: Scale) -> Result<Vec<ArmRun<FluctuationArm>>, StudyError> {
-    arm_runs(&fluctuation_sweep(scale), &results_path("04_fluctuation", scale))
+    arm_runs(&fluctuation_sweep(scale), &fluctuation_path(scale))
 }
 
 /// [`fluctuation_runs`] as a table, the arm in [`INIT`], [`DEPTH`], [`SIGMA_U`] and
@@ -357,7 +372,7 @@ pub fn run_fluctuation(scale: Scale) -> Result<DataFrame, StudyError> {
 
 /// Runs what is missing of the σ_U sweep; its runs as typed rows.
 pub fn sigma_runs(scale: Scale) -> Result<Vec<ArmRun<FluctuationArm>>, StudyError> {
-    arm_runs(&sigma_sweep(scale), &results_path("04_fluctuation_sigma", scale))
+    arm_runs(&sigma_sweep(scale), &sigma_path(scale))
 }
 
 /// [`sigma_runs`] as a table (columns of [`run_fluctuation`]).
@@ -544,9 +559,9 @@ pub fn probe_table(scale: Scale) -> Result<DataFrame, StudyError> {
 /// `scale`, stacked with a `sweep` column.
 pub fn regimes(scale: Scale) -> Result<DataFrame, StudyError> {
     let tables = [
-        ("decolle", super::regime(&decolle_sweep(scale), &results_path("04_decolle", scale))?),
-        ("fluctuation", super::regime(&fluctuation_sweep(scale), &results_path("04_fluctuation", scale))?),
-        ("sigma", super::regime(&sigma_sweep(scale), &results_path("04_fluctuation_sigma", scale))?),
+        ("decolle", super::regime(&decolle_sweep(scale), &decolle_path(scale))?),
+        ("fluctuation", super::regime(&fluctuation_sweep(scale), &fluctuation_path(scale))?),
+        ("sigma", super::regime(&sigma_sweep(scale), &sigma_path(scale))?),
     ];
     let frames: Vec<DataFrame> = tables.into_iter().map(|(name, t)| with_text_column(&t, "sweep", vec![name.to_string(); t.height()])).collect::<Result<_, _>>()?;
     Ok(fresh(&crate::results::concat(&frames)?))
@@ -555,7 +570,7 @@ pub fn regimes(scale: Scale) -> Result<DataFrame, StudyError> {
 /// The per-epoch rows of the DECOLLE runs (from the sweep's history table), with the arm in
 /// [`RATE_CONTROL`], for a plot of how the control moves the early rate.
 pub fn decolle_history(scale: Scale) -> Result<DataFrame, StudyError> {
-    let history = crate::results::read_parquet(&crate::train::sweep::history_path(&results_path("04_decolle", scale)))?;
+    let history = crate::results::read_parquet(&crate::train::sweep::history_path(&decolle_path(scale)))?;
     let rows = decolle_sweep(scale).history(&history)?;
     let labels = string_column(&rows, "label")?;
     with_text_column(&rows, RATE_CONTROL, labels)

@@ -95,7 +95,8 @@ pub fn training_sweep(scale: Scale) -> ArmSweep<NeuronModel> {
     ArmSweep::new(arms, (0..8).collect()).keeping_models()
 }
 
-fn training_path(scale: Scale) -> std::path::PathBuf {
+/// The training sweep's runs table under [`super::results_dir`].
+pub fn training_path(scale: Scale) -> std::path::PathBuf {
     results_path("06_qif_lif", scale)
 }
 

@@ -17,6 +17,7 @@ pub mod sparsity;
 pub mod spike_matching;
 pub mod stability_init;
 pub mod stochastic;
+pub mod work;
 
 pub use scale::{Scale, StudyError, analysis_device, figures_dir, part_filter, save_figure, recompute_requested, results_dir, workers};
 
@@ -182,6 +183,17 @@ pub fn cached_parts_matching(
     key: &str,
     keys: &[String],
     only: Option<&str>,
+    compute: impl FnMut(&str) -> Result<DataFrame, StudyError>,
+) -> Result<DataFrame, StudyError> {
+    cached_parts_where(path, key, keys, &|k| only.is_none_or(|o| k.contains(o)), compute)
+}
+
+/// [`cached_parts`] computing only the missing keys for which `wanted` holds.
+pub(crate) fn cached_parts_where(
+    path: &std::path::Path,
+    key: &str,
+    keys: &[String],
+    wanted: &dyn Fn(&str) -> bool,
     mut compute: impl FnMut(&str) -> Result<DataFrame, StudyError>,
 ) -> Result<DataFrame, StudyError> {
     let _writer = crate::durable::FileLock::acquire(path).map_err(|e| StudyError::Train(e.into()))?;
@@ -194,7 +206,7 @@ pub fn cached_parts_matching(
         held = string_column(&kept, key)?.into_iter().collect();
         parts.push(kept);
     }
-    for k in keys.iter().filter(|k| !held.contains(*k) && only.is_none_or(|o| k.contains(o))) {
+    for k in keys.iter().filter(|k| !held.contains(*k) && wanted(k)) {
         parts.push(compute(k)?);
         let mut table = results::concat(&parts)?;
         results::write_parquet(&mut table, path)?;
@@ -324,13 +336,22 @@ pub fn group_means(runs: &DataFrame, group: &str, metric: &str) -> Result<DataFr
 pub const STUDIES: [(&str, &str); 7] =
     [("01", "sg-shapes"), ("02", "stability-init"), ("03", "sparsity"), ("04", "extensions"), ("05", "stochastic"), ("06", "qif-lif"), ("07", "sg-ntk")];
 
+/// The number ("01" … "07") of the study named `name` by its number or its name ("sg-shapes").
+pub fn study_number(name: &str) -> Result<&'static str, StudyError> {
+    match STUDIES.iter().find(|(n, l)| *n == name || *l == name) {
+        Some(&(number, _)) => Ok(number),
+        None => {
+            let known: Vec<String> = STUDIES.iter().map(|(n, l)| format!("{n} ({l})")).collect();
+            Err(StudyError::Unknown(format!("study {name:?}; known: {}", known.join(", "))))
+        }
+    }
+}
+
 /// Runs (what is missing of) every sweep of the study `name` ("02" or "stability-init", …) at
 /// `scale` (and the tables computed from them) and returns the number of rows of each table.
 pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, StudyError> {
-    let Some(&(number, long)) = STUDIES.iter().find(|(n, l)| *n == name || *l == name) else {
-        let known: Vec<String> = STUDIES.iter().map(|(n, l)| format!("{n} ({l})")).collect();
-        return Err(StudyError::Unknown(format!("study {name:?}; known: {}", known.join(", "))));
-    };
+    let number = study_number(name)?;
+    let long = STUDIES.iter().find(|(n, _)| *n == number).map_or(number, |(_, l)| l);
     if !Scale::defined_for(number).contains(&scale) {
         return Err(scale::no_grid(number, scale));
     }

@@ -27,6 +27,7 @@ use burn::tensor::TensorData;
 use polars::prelude::{Column, DataFrame};
 use rand::seq::SliceRandom;
 
+use super::work::Parts;
 use super::{Scale, StudyError, results_path};
 use crate::table::{f64_column, fresh, string_column};
 use crate::theory::sg_descent::{Ensemble, points_tensor};
@@ -157,13 +158,23 @@ pub fn ensemble_keys(scale: Scale) -> Vec<String> {
 /// test angle) with the trained output; columns `setting`, `forward`, `width`, `network`,
 /// `angle`, `output`, `train_loss` (the network's final loss).
 pub fn run_ensembles(scale: Scale) -> Result<DataFrame, StudyError> {
+    ensemble_work(scale)?.cached(&ensembles_path(scale))
+}
+
+/// The table of [`run_ensembles`] under [`super::results_dir`].
+pub fn ensembles_path(scale: Scale) -> std::path::PathBuf {
+    results_path("07_sg_ntk", scale)
+}
+
+/// The parts of [`run_ensembles`] (one per forward steepness and width) and their computation.
+pub fn ensemble_work(scale: Scale) -> Result<Parts<'static>, StudyError> {
     let s = setting(scale);
     let parts = ensemble_parts(&s);
     let keys = ensemble_keys(scale);
     let device = super::analysis_device()?;
     let t = task();
     let (x, y, test) = task_tensors(&t, &device);
-    super::cached_parts(&results_path("07_sg_ntk", scale), "setting", &keys, |key| {
+    Ok(Parts::new("setting", keys, move |key| {
         let &(k, m, width) = parts.iter().find(|&&(_, m, w)| setting_key(m, w, &s) == key).expect("a key of the setting");
         let started = std::time::Instant::now();
         let mut ensemble = Ensemble::new(kernel(m), width, s.networks, 1000 * k as u64 + width as u64, &device);
@@ -183,7 +194,7 @@ pub fn run_ensembles(scale: Scale) -> Result<DataFrame, StudyError> {
             Column::new("output".into(), outputs),
             Column::new("train_loss".into(), (0..s.networks).flat_map(|net| std::iter::repeat_n(losses[net], t.angles.len())).collect::<Vec<_>>()),
         ])?))
-    })
+    }))
 }
 
 /// The forward steepness of the kernel snapshots: m₁ = 5 (finite, so the true Jacobian J exists).
@@ -217,9 +228,18 @@ pub fn snapshot_keys(scale: Scale) -> Vec<String> {
 /// ‖I_emp − I‖/‖I‖ over all pairs of test points; also `setting`, `width`, `step`, `network`,
 /// `angle`.
 pub fn kernel_snapshots(scale: Scale) -> Result<DataFrame, StudyError> {
+    snapshot_work(scale)?.cached(&snapshots_path(scale))
+}
+
+/// The table of [`kernel_snapshots`] under [`super::results_dir`].
+pub fn snapshots_path(scale: Scale) -> std::path::PathBuf {
+    results_path("07_sg_ntk_kernels", scale)
+}
+
+/// The parts of [`kernel_snapshots`] (one per width) and their computation.
+pub fn snapshot_work(scale: Scale) -> Result<Parts<'static>, StudyError> {
     let (widths, networks, steps) = snapshot_setting(scale);
     let kernel = kernel(Some(SNAPSHOT_FORWARD));
-    let key = |w: usize| snapshot_key(w, networks, &steps);
     let keys = snapshot_keys(scale);
     let device = super::analysis_device()?;
     let t = task();
@@ -227,8 +247,8 @@ pub fn kernel_snapshots(scale: Scale) -> Result<DataFrame, StudyError> {
     let (_, analytic) = kernel.kernel_matrices(&t.points, &t.points);
     let points = t.points.len();
     let norm = analytic.iter().map(|v| v * v).sum::<f64>().sqrt();
-    super::cached_parts(&results_path("07_sg_ntk_kernels", scale), "setting", &keys, |k| {
-        let &width = widths.iter().find(|&&w| key(w) == k).expect("a key of the setting");
+    Ok(Parts::new("setting", keys, move |k| {
+        let &width = widths.iter().find(|&&w| snapshot_key(w, networks, &steps) == k).expect("a key of the setting");
         let mut ensemble = Ensemble::new(kernel, width, networks, 7000 + width as u64, &device);
         let mut cols: (Vec<u64>, Vec<u64>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = Default::default();
         let mut done = 0;
@@ -261,7 +281,7 @@ pub fn kernel_snapshots(scale: Scale) -> Result<DataFrame, StudyError> {
             Column::new("analytic".into(), cols.4),
             Column::new("matrix_distance".into(), cols.5),
         ])?))
-    })
+    }))
 }
 
 /// The naive NTK (the true derivative in the backward, φ̃′ = φ′) at initialisation for each

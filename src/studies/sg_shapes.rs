@@ -144,7 +144,7 @@ fn base(scale: Scale, task: Task) -> TrainConfig {
             let randman = RandmanConfig { classes: 10, units: 20, steps: 100, samples_per_class: 1000, seed: 0, ..Default::default() };
             (TaskConfig::Randman(randman), 30, 256, vec![128])
         }
-        (Scale::Paper, Task::Slmnist) => (TaskConfig::Slmnist(protocol::slmnist()), 40, 256, vec![128, 128]),
+        (Scale::Paper, Task::Slmnist) => (TaskConfig::Slmnist(protocol::full_slmnist()), protocol::EPOCHS, 256, vec![128, 128]),
         (Scale::Plateau, Task::Randman) => unreachable!("randman has no plateau-scale arms (tasks)"),
         (Scale::Plateau, Task::Slmnist) => (TaskConfig::Slmnist(SlMnistConfig { steps: 50, time_repeat: 1, ..protocol::slmnist() }), PLATEAU_MAX_EPOCHS, 64, vec![64]),
     };
@@ -157,6 +157,9 @@ fn base(scale: Scale, task: Task) -> TrainConfig {
     config.model.dropout = super::scale::dropout(scale);
     if scale == Scale::Plateau {
         super::scale::until_plateau(&mut config, epochs);
+    }
+    if (scale, task) == (Scale::Paper, Task::Slmnist) {
+        protocol::paper_run_control(&mut config);
     }
     config
 }

@@ -25,8 +25,9 @@
 //!
 //! Quick scale: r ∈ {0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99}, randman with 5 classes × 200 samples,
 //! 20 units, 50 steps, one LIF layer of 64 (τ = 20, ϑ = 1), 10 epochs at lr 1e-2, rate
-//! targeting 5 epochs at lr 0.1. Paper scale: 2 × 128 on sl-MNIST at 100 steps for 40 epochs,
-//! lr 3.16e-4, rate targeting 15 epochs.
+//! targeting 5 epochs at lr 0.1. Paper scale: Fig. 3's setting, 2 × 256 with `multreset2` on SHD
+//! (250 steps of 4 ms), batch 256, lr 3.16·10⁻⁴, the paper's epochs, patience and wall-clock
+//! stop; E = 300 is the schedule's time base ([`paper_config`]).
 //!
 //! The paper's test is Pearson's r between accuracy and the initial or final rate of each layer
 //! ([`correlations`]); since r is set by design, [`rate_tests`] adds a rank test across the
@@ -165,7 +166,7 @@ fn config(scale: Scale, arm: SparsityArm) -> TrainConfig {
             let randman = RandmanConfig { classes: 5, units: 20, steps: 50, alpha: 2.0, samples_per_class: 200, seed: 0, ..Default::default() };
             (TaskConfig::Randman(randman), 10, 64, vec![64], 1e-2, 5)
         }
-        Scale::Paper => (TaskConfig::Slmnist(SlMnistConfig { steps: 100, ..Default::default() }), 40, 256, vec![128, 128], 3.16e-4, 15),
+        Scale::Paper => return paper_config(arm),
         Scale::Plateau => return plateau_config(arm),
     };
     let mut config = TrainConfig::new(task, epochs);
@@ -210,6 +211,26 @@ fn plateau_config(arm: SparsityArm) -> TrainConfig {
     config
 }
 
+/// A paper-scale run (module docs): Fig. 3's setting, 2 × 256 of the paper's LIF with
+/// `multreset2` and a bias on SHD (the files in [`crate::data::shd::default_dir`]), batches of
+/// 256, AdamW at 3.16·10⁻⁴ with the SHD weight decay 0.01, dropout 0.3, the paper's epochs,
+/// patience and wall-clock stop ([`protocol::paper_run_control`]); E = 300 is the schedule's
+/// time base; rate targeting [`PLATEAU_TARGETING_EPOCHS`] epochs at lr [`PLATEAU_TARGETING_LR`].
+fn paper_config(arm: SparsityArm) -> TrainConfig {
+    let task = TaskConfig::Shd(crate::data::shd::ShdConfig::default());
+    let steps = protocol::task_steps(&task);
+    let surrogate = Surrogate::new(arm.shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape");
+    let mut config = protocol::train_config(task, vec![256, 256], PaperNeuron::Lif, surrogate, protocol::LEARNING_RATE, protocol::EPOCHS);
+    config.model.neuron = NeuronConfig::Lif(protocol::lif(Reset::MultReset2).with_bias(true));
+    config.model.dropout = super::scale::dropout(Scale::Paper);
+    protocol::paper_run_control(&mut config);
+    config.run.warmup_epochs = arm.version.warmup_epochs(protocol::EPOCHS);
+    let bptt = config.bptt_mut().expect("BPTT");
+    bptt.rate_targeting = Some(RateTargeting { rate: arm.rate, epochs: PLATEAU_TARGETING_EPOCHS, lr: PLATEAU_TARGETING_LR });
+    bptt.regularizer = arm.sparsity.map(|f| arm.version.regularizer(f, steps));
+    config
+}
+
 /// Epochs of bias training at plateau scale.
 pub const PLATEAU_TARGETING_EPOCHS: usize = 5;
 /// Adam's learning rate of the bias training at plateau scale (10⁻³ moves the biases too little
@@ -246,24 +267,34 @@ pub fn head_sweep(scale: Scale) -> ArmSweep<SparsityArm> {
     ArmSweep::new(arms, vec![0, 1, 2, 3])
 }
 
+/// The 2022 sweep's runs table under [`super::results_dir`].
+pub fn sweep_path(scale: Scale) -> std::path::PathBuf {
+    results_path("03_sparsity", scale)
+}
+
+/// The later-schedule sweep's runs table under [`super::results_dir`].
+pub fn head_path(scale: Scale) -> std::path::PathBuf {
+    results_path("03_sparsity_head", scale)
+}
+
 /// Runs what is missing of the sweep and returns every run as a typed row.
 pub fn runs(scale: Scale) -> Result<Vec<ArmRun<SparsityArm>>, StudyError> {
-    arm_runs(&sweep(scale), &results_path("03_sparsity", scale))
+    arm_runs(&sweep(scale), &sweep_path(scale))
 }
 
 /// Runs what is missing of [`head_sweep`] and returns every run as a typed row.
 pub fn head_runs(scale: Scale) -> Result<Vec<ArmRun<SparsityArm>>, StudyError> {
-    arm_runs(&head_sweep(scale), &results_path("03_sparsity_head", scale))
+    arm_runs(&head_sweep(scale), &head_path(scale))
 }
 
 /// How far the runs of the 2022 sweep were trained, per arm ([`super::regime`]).
 pub fn regime(scale: Scale) -> Result<DataFrame, StudyError> {
-    super::regime(&sweep(scale), &results_path("03_sparsity", scale))
+    super::regime(&sweep(scale), &sweep_path(scale))
 }
 
 /// How far the runs of the later-code sweep were trained, per arm ([`super::regime`]).
 pub fn head_regime(scale: Scale) -> Result<DataFrame, StudyError> {
-    super::regime(&head_sweep(scale), &results_path("03_sparsity_head", scale))
+    super::regime(&head_sweep(scale), &head_path(scale))
 }
 
 /// [`first_epoch`] of the 2022 sweep at `scale`, with the task's classes and validation size.
@@ -273,7 +304,7 @@ pub fn first_epoch_at(scale: Scale) -> Result<DataFrame, StudyError> {
         return Err(StudyError::Unknown(format!("runs of the {} sweep of study 03", scale.name())));
     };
     let splits = point.config.task.load()?;
-    first_epoch(&sweep, &results_path("03_sparsity", scale), splits.train.classes(), splits.validation.len() as u64)
+    first_epoch(&sweep, &sweep_path(scale), splits.train.classes(), splits.validation.len() as u64)
 }
 
 /// [`runs`] as a table: the arm's [`RATE`], [`SPARSITY`], [`SHAPE`] and [`VERSION`] columns,

@@ -22,6 +22,7 @@ use polars::prelude::{Column, DataFrame};
 use rand::RngExt;
 
 use super::stochastic::{Neuron, NOISE, noise_derivative};
+use super::work::Parts;
 use super::{Scale, StudyError, results_path};
 use crate::network::NetworkConfig;
 use crate::neuron::{LifConfig, NeuronConfig};
@@ -208,12 +209,20 @@ pub fn matching_keys(scale: Scale) -> Vec<String> {
 /// rows of `record` "spike": one output spike of the trained network (`trial`, `step`,
 /// `unit`). Also `setting`, `neuron`, `seed`.
 pub fn run_matching(scale: Scale) -> Result<DataFrame, StudyError> {
+    matching_parts(scale).cached(&matching_path(scale))
+}
+
+/// The table of [`run_matching`] under [`super::results_dir`].
+pub fn matching_path(scale: Scale) -> std::path::PathBuf {
+    results_path("05_spike_matching", scale)
+}
+
+/// The parts of [`run_matching`] (one per network) and their computation.
+pub fn matching_parts(scale: Scale) -> Parts<'static> {
     let runs = matching_runs(scale);
     let epochs = epochs(scale);
-    let key = |n: Neuron, s: u64| matching_key(n, s, epochs);
-    let keys = matching_keys(scale);
-    super::cached_parts(&results_path("05_spike_matching", scale), "setting", &keys, |k| {
-        let &(neuron, seed) = runs.iter().find(|&&(n, s)| key(n, s) == k).expect("a key of the sweep");
+    Parts::new("setting", matching_keys(scale), move |k| {
+        let &(neuron, seed) = runs.iter().find(|&&(n, s)| matching_key(n, s, epochs) == k).expect("a key of the sweep");
         train_one(k, neuron, seed, epochs)
     })
 }

@@ -217,11 +217,12 @@ fn base(scale: Scale, surrogate: Surrogate) -> TrainConfig {
     let (steps, epochs, batch_size, width, lr) = match scale {
         Scale::Quick => (50, 5, 64, 64, 3.16e-3),
         Scale::Plateau => (50, PLATEAU_MAX_EPOCHS, 64, 64, 3.16e-3),
-        Scale::Paper => (100, 40, 256, 128, 3.16e-4),
+        Scale::Paper => (100, protocol::EPOCHS, 256, 128, 3.16e-4),
     };
     // Quick and plateau scales without the paper's time repetition, which would double the cost.
     let time_repeat = if scale == Scale::Paper { protocol::TIME_REPEAT } else { 1 };
-    let task = TaskConfig::Slmnist(SlMnistConfig { steps, time_repeat, ..protocol::slmnist() });
+    let data = if scale == Scale::Paper { protocol::full_slmnist() } else { protocol::slmnist() };
+    let task = TaskConfig::Slmnist(SlMnistConfig { steps, time_repeat, ..data });
     let mut config = protocol::train_config(task, vec![width, width], PaperNeuron::Lif, surrogate, lr, epochs);
     config.run.batch_size = batch_size;
     config.model.dropout = super::scale::dropout(scale);
@@ -231,7 +232,7 @@ fn base(scale: Scale, surrogate: Surrogate) -> TrainConfig {
             config.run.eval_samples = Some(256);
         }
         Scale::Plateau => super::scale::until_plateau(&mut config, PLATEAU_MAX_EPOCHS),
-        Scale::Paper => {}
+        Scale::Paper => protocol::paper_run_control(&mut config),
     }
     config
 }
@@ -277,19 +278,29 @@ pub fn parameter_sweep(scale: Scale, parameter: Parameter) -> ArmSweep<Parameter
     ArmSweep::new(arms, sweep_seeds(scale, parameter))
 }
 
+/// The ablation's runs table under [`super::results_dir`].
+pub fn ablation_path(scale: Scale) -> std::path::PathBuf {
+    results_path("02_stability_ablation", scale)
+}
+
+/// The runs table of `parameter`'s sweep under [`super::results_dir`].
+pub fn parameter_path(scale: Scale, parameter: Parameter) -> std::path::PathBuf {
+    results_path(&format!("02_stability_{}", parameter.name()), scale)
+}
+
 /// Runs (what is missing of) the ablation and returns its runs as typed rows.
 pub fn ablation_runs(scale: Scale) -> Result<Vec<ArmRun<AblationArm>>, StudyError> {
-    arm_runs(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
+    arm_runs(&ablation_sweep(scale), &ablation_path(scale))
 }
 
 /// How far the ablation's runs were trained, per arm ([`super::regime`]).
 pub fn ablation_regime(scale: Scale) -> Result<DataFrame, StudyError> {
-    super::regime(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
+    super::regime(&ablation_sweep(scale), &ablation_path(scale))
 }
 
 /// The ablation's mean validation-accuracy curve per arm ([`super::mean_curves`]).
 pub fn ablation_curves(scale: Scale) -> Result<DataFrame, StudyError> {
-    super::mean_curves(&ablation_sweep(scale), &results_path("02_stability_ablation", scale))
+    super::mean_curves(&ablation_sweep(scale), &ablation_path(scale))
 }
 
 /// [`ablation_runs`] as a table (the condition set in [`CONDITIONS`]).
@@ -299,7 +310,7 @@ pub fn run_ablation(scale: Scale) -> Result<DataFrame, StudyError> {
 
 /// Runs (what is missing of) one parameter sweep and returns its runs as typed rows.
 pub fn parameter_runs(scale: Scale, parameter: Parameter) -> Result<Vec<ArmRun<ParameterArm>>, StudyError> {
-    arm_runs(&parameter_sweep(scale, parameter), &results_path(&format!("02_stability_{}", parameter.name()), scale))
+    arm_runs(&parameter_sweep(scale, parameter), &parameter_path(scale, parameter))
 }
 
 /// [`parameter_runs`] as a table (the value in [`Parameter::column`], the shape in [`SHAPE`]).

@@ -367,7 +367,8 @@ pub fn training_sweep(scale: Scale) -> ArmSweep<NeuronArm> {
     ArmSweep::new(arms, seeds(scale)).keeping_models()
 }
 
-fn training_path(scale: Scale) -> std::path::PathBuf {
+/// The training sweep's runs table under [`super::results_dir`].
+pub fn training_path(scale: Scale) -> std::path::PathBuf {
     results_path("05_stochastic", scale)
 }
 

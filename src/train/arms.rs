@@ -192,6 +192,24 @@ impl Metric {
     }
 }
 
+impl<L: ArmLabel> super::units::SelectiveSweep for ArmSweep<L> {
+    fn units(&self) -> Result<Vec<(String, TrainConfig)>, TrainError> {
+        Ok(self.points().into_iter().map(|p| (p.run_id, p.config)).collect())
+    }
+
+    fn held(&self, table: &DataFrame) -> Result<Vec<String>, TrainError> {
+        run_ids(table)
+    }
+
+    fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: usize) -> Result<SweepSummary, TrainError> {
+        self.run_selected(out, selected, options, workers)
+    }
+
+    fn keeps_models(&self) -> bool {
+        self.keep_models
+    }
+}
+
 /// One finished run of an arm: the arm's label, the seed and the run's metrics.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArmRun<L> {
@@ -244,6 +262,12 @@ impl<L: ArmLabel> ArmSweep<L> {
     /// the order they finish. When a run fails, the other workers finish the run they are on,
     /// write it, and stop; the first error is returned.
     pub fn run_with_workers(&self, out: &Path, options: &RunOptions, workers: usize) -> Result<SweepSummary, TrainError> {
+        self.run_selected(out, None, options, workers)
+    }
+
+    /// [`ArmSweep::run_with_workers`] over the runs whose id is in `selected` only (every run
+    /// with `None`); the summary counts the selected runs.
+    pub fn run_selected(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: usize) -> Result<SweepSummary, TrainError> {
         if self.seeds.is_empty() || self.arms.is_empty() {
             return Err(TrainError::config(if self.arms.is_empty() { "arms" } else { "seeds" }, "at least one"));
         }
@@ -252,7 +276,7 @@ impl<L: ArmLabel> ArmSweep<L> {
         }
         let _writer = crate::durable::FileLock::acquire(out)?;
         let done: HashSet<String> = if out.exists() { run_ids(&results::read_parquet(out)?)?.into_iter().collect() } else { HashSet::new() };
-        let points = self.points();
+        let points: Vec<ArmPoint<'_, L>> = self.points().into_iter().filter(|p| selected.is_none_or(|s| s.contains(&p.run_id))).collect();
         let mut summary = SweepSummary { points: points.len(), ..SweepSummary::default() };
         let todo: Vec<ArmPoint<'_, L>> = points.into_iter().filter(|p| !done.contains(&p.run_id)).collect();
         summary.skipped = summary.points - todo.len();

@@ -24,6 +24,7 @@ pub mod record;
 pub mod rows;
 pub mod sweep;
 mod trainer;
+pub mod units;
 
 pub use config::{Bptt, FluctuationScheme, InitScheme, Method, ModelConfig, Monitor, OptimizerConfig, OptimizerKind, RateTargeting, RunControl, SpikeConfig, StabilityScheme, TaskConfig, TrainConfig};
 pub use metrics::EvalMetrics;

@@ -118,6 +118,36 @@ pub fn neuron(model: PaperNeuron, reset: Reset, steps: usize) -> NeuronConfig {
     }
 }
 
+/// The nominal epochs of the paper's sl-MNIST runs (`epochs=None`: 300 for sl-MNIST, 450 for SHD;
+/// every run was stopped earlier by patience or the wall clock).
+pub const EPOCHS: usize = 300;
+/// The official code's early-stopping patience on the validation loss (HEAD).
+pub const PATIENCE: usize = 10;
+/// The official code's wall-clock stop (`stop_time`, 6 h by default).
+pub const TIME_LIMIT_S: f64 = 6.0 * 3600.0;
+
+/// Where the paper-scale grids read the full MNIST (the four IDX files, gzip or raw):
+/// `data/mnist/` in the crate's folder (the loader's error says so when they are missing).
+pub fn mnist_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("mnist")
+}
+
+/// [`slmnist`] on the full MNIST in [`mnist_dir`]: 48,000 training, 12,000 validation and 10,000
+/// test digits, as the paper.
+pub fn full_slmnist() -> SlMnistConfig {
+    SlMnistConfig { dir: Some(mnist_dir()), ..slmnist() }
+}
+
+/// Makes `config` run as the paper's runs did: at most [`EPOCHS`] epochs, stopped after
+/// [`PATIENCE`] epochs without a lower validation loss or once [`TIME_LIMIT_S`] have passed,
+/// tested once at the best-validation weights.
+pub fn paper_run_control(config: &mut TrainConfig) {
+    config.run.epochs = EPOCHS;
+    config.run.patience = Some(PATIENCE);
+    config.run.time_limit_s = Some(TIME_LIMIT_S);
+    config.run.test_each_epoch = false;
+}
+
 /// sl-MNIST as the official code encodes it: 100 steps each repeated twice, scrambled, 20 %
 /// validation.
 pub fn slmnist() -> SlMnistConfig {

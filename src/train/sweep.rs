@@ -221,11 +221,16 @@ fn finished_points(points: &[SweepPoint], out: &Path) -> Result<HashSet<String>,
 
 /// Runs the points of `shard` (all when `None`) not yet in `out`, appending each as it finishes.
 pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &RunOptions) -> Result<SweepSummary, TrainError> {
+    run_points(spec, out, &|p| shard.is_none_or(|s| p.index % s.count == s.index), options)
+}
+
+/// Runs the points for which `keep` holds that are not yet in `out`.
+fn run_points(spec: &SweepSpec, out: &Path, keep: &dyn Fn(&SweepPoint) -> bool, options: &RunOptions) -> Result<SweepSummary, TrainError> {
     let points = spec.points()?;
     let _writer = crate::durable::FileLock::acquire(out)?;
     let done = finished_points(&points, out)?;
     let mut summary = SweepSummary::default();
-    for point in points.iter().filter(|p| shard.is_none_or(|s| p.index % s.count == s.index)) {
+    for point in points.iter().filter(|p| keep(p)) {
         summary.points += 1;
         if done.contains(&point.key) {
             summary.skipped += 1;
@@ -246,6 +251,26 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &R
         let _ = std::fs::remove_dir_all(&checkpoint);
     }
     Ok(summary)
+}
+
+/// A sweep file's runs are named by their point keys; it runs them one at a time (`workers` is
+/// not used: a run spreads its larger kernels over the cores).
+impl super::units::SelectiveSweep for SweepSpec {
+    fn units(&self) -> Result<Vec<(String, TrainConfig)>, TrainError> {
+        Ok(self.points()?.into_iter().map(|p| (p.key, p.config)).collect())
+    }
+
+    fn held(&self, table: &DataFrame) -> Result<Vec<String>, TrainError> {
+        super::units::names_in(table, "point")
+    }
+
+    fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, _workers: usize) -> Result<SweepSummary, TrainError> {
+        run_points(self, out, &|p| selected.is_none_or(|s| s.contains(&p.key)), options)
+    }
+
+    fn keeps_models(&self) -> bool {
+        self.keep_models
+    }
 }
 
 /// Joins runs tables (shards of a sweep, or tables written by `sglab train --out`) into

@@ -55,9 +55,15 @@ fn round_trip_with_the_papers_binning() {
 
     // The directory loader with a test file and a validation fraction.
     write_shd(&dir.join("shd_test.h5"), &[(&[0.125], &[1])], &[3]);
-    let splits = shd::load(&ShdConfig { dir: Some(dir.clone()), validation_fraction: 0.5, ..config }).unwrap();
+    let splits = shd::load(&ShdConfig { dir: Some(dir.clone()), validation_fraction: 0.5, ..config.clone() }).unwrap();
     assert_eq!((splits.train.len(), splits.validation.len(), splits.test.len()), (1, 1, 1));
     assert_eq!(splits.test.events(0), &[e(31, 1)]); // 125 ms
+    // The paper's time repetition: every bin twice, so the spike in bin 31 is at steps 62 and 63.
+    let repeated = shd::load(&ShdConfig { dir: Some(dir.clone()), validation_fraction: 0.5, time_repeat: 2, ..config }).unwrap();
+    assert_eq!(repeated.test.steps(), 2 * splits.test.steps());
+    assert_eq!(repeated.test.events(0), &[e(62, 1), e(63, 1)]);
+    let zero = shd::load(&ShdConfig { dir: Some(dir.clone()), time_repeat: 0, ..Default::default() }).unwrap_err().to_string();
+    assert!(zero.contains("time_repeat"), "{zero}");
     std::fs::remove_dir_all(dir).unwrap();
 }
 

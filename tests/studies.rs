@@ -6,7 +6,7 @@ use sglab::studies::{Scale, sg_shapes};
 
 #[test]
 fn the_quick_sweep_covers_shapes_learning_rates_and_seeds() {
-    for task in sg_shapes::Task::ALL {
+    for task in sg_shapes::tasks(Scale::Quick) {
         let sweep = sg_shapes::sweep(Scale::Quick, task);
         let points = sweep.points();
         assert_eq!(points.len(), 6 * 4 * 4, "{}", task.name());
@@ -18,7 +18,18 @@ fn the_quick_sweep_covers_shapes_learning_rates_and_seeds() {
             sglab::validate::Validate::validate(&p.config).unwrap();
         }
     }
-    assert_eq!(sg_shapes::sweep(Scale::Paper, sg_shapes::Task::Slmnist).points().len(), 6 * 7 * 4);
+    // Paper scale: LIF and ALIF on sl-MNIST and SHD, LIF on randman, the paper's run control.
+    for (task, networks) in [(sg_shapes::Task::Slmnist, 2), (sg_shapes::Task::Shd, 2), (sg_shapes::Task::Randman, 1)] {
+        let sweep = sg_shapes::sweep(Scale::Paper, task);
+        assert_eq!(sweep.points().len(), networks * 6 * 7 * 4, "{}", task.name());
+        let alif = sweep.points().iter().filter(|p| p.arm.label.network == sglab::train::protocol::PaperNeuron::Alif).count();
+        assert_eq!(alif, (networks - 1) * 6 * 7 * 4);
+        for p in sweep.points().iter().filter(|_| task != sg_shapes::Task::Randman) {
+            assert_eq!((p.config.run.patience, p.config.run.time_limit_s), (Some(10), Some(6.0 * 3600.0)));
+            assert_eq!(p.config.run.epochs, if task == sg_shapes::Task::Shd { 450 } else { 300 });
+            sglab::validate::Validate::validate(&p.config).unwrap();
+        }
+    }
     // Plateau scale: sl-MNIST only, five learning rates from the paper's default 3.16e-4 up,
     // every run stopped by patience on the validation loss.
     assert!(sg_shapes::sweep(Scale::Plateau, sg_shapes::Task::Randman).points().is_empty());
@@ -50,7 +61,7 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
     }
     let scale = Scale::Quick;
     let mut checked = Vec::new();
-    for task in sg_shapes::Task::ALL {
+    for task in sg_shapes::tasks(scale) {
         checked.push(missing(sg_shapes::sweep(scale, task), sg_shapes::results_path(scale, task)));
     }
     // Notebook 01 shows plateau scale by default.
@@ -165,6 +176,18 @@ fn sensitivity_is_the_papers_measure() {
     let (a, b) = (0.5 / 2f64.sqrt(), 0.75 / 2f64.sqrt());
     assert!((value - (a + b) / 2.0).abs() < 1e-12, "{value}");
     assert!((error - (b - a).abs() / 2f64.sqrt() / 2.0).abs() < 1e-12, "{error}");
+
+    // The same runs once from LIF and once, shifted, from ALIF networks of the same task: one
+    // measure per task and network (min-max normalisation is shift-invariant), named apart.
+    let mut doubled = df.vstack(&df).unwrap();
+    doubled.with_column(Column::new(sg_shapes::NETWORK.into(), vec!["lif", "lif", "lif", "lif", "alif", "alif", "alif", "alif"])).unwrap();
+    doubled.with_column(Column::new("acc".into(), vec![0.2, 0.6, 0.4, 1.0, 0.3, 0.7, 0.5, 1.1])).unwrap();
+    let s = sg_shapes::sensitivity(&doubled, "acc").unwrap();
+    let names = sglab::results::string_column(&s, "task").unwrap();
+    assert_eq!(names, ["t", "t alif"].map(String::from).to_vec(), "{s}");
+    for v in s.column("sensitivity").unwrap().f64().unwrap().into_no_null_iter() {
+        assert!((v - value).abs() < 1e-12, "{v} vs {value}");
+    }
 }
 
 /// The reference is better than "worse" at every (lr, seed) and tied in sign with "noise":

@@ -121,7 +121,7 @@ pub fn published(task: &TaskConfig) -> Option<TaskSizes> {
         }
         TaskConfig::Shd(c) => {
             let (train, validation) = split(8_156, c.validation_fraction);
-            Some(TaskSizes { train, validation, test: 2_264, channels: 700, classes: 20, steps: (c.duration_ms / c.bin_ms).ceil() as usize })
+            Some(TaskSizes { train, validation, test: 2_264, channels: 700, classes: 20, steps: c.steps() * c.time_repeat })
         }
         _ => None,
     }
@@ -155,6 +155,7 @@ mod tests {
         assert_eq!(mnist, TaskSizes { train: 48_000, validation: 12_000, test: 10_000, channels: 784, classes: 10, steps: 200 });
         let shd = published(&TaskConfig::Shd(Default::default())).unwrap();
         assert_eq!(shd, TaskSizes { train: 7_748, validation: 408, test: 2_264, channels: 700, classes: 20, steps: 250 });
+        assert_eq!(published(&TaskConfig::Shd(crate::train::protocol::shd())).unwrap().steps, 500);
         assert!(published(&TaskConfig::Slmnist(Default::default())).is_none(), "the embedded digits are loaded, not sized");
     }
 }

@@ -46,11 +46,14 @@ pub struct ShdConfig {
     pub binary: bool,
     /// Fraction of the training file held out, from its end, as validation (the paper: 0.05).
     pub validation_fraction: f64,
+    /// Repeat every time bin this many times (the official code's `timerepeat`; the paper: 2,
+    /// [`crate::train::protocol::TIME_REPEAT`]); 1 keeps the binned sequence.
+    pub time_repeat: usize,
 }
 
 impl Default for ShdConfig {
     fn default() -> Self {
-        ShdConfig { dir: None, bin_ms: 4.0, duration_ms: 1000.0, binary: true, validation_fraction: 0.05 }
+        ShdConfig { dir: None, bin_ms: 4.0, duration_ms: 1000.0, binary: true, validation_fraction: 0.05, time_repeat: 1 }
     }
 }
 
@@ -65,6 +68,9 @@ impl ShdConfig {
                 "duration_ms",
                 format!("a window of at least one bin ({} ms), got {}", self.bin_ms, self.duration_ms),
             ));
+        }
+        if self.time_repeat == 0 {
+            return Err(DataError::parameter("time_repeat", "at least 1 (1 keeps the sequence as it is), got 0"));
         }
         DataError::check_fraction("validation_fraction", self.validation_fraction)
     }
@@ -93,7 +99,7 @@ pub fn load(config: &ShdConfig) -> Result<Splits, DataError> {
     let train = read_file(&locate(&dir, "shd_train.h5")?, config)?;
     let test = read_file(&locate(&dir, "shd_test.h5")?, config)?;
     let (train, validation) = train.split_validation(config.validation_fraction)?;
-    Ok(Splits { train, validation, test })
+    Splits { train, validation, test }.repeat_time(config.time_repeat)
 }
 
 /// One SHD file, binned.

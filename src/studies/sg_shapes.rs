@@ -17,11 +17,13 @@
 //!
 //! Quick scale (minutes on 2 cores): randman 5 classes × 200 samples, 20 units, 50 steps,
 //! smoothness α = 2, one layer of 64, 10 epochs; sl-MNIST at 50 steps, one layer of 64, 3 epochs of 10 batches of 64
-//! evaluated on 256 digits; lr ∈ {3.16e-4, 1e-3, 3.16e-3, 1e-2}; seeds 0–3. Paper scale: randman
-//! 1000 samples per class at 100 steps and 128 neurons for 30 epochs; sl-MNIST 2 × 128 at 100
-//! steps, batch 256, 40 epochs on all 6,400 training digits (the paper trains up to 300);
-//! lr ∈ {1e-5, 3.16e-5, …, 1e-2}; seeds 0–3. AdamW with clipping at norm 1 throughout; the protocol's dropout
-//! (0.3) at paper scale only.
+//! evaluated on 256 digits; lr ∈ {3.16e-4, 1e-3, 3.16e-3, 1e-2}; seeds 0–3. Paper scale (the
+//! paper's Fig. 2 without its sLSTM and PTB): LIF and ALIF, 2 × 128 on sl-MNIST from the full
+//! MNIST ([`protocol::full_slmnist`]) and 2 × 256 on SHD, batch 256, at most 300 (sl-MNIST) or
+//! 450 (SHD) epochs with patience 10 and the 6-hour stop ([`protocol::paper_run_control`]);
+//! also randman 1000 samples per class at 100 steps, 1 × 128 LIF, 30 epochs (sglab's addition);
+//! lr ∈ {1e-5, 3.16e-5, …, 1e-2}; seeds 0–3. AdamW with clipping at norm 1 throughout; the
+//! protocol's dropout (0.3) at paper scale only.
 //!
 //! Also at plateau scale, [`size_sweep`] trains the ∂fast-sigmoid arm at 10⁻² on the first
 //! 800, 1,600, 3,200 and 6,400 training digits, and [`size_fit`] fits a power law to the test
@@ -74,23 +76,27 @@ pub enum Task {
     Randman,
     /// Spike-latency MNIST.
     Slmnist,
+    /// The Spiking Heidelberg Digits (paper scale only; the files in
+    /// [`crate::data::shd::default_dir`]).
+    Shd,
 }
 
 impl Task {
-    /// Both tasks.
-    pub const ALL: [Task; 2] = [Task::Randman, Task::Slmnist];
+    /// Every task (each scale runs those of [`tasks`]).
+    pub const ALL: [Task; 3] = [Task::Randman, Task::Slmnist, Task::Shd];
 
     /// The task's name in tables.
     pub fn name(self) -> &'static str {
         match self {
             Task::Randman => "randman",
             Task::Slmnist => "slmnist",
+            Task::Shd => "shd",
         }
     }
 }
 
 /// The names of [`Task::ALL`].
-pub const TASKS: [&str; 2] = ["randman", "slmnist"];
+pub const TASKS: [&str; 3] = ["randman", "slmnist", "shd"];
 
 /// Column of the shape in the runs table.
 pub const SHAPE: &str = "shape";
@@ -98,12 +104,16 @@ pub const SHAPE: &str = "shape";
 pub const LR: &str = "lr";
 /// Column of the task.
 pub const TASK: &str = "task";
+/// Column of the network's neuron model ("lif", "alif").
+pub const NETWORK: &str = "network";
 
-/// One arm of the study: a task, a shape and a learning rate.
+/// One arm of the study: a task, the paper's network (LIF or ALIF), a shape and a learning rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ShapeArm {
     /// The task.
     pub task: Task,
+    /// The neuron model of the network.
+    pub network: PaperNeuron,
     /// The surrogate's shape (γ = β = 1).
     pub shape: Shape,
     /// The learning rate.
@@ -112,13 +122,21 @@ pub struct ShapeArm {
 
 impl std::fmt::Display for ShapeArm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} lr={}", self.task.name(), self.shape.name(), self.lr)
+        match self.network {
+            PaperNeuron::Lif => write!(f, "{} {} lr={}", self.task.name(), self.shape.name(), self.lr),
+            PaperNeuron::Alif => write!(f, "{} alif {} lr={}", self.task.name(), self.shape.name(), self.lr),
+        }
     }
 }
 
 impl ArmLabel for ShapeArm {
     fn columns(&self) -> Vec<(String, Cell)> {
-        vec![(TASK.into(), Cell::from(self.task.name())), (SHAPE.into(), Cell::from(self.shape.name())), (LR.into(), Cell::Float(self.lr))]
+        vec![
+            (TASK.into(), Cell::from(self.task.name())),
+            (NETWORK.into(), Cell::from(self.network.name())),
+            (SHAPE.into(), Cell::from(self.shape.name())),
+            (LR.into(), Cell::Float(self.lr)),
+        ]
     }
 }
 
@@ -133,7 +151,7 @@ pub fn learning_rates(scale: Scale) -> Vec<f64> {
 
 /// The training configuration shared by every arm of `task` (module docs), with the
 /// ∂fast-sigmoid as placeholder shape.
-fn base(scale: Scale, task: Task) -> TrainConfig {
+fn base(scale: Scale, task: Task, network: PaperNeuron) -> TrainConfig {
     let (task_config, epochs, batch_size, hidden) = match (scale, task) {
         (Scale::Quick, Task::Randman) => {
             let randman = RandmanConfig { classes: 5, units: 20, steps: 50, alpha: 2.0, samples_per_class: 200, seed: 0, ..Default::default() };
@@ -145,10 +163,12 @@ fn base(scale: Scale, task: Task) -> TrainConfig {
             (TaskConfig::Randman(randman), 30, 256, vec![128])
         }
         (Scale::Paper, Task::Slmnist) => (TaskConfig::Slmnist(protocol::full_slmnist()), protocol::EPOCHS, 256, vec![128, 128]),
+        (Scale::Paper, Task::Shd) => (TaskConfig::Shd(protocol::shd()), protocol::SHD_EPOCHS, 256, vec![256, 256]),
+        (Scale::Quick | Scale::Plateau, Task::Shd) => unreachable!("SHD has arms at paper scale only (tasks)"),
         (Scale::Plateau, Task::Randman) => unreachable!("randman has no plateau-scale arms (tasks)"),
         (Scale::Plateau, Task::Slmnist) => (TaskConfig::Slmnist(SlMnistConfig { steps: 50, time_repeat: 1, ..protocol::slmnist() }), PLATEAU_MAX_EPOCHS, 64, vec![64]),
     };
-    let mut config = protocol::train_config(task_config, hidden, PaperNeuron::Lif, Surrogate::default(), protocol::LEARNING_RATE, epochs);
+    let mut config = protocol::train_config(task_config, hidden, network, Surrogate::default(), protocol::LEARNING_RATE, epochs);
     config.run.batch_size = batch_size;
     if (scale, task) == (Scale::Quick, Task::Slmnist) {
         config.run.train_batches_per_epoch = Some(10);
@@ -158,7 +178,7 @@ fn base(scale: Scale, task: Task) -> TrainConfig {
     if scale == Scale::Plateau {
         super::scale::until_plateau(&mut config, epochs);
     }
-    if (scale, task) == (Scale::Paper, Task::Slmnist) {
+    if scale == Scale::Paper && task != Task::Randman {
         protocol::paper_run_control(&mut config);
     }
     config
@@ -167,26 +187,39 @@ fn base(scale: Scale, task: Task) -> TrainConfig {
 /// The most epochs a plateau-scale run trains.
 pub const PLATEAU_MAX_EPOCHS: usize = 100;
 
-/// The tasks of the study at `scale`: both, except at plateau scale, where only sl-MNIST is
-/// (module docs).
+/// The tasks of the study at `scale` (module docs): randman and sl-MNIST at quick scale,
+/// sl-MNIST at plateau scale, and SHD besides at paper scale.
 pub fn tasks(scale: Scale) -> Vec<Task> {
     match scale {
+        Scale::Quick => vec![Task::Randman, Task::Slmnist],
         Scale::Plateau => vec![Task::Slmnist],
-        Scale::Quick | Scale::Paper => Task::ALL.to_vec(),
+        Scale::Paper => Task::ALL.to_vec(),
     }
 }
 
-/// The sweep of `task` at `scale`: shapes × learning rates × seeds 0–3 (no arms for a task
-/// that is not among [`tasks`] of the scale).
+/// The networks of `task` at `scale`: LIF, and ALIF on sl-MNIST and SHD at paper scale (the
+/// paper's Fig. 2 crosses both with the shapes).
+pub fn networks(scale: Scale, task: Task) -> Vec<PaperNeuron> {
+    match (scale, task) {
+        (Scale::Paper, Task::Slmnist | Task::Shd) => vec![PaperNeuron::Lif, PaperNeuron::Alif],
+        _ => vec![PaperNeuron::Lif],
+    }
+}
+
+/// The sweep of `task` at `scale`: networks × shapes × learning rates × seeds 0–3 (no arms for a
+/// task that is not among [`tasks`] of the scale).
 pub fn sweep(scale: Scale, task: Task) -> ArmSweep<ShapeArm> {
     let mut arms = Vec::new();
-    let shapes: &[Shape] = if tasks(scale).contains(&task) { &SHAPES } else { &[] };
-    for &shape in shapes {
-        for lr in learning_rates(scale) {
-            let mut config = base(scale, task);
-            config.model.spike = crate::train::SpikeConfig::surrogate(Surrogate::new(shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape"));
-            config.optimizer.lr = lr;
-            arms.push(Arm::new(ShapeArm { task, shape, lr }, config));
+    if tasks(scale).contains(&task) {
+        for network in networks(scale, task) {
+            for shape in SHAPES {
+                for lr in learning_rates(scale) {
+                    let mut config = base(scale, task, network);
+                    config.model.spike = crate::train::SpikeConfig::surrogate(Surrogate::new(shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape"));
+                    config.optimizer.lr = lr;
+                    arms.push(Arm::new(ShapeArm { task, network, shape, lr }, config));
+                }
+            }
         }
     }
     ArmSweep::new(arms, vec![0, 1, 2, 3])
@@ -258,7 +291,7 @@ pub fn size_sweep(scale: Scale) -> ArmSweep<SizeArm> {
     let arms = TRAIN_SIZES
         .iter()
         .map(|&samples| {
-            let mut config = base(scale, Task::Slmnist);
+            let mut config = base(scale, Task::Slmnist, PaperNeuron::Lif);
             config.model.spike = crate::train::SpikeConfig::surrogate(Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).expect("γ = β = 1 is valid"));
             config.optimizer.lr = SIZE_LR;
             if let TaskConfig::Slmnist(task) = &mut config.task {
@@ -312,6 +345,7 @@ use super::rows_where;
 /// diverged run (no metric) is left out whole rather than compared unevenly. [`divergence`]
 /// reports what was left out.
 pub fn complete_blocks(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let runs = &by_setting(runs)?;
     let (tasks, shapes) = (string_column(runs, TASK)?, string_column(runs, SHAPE)?);
     let (lrs, seeds, diverged) = (f64_column(runs, LR)?, column_or(runs, "seed", 0.0)?, column_or(runs, "diverged", 0.0)?);
     let values = crate::table::optional_f64_column(runs, metric)?;
@@ -336,9 +370,26 @@ fn column_or(runs: &DataFrame, name: &str, default: f64) -> Result<Vec<f64>, Stu
     if runs.column(name).is_ok() { Ok(f64_column(runs, name)?) } else { Ok(vec![default; runs.height()]) }
 }
 
+/// `runs` with its task column naming the setting the analyses group by: the task for LIF
+/// networks, `<task> alif` for ALIF ones (the paper's sensitivity is per task and network).
+/// Applying it twice changes nothing; a table without a network column is returned as it is.
+fn by_setting(runs: &DataFrame) -> Result<DataFrame, StudyError> {
+    if runs.column(NETWORK).is_err() {
+        return Ok(fresh(runs));
+    }
+    let (tasks, networks) = (string_column(runs, TASK)?, string_column(runs, NETWORK)?);
+    let settings = tasks
+        .iter()
+        .zip(&networks)
+        .map(|(t, n)| if n == PaperNeuron::Lif.name() || t.ends_with(&format!(" {n}")) { t.clone() } else { format!("{t} {n}") })
+        .collect();
+    super::with_text_column(runs, TASK, settings)
+}
+
 /// Diverged runs per task, learning rate and shape: columns `task`, `lr`, `shape`, `runs`,
 /// `diverged`.
 pub fn divergence(runs: &DataFrame) -> Result<DataFrame, StudyError> {
+    let runs = &by_setting(runs)?;
     let (tasks, shapes, lrs) = (string_column(runs, TASK)?, string_column(runs, SHAPE)?, f64_column(runs, LR)?);
     let diverged = f64_column(runs, "diverged")?;
     let mut cells: std::collections::BTreeMap<(String, u64, String), (u64, u64)> = std::collections::BTreeMap::new();
@@ -370,6 +421,7 @@ pub fn divergence(runs: &DataFrame) -> Result<DataFrame, StudyError> {
 /// this function under evcxr, it returned an empty frame for the committed plateau table,
 /// which the same call in a compiled program did not).
 pub fn sensitivity(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let runs = &by_setting(runs)?;
     let (mut task_col, mut value, mut error, mut count) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for task in distinct(&string_column(runs, TASK)?) {
         let rows = rows_where(runs, TASK, &task)?;
@@ -402,7 +454,7 @@ pub fn shape_tests(runs: &DataFrame, metric: &str, reference: &str) -> Result<Da
         correction: Correction::Holm,
         ..CompareOptions::default()
     };
-    super::compare_within(runs, TASK, metric, SHAPE, &options)
+    super::compare_within(&by_setting(runs)?, TASK, metric, SHAPE, &options)
 }
 
 /// One sentence per task from [`shape_tests`]: against which shapes the reference's advantage
@@ -436,6 +488,7 @@ pub fn summary(tests: &DataFrame, alpha: f64) -> Result<String, StudyError> {
 /// `seeds` (the seeds where every shape has a finite value); learning rates with fewer than
 /// two such seeds are left out.
 pub fn rankings_per_lr(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
+    let runs = &by_setting(runs)?;
     let (tasks, shapes) = (string_column(runs, TASK)?, string_column(runs, SHAPE)?);
     let (lrs, seeds) = (f64_column(runs, LR)?, f64_column(runs, "seed")?);
     let diverged = column_or(runs, "diverged", 0.0)?;

@@ -27,7 +27,7 @@
 //! 20 units, 50 steps, one LIF layer of 64 (τ = 20, ϑ = 1), 10 epochs at lr 1e-2, rate
 //! targeting 5 epochs at lr 0.1. Paper scale: Fig. 3's setting, 2 × 256 with `multreset2` on SHD
 //! (250 steps of 4 ms), batch 256, lr 3.16·10⁻⁴, the paper's epochs, patience and wall-clock
-//! stop; E = 300 is the schedule's time base ([`paper_config`]).
+//! stop; E = 450, the nominal SHD epochs, is the schedule's time base ([`paper_config`]).
 //!
 //! The paper's test is Pearson's r between accuracy and the initial or final rate of each layer
 //! ([`correlations`]); since r is set by design, [`rate_tests`] adds a rank test across the
@@ -214,17 +214,18 @@ fn plateau_config(arm: SparsityArm) -> TrainConfig {
 /// A paper-scale run (module docs): Fig. 3's setting, 2 × 256 of the paper's LIF with
 /// `multreset2` and a bias on SHD (the files in [`crate::data::shd::default_dir`]), batches of
 /// 256, AdamW at 3.16·10⁻⁴ with the SHD weight decay 0.01, dropout 0.3, the paper's epochs,
-/// patience and wall-clock stop ([`protocol::paper_run_control`]); E = 300 is the schedule's
-/// time base; rate targeting [`PLATEAU_TARGETING_EPOCHS`] epochs at lr [`PLATEAU_TARGETING_LR`].
+/// patience and wall-clock stop ([`protocol::paper_run_control`]); E = 450, the nominal SHD
+/// epochs, is the schedule's time base; rate targeting [`PLATEAU_TARGETING_EPOCHS`] epochs at
+/// lr [`PLATEAU_TARGETING_LR`].
 fn paper_config(arm: SparsityArm) -> TrainConfig {
-    let task = TaskConfig::Shd(crate::data::shd::ShdConfig::default());
+    let task = TaskConfig::Shd(protocol::shd());
     let steps = protocol::task_steps(&task);
     let surrogate = Surrogate::new(arm.shape, 1.0, 1.0).expect("γ = β = 1 is valid for every shape");
     let mut config = protocol::train_config(task, vec![256, 256], PaperNeuron::Lif, surrogate, protocol::LEARNING_RATE, protocol::EPOCHS);
     config.model.neuron = NeuronConfig::Lif(protocol::lif(Reset::MultReset2).with_bias(true));
     config.model.dropout = super::scale::dropout(Scale::Paper);
     protocol::paper_run_control(&mut config);
-    config.run.warmup_epochs = arm.version.warmup_epochs(protocol::EPOCHS);
+    config.run.warmup_epochs = arm.version.warmup_epochs(config.run.epochs);
     let bptt = config.bptt_mut().expect("BPTT");
     bptt.rate_targeting = Some(RateTargeting { rate: arm.rate, epochs: PLATEAU_TARGETING_EPOCHS, lr: PLATEAU_TARGETING_LR });
     bptt.regularizer = arm.sparsity.map(|f| arm.version.regularizer(f, steps));

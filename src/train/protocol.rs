@@ -121,6 +121,8 @@ pub fn neuron(model: PaperNeuron, reset: Reset, steps: usize) -> NeuronConfig {
 /// The nominal epochs of the paper's sl-MNIST runs (`epochs=None`: 300 for sl-MNIST, 450 for SHD;
 /// every run was stopped earlier by patience or the wall clock).
 pub const EPOCHS: usize = 300;
+/// The nominal epochs of the paper's SHD runs.
+pub const SHD_EPOCHS: usize = 450;
 /// The official code's early-stopping patience on the validation loss (HEAD).
 pub const PATIENCE: usize = 10;
 /// The official code's wall-clock stop (`stop_time`, 6 h by default).
@@ -132,17 +134,23 @@ pub fn mnist_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data").join("mnist")
 }
 
+/// SHD as the paper bins it (250 bins of 4 ms, binary, 5 % validation), each bin repeated
+/// [`TIME_REPEAT`] times; the files in [`crate::data::shd::default_dir`].
+pub fn shd() -> crate::data::shd::ShdConfig {
+    crate::data::shd::ShdConfig { time_repeat: TIME_REPEAT, ..Default::default() }
+}
+
 /// [`slmnist`] on the full MNIST in [`mnist_dir`]: 48,000 training, 12,000 validation and 10,000
 /// test digits, as the paper.
 pub fn full_slmnist() -> SlMnistConfig {
     SlMnistConfig { dir: Some(mnist_dir()), ..slmnist() }
 }
 
-/// Makes `config` run as the paper's runs did: at most [`EPOCHS`] epochs, stopped after
-/// [`PATIENCE`] epochs without a lower validation loss or once [`TIME_LIMIT_S`] have passed,
-/// tested once at the best-validation weights.
+/// Makes `config` run as the paper's runs did: at most [`EPOCHS`] epochs ([`SHD_EPOCHS`] on
+/// SHD), stopped after [`PATIENCE`] epochs without a lower validation loss or once
+/// [`TIME_LIMIT_S`] have passed, tested once at the best-validation weights.
 pub fn paper_run_control(config: &mut TrainConfig) {
-    config.run.epochs = EPOCHS;
+    config.run.epochs = if matches!(config.task, TaskConfig::Shd(_)) { SHD_EPOCHS } else { EPOCHS };
     config.run.patience = Some(PATIENCE);
     config.run.time_limit_s = Some(TIME_LIMIT_S);
     config.run.test_each_epoch = false;
@@ -181,7 +189,7 @@ pub fn task_steps(task: &TaskConfig) -> usize {
     match task {
         TaskConfig::Randman(r) => r.steps,
         TaskConfig::Slmnist(s) => s.steps * s.time_repeat,
-        TaskConfig::Shd(s) => s.steps(),
+        TaskConfig::Shd(s) => s.steps() * s.time_repeat,
     }
 }
 

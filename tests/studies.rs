@@ -622,3 +622,27 @@ fn size_fit_recovers_a_power_law_and_extrapolates_it() {
     let two = runs.head(Some(2));
     assert!(sg_shapes::size_fit(&two).is_err());
 }
+
+/// What a cluster task computes is what the study computes: at quick scale every unit of every
+/// study's work list (`studies::work`, runs of arm sweeps and parts of part-by-part tables) is
+/// in the committed table the study wrote, and every table the list names exists.
+#[test]
+fn each_study_work_list_names_the_units_of_its_committed_tables() {
+    use sglab::studies::{STUDIES, work};
+    let mut seen = Vec::new();
+    for (number, _) in STUDIES {
+        let tables = work::work(number, Scale::Quick).unwrap();
+        assert!(!tables.is_empty(), "study {number} lists no table");
+        for table in &tables {
+            let units = table.unit_names().unwrap();
+            let held = table.held(&table.path).unwrap();
+            let missing = units.iter().filter(|u| !held.contains(*u)).count();
+            assert!(!units.is_empty() && missing == 0, "{}: {missing} of {} units not in the committed table", table.path.display(), units.len());
+            seen.push((table.file_name(), units.len()));
+        }
+    }
+    let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+    for expected in ["01_sg_shapes_quick_randman.parquet", "02_stability_ablation_quick.parquet", "03_sparsity_quick.parquet", "04_decolle_quick.parquet", "05_spike_matching_quick.parquet", "06_qif_lif_quick.parquet", "07_sg_ntk_kernels_quick.parquet"] {
+        assert!(names.contains(&expected), "{expected} not in {names:?}");
+    }
+}

@@ -279,17 +279,17 @@ fn study(args: &Args) -> Result<(), TrainError> {
     Ok(())
 }
 
-fn cluster(args: &Args) -> Result<(), TrainError> {
+fn cluster(args: &Args) -> Result<(), String> {
     use sglab::cluster::{self, ClusterError, Job};
-    let fail = |e: ClusterError| TrainError::Results(e.to_string());
-    let scale = || -> Result<sglab::studies::Scale, TrainError> {
+    let fail = |e: ClusterError| e.to_string();
+    let scale = || -> Result<sglab::studies::Scale, String> {
         match args.option("scale") {
-            None => sglab::studies::Scale::from_env().map_err(|e| TrainError::Parse(e.to_string())),
-            Some(other) => other.parse().map_err(|e| TrainError::Parse(format!("--scale: {e}"))),
+            None => sglab::studies::Scale::from_env().map_err(|e| e.to_string()),
+            Some(other) => other.parse().map_err(|e| format!("--scale: {e}")),
         }
     };
-    let number = |name: &str| -> Result<Option<usize>, TrainError> {
-        args.option(name).map(|v| v.parse::<usize>().map_err(|_| TrainError::Parse(format!("--{name} takes a whole number, got {v:?}")))).transpose()
+    let number = |name: &str| -> Result<Option<usize>, String> {
+        args.option(name).map(|v| v.parse::<usize>().map_err(|_| format!("--{name} takes a whole number, got {v:?}"))).transpose()
     };
     let out = args.option("out").map(PathBuf::from);
     match args.positional.as_slice() {
@@ -349,7 +349,7 @@ fn cluster(args: &Args) -> Result<(), TrainError> {
                 None => std::env::var("SLURM_ARRAY_TASK_ID")
                     .ok()
                     .and_then(|v| v.parse().ok())
-                    .ok_or_else(|| TrainError::Parse("cluster task needs --index or SLURM_ARRAY_TASK_ID".into()))?,
+                    .ok_or_else(|| "cluster task needs --index or SLURM_ARRAY_TASK_ID".to_string())?,
             };
             let computed = cluster::run_task(&PathBuf::from(folder), index).map_err(fail)?;
             println!("task {index}: {computed} units computed");
@@ -365,7 +365,7 @@ fn cluster(args: &Args) -> Result<(), TrainError> {
             }
             Ok(())
         }
-        _ => Err(TrainError::Parse(format!("cluster takes submit, status, task or gather and their arguments\n{USAGE}"))),
+        _ => Err(format!("cluster takes submit, status, task or gather and their arguments\n{USAGE}")),
     }
 }
 
@@ -398,6 +398,15 @@ fn write_nir(_: &sglab::nir::NirGraph, _: &std::path::Path) -> Result<(), TrainE
     Err(TrainError::Parse("this sglab was built without the `nir` feature (NIR files need HDF5): cargo build --release --bin sglab --features nir".into()))
 }
 
+/// A command's error as the text printed after `error: `.
+struct ErrorText(String);
+
+impl From<TrainError> for ErrorText {
+    fn from(e: TrainError) -> Self {
+        ErrorText(e.to_string())
+    }
+}
+
 fn main() -> ExitCode {
     // Training frees and reallocates multi-megabyte buffers every step; keep them for reuse.
     sglab::fused::retain_freed_memory();
@@ -414,22 +423,22 @@ fn main() -> ExitCode {
         }
     };
     let result = match command.as_str() {
-        "train" => train(&args),
-        "sweep" => sweep(&args),
-        "merge" => merge(&args),
-        "predict" => predict(&args),
-        "study" => study(&args),
-        "nir" => nir(&args),
-        "cluster" => cluster(&args),
+        "train" => train(&args).map_err(ErrorText::from),
+        "sweep" => sweep(&args).map_err(ErrorText::from),
+        "merge" => merge(&args).map_err(ErrorText::from),
+        "predict" => predict(&args).map_err(ErrorText::from),
+        "study" => study(&args).map_err(ErrorText::from),
+        "nir" => nir(&args).map_err(ErrorText::from),
+        "cluster" => cluster(&args).map_err(ErrorText),
         "help" | "--help" | "-h" => {
             println!("{USAGE}");
             Ok(())
         }
-        other => Err(TrainError::Parse(format!("unknown command {other:?}\n{USAGE}"))),
+        other => Err(TrainError::Parse(format!("unknown command {other:?}\n{USAGE}")).into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(ErrorText(e)) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }

@@ -77,11 +77,13 @@ pub fn run_seconds(config: &TrainConfig, sizes: &TaskSizes) -> f64 {
     run.time_limit_s.map_or(seconds, |limit| seconds.min(limit + epoch))
 }
 
-/// The sizes of each task, loaded once per distinct task configuration; `None` where the
-/// task's data cannot be loaded here (the reason is kept for the message).
+/// The sizes of each task, loaded once per distinct task configuration; where the task's data
+/// cannot be loaded here, its published sizes ([`published`]), the loader's error kept in
+/// [`SizesCache::unavailable`]; an error where neither is known.
 #[derive(Default)]
 pub struct SizesCache {
     sizes: HashMap<String, Result<TaskSizes, String>>,
+    unavailable: Vec<String>,
 }
 
 impl SizesCache {
@@ -99,9 +101,17 @@ impl SizesCache {
                     classes: s.train.classes(),
                     steps: s.train.steps(),
                 });
-                loaded.or_else(|e| published(&config.task).ok_or_else(|| e.to_string()))
+                loaded.or_else(|e| {
+                    self.unavailable.push(e.to_string());
+                    published(&config.task).ok_or_else(|| e.to_string())
+                })
             })
             .clone()
+    }
+
+    /// The loaders' errors of the tasks whose data could not be loaded here.
+    pub fn unavailable(&self) -> &[String] {
+        &self.unavailable
     }
 }
 

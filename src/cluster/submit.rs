@@ -56,7 +56,8 @@ pub struct Submission {
 /// Plans the units of `job` not done yet, writes `plan.json`, `array.sbatch` and
 /// `gather.sbatch` to its folder and, unless `options.dry_run`, joins what earlier tasks
 /// finished into the job's tables first and submits the array and the gather job
-/// ([`super`] docs). Refused while a job of the folder's last submission is in the queue.
+/// ([`super`] docs). Refused while a job of the folder's last submission is in the queue, and
+/// (unless a dry run) when a task's data cannot be loaded here, as the tasks would fail on it.
 pub fn submit(job: &Job, options: &SubmitOptions) -> Result<Submission, ClusterError> {
     if options.tasks == 0 || options.cpus_per_task == 0 {
         return Err(ClusterError::Usage("--tasks and --cpus-per-task take at least 1".into()));
@@ -121,6 +122,10 @@ pub fn submit(job: &Job, options: &SubmitOptions) -> Result<Submission, ClusterE
             }
         }
         task_seconds.push(seconds);
+    }
+    // Tasks would fail on data the login node cannot read either (the nodes share its files).
+    if let (false, Some(error)) = (options.dry_run, sizes.unavailable().first()) {
+        return Err(ClusterError::Usage(format!("the tasks would fail: {error} (--dry-run writes the scripts anyway)")));
     }
     let task_seconds = no_estimate.is_none().then_some(task_seconds);
     let minutes = match (options.minutes, &task_seconds) {

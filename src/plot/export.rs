@@ -210,7 +210,9 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
+/// Writes `bytes` to `path` in one step ([`crate::durable::replace`]): a reader, or a process
+/// killed mid-write, sees the old file or the new one.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
     crate::durable::replace(path, |tmp| std::fs::write(tmp, bytes).map_err(|e| e.to_string()))
         .map_err(|message| PlotError::Io { path: path.display().to_string(), message })
 }

@@ -94,17 +94,18 @@ impl Figure {
 
     /// Writes the figure to `path` as an HTML page that loads `plotly.min.js` from its own
     /// directory, writing that file there once — a folder of figures shares one copy and
-    /// opens offline.
+    /// opens offline. Each file is replaced in one step, so an interrupted save leaves the old
+    /// page or the new one.
     pub fn save_html(&self, path: impl AsRef<Path>) -> Result<(), PlotError> {
         let path = path.as_ref();
         let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| PlotError::io(dir, &e))?;
         let js = dir.join("plotly.min.js");
         if std::fs::metadata(&js).map(|m| m.len()).unwrap_or(0) != crate::display::plotly_js().len() as u64 {
-            std::fs::write(&js, crate::display::plotly_js()).map_err(|e| PlotError::io(&js, &e))?;
+            super::export::write_file(&js, crate::display::plotly_js().as_bytes())?;
         }
         let html = page("<script type=\"text/javascript\" src=\"plotly.min.js\"></script>", &self.html_fragment());
-        std::fs::write(path, html).map_err(|e| PlotError::io(path, &e))
+        super::export::write_file(path, html.as_bytes())
     }
 
     /// Shows the figure inline in an evcxr notebook ([`crate::display`]).

@@ -164,3 +164,21 @@ fn copies_of_a_part_by_part_table_computed_apart_join_to_the_whole_table() {
     assert_eq!(read(&main).len(), 1 + 2 + 3 + 4 + 5);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A sweep file changed since its table was written: a submission refuses the table as a sweep
+/// does, rather than counting the old runs as the new points' runs.
+#[test]
+fn a_changed_sweep_file_is_refused_as_the_sweep_command_refuses_it() {
+    let dir = common::scratch_dir("changed");
+    let spec = dir.join("sweep.toml");
+    let one_point = SWEEP.replace("[1e-2, 3e-3, 1e-3, 3e-4]", "[1e-2]").replace("seeds = [0, 1]", "seeds = [0]").replace("epochs = 8", "epochs = 1");
+    std::fs::write(&spec, &one_point).unwrap();
+    let out = dir.join("runs.parquet");
+    run(common::sglab_binary().args(["sweep", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]));
+    let held = |job: &Job| job.work().unwrap()[0].held(&out);
+    assert_eq!(held(&Job::sweep(&spec, Some(&out)).unwrap()).unwrap().len(), 1);
+    std::fs::write(&spec, one_point.replace("epochs = 1", "epochs = 2")).unwrap();
+    let err = held(&Job::sweep(&spec, Some(&out)).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("another configuration") && err.contains("optimizer.lr=0.01;seed=0"), "{err}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -201,9 +201,13 @@ fn finished_points(points: &[SweepPoint], out: &Path) -> Result<HashSet<String>,
     if !out.exists() {
         return Ok(HashSet::new());
     }
-    let table = results::read_parquet(out)?;
+    finished_in(points, &results::read_parquet(out)?, out)
+}
+
+/// [`finished_points`] of the runs table `table` read from `out`.
+fn finished_in(points: &[SweepPoint], table: &DataFrame, out: &Path) -> Result<HashSet<String>, TrainError> {
     let stored: std::collections::HashMap<String, String> =
-        results::string_column(&table, "point")?.into_iter().zip(results::string_column(&table, "run_id")?).collect();
+        results::string_column(table, "point")?.into_iter().zip(results::string_column(table, "run_id")?).collect();
     let mut done = HashSet::new();
     for point in points {
         let Some(id) = stored.get(&point.key) else { continue };
@@ -260,8 +264,10 @@ impl super::units::SelectiveSweep for SweepSpec {
         Ok(self.points()?.into_iter().map(|p| (p.key, p.config)).collect())
     }
 
+    /// The points the table holds, refusing (as a sweep does) a point stored with another
+    /// configuration than the file now gives it.
     fn held(&self, table: &DataFrame) -> Result<Vec<String>, TrainError> {
-        super::units::names_in(table, "point")
+        Ok(finished_in(&self.points()?, table, Path::new("the table"))?.into_iter().collect())
     }
 
     fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, _workers: usize) -> Result<SweepSummary, TrainError> {

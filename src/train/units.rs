@@ -31,8 +31,3 @@ pub trait SelectiveSweep: Send + Sync {
     /// Whether the runs keep their trained models beside the table (`<out>.models/`).
     fn keeps_models(&self) -> bool;
 }
-
-/// The names a runs table holds in `column`.
-pub(crate) fn names_in(table: &DataFrame, column: &str) -> Result<Vec<String>, TrainError> {
-    Ok(crate::results::string_column(table, column)?)
-}

@@ -73,6 +73,11 @@ pub fn replace(path: &Path, write: impl FnOnce(&Path) -> Result<(), String>) -> 
     Ok(())
 }
 
+/// Replaces `path` by `bytes` in one step ([`replace`]).
+pub fn write(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), String> {
+    replace(path, |tmp| std::fs::write(tmp, bytes.as_ref()).map_err(|e| e.to_string()))
+}
+
 /// `path` is being written by another process.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{path} is being written by another process ({holder}); wait for it to finish, or write to another file")]

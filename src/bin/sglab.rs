@@ -306,8 +306,7 @@ fn cluster(args: &Args) -> Result<(), String> {
             };
             let s = cluster::submit(&job, &options).map_err(fail)?;
             println!("{}: {} units, {} done; {} to run in {} tasks", job.label(), s.total, s.done, s.plan.units(), s.plan.tasks.len());
-            if let Some(seconds) = &s.task_seconds {
-                let longest = seconds.iter().copied().fold(0.0, f64::max);
+            if let Some(longest) = s.longest_task_seconds() {
                 println!("estimated longest task: {} (time limit {})", cluster::submit::duration(longest), cluster::slurm::format_time(s.minutes));
             }
             match &s.submitted {

@@ -59,13 +59,7 @@ pub struct TaskSizes {
 
 /// The upper-bound duration in seconds of a run of `config` on a task of `sizes` (module docs).
 pub fn run_seconds(config: &TrainConfig, sizes: &TaskSizes) -> f64 {
-    let mut synapses = 0usize;
-    let mut fan_in = sizes.channels;
-    for &n in &config.model.hidden_sizes {
-        synapses += fan_in * n + n * n;
-        fan_in = n;
-    }
-    synapses += fan_in * sizes.classes;
+    let synapses = crate::train::memory::weight_count(&config.model.hidden_sizes, sizes.channels, sizes.classes);
     let run = &config.run;
     let train = run.train_batches_per_epoch.map_or(sizes.train, |b| sizes.train.min(b * run.batch_size));
     let cap = |n: usize| run.eval_samples.map_or(n, |e| n.min(e));

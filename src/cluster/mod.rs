@@ -152,6 +152,14 @@ impl Job {
         }
     }
 
+    /// A name for its Slurm jobs: `02-paper`, or the sweep table's file stem.
+    pub fn slug(&self) -> String {
+        match self {
+            Job::Study { study, scale, .. } => format!("{study}-{}", scale.name()),
+            Job::Sweep { out, .. } => out.file_stem().map_or_else(|| "sweep".into(), |s| s.to_string_lossy().into_owned()),
+        }
+    }
+
     /// The job's tables (in the study's results folder, or the sweep's table).
     pub fn work(&self) -> Result<Vec<WorkTable<'static>>, ClusterError> {
         match self {
@@ -172,6 +180,25 @@ impl Job {
     }
 }
 
+/// Replaces the file `path` by `text` in one step ([`crate::durable::write`]).
+fn write_file(path: &Path, text: &str) -> Result<(), ClusterError> {
+    crate::durable::write(path, text).map_err(|e| ClusterError::io(path, e))
+}
+
+/// Writes `value` as JSON to `path` in one step.
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), ClusterError> {
+    write_file(path, &serde_json::to_string_pretty(value).expect("a job folder's records serialise"))
+}
+
+/// The JSON record `what` at `path`, `None` where there is no file.
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Option<T>, ClusterError> {
+    match std::fs::read_to_string(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ClusterError::io(path, e)),
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| ClusterError::io(path, format!("not {what}: {e}"))),
+    }
+}
+
 /// `path` made absolute against the current folder (without resolving links, so a folder
 /// that does not exist yet is fine).
 fn absolute(path: &Path) -> Result<PathBuf, ClusterError> {
@@ -181,6 +208,15 @@ fn absolute(path: &Path) -> Result<PathBuf, ClusterError> {
 /// The folder of task `index` of a job folder.
 pub fn task_folder(folder: &Path, index: usize) -> PathBuf {
     folder.join(format!("task-{index}"))
+}
+
+/// The units of `table` that its copies in the task folders `copies` hold.
+fn held_in_copies(table: &WorkTable<'_>, copies: &[PathBuf]) -> Result<std::collections::HashSet<String>, ClusterError> {
+    let mut held = std::collections::HashSet::new();
+    for copy in copies {
+        held.extend(table.held(&copy.join(table.file_name()))?);
+    }
+    Ok(held)
 }
 
 /// Every task folder (`task-<i>/`) of a job folder, in index order.

@@ -48,15 +48,12 @@ impl Plan {
     /// The plan of the job folder `folder`.
     pub fn load(folder: &Path) -> Result<Plan, ClusterError> {
         let path = Plan::path(folder);
-        let text = std::fs::read_to_string(&path).map_err(|e| ClusterError::io(&path, format!("{e}; is this a job folder written by `sglab cluster submit`?")))?;
-        serde_json::from_str(&text).map_err(|e| ClusterError::io(&path, format!("not a plan: {e}")))
+        super::read_json(&path, "a plan")?.ok_or_else(|| ClusterError::io(&path, "no such file; is this a job folder written by `sglab cluster submit`?"))
     }
 
     /// Writes the plan to `folder` in one step.
     pub fn save(&self, folder: &Path) -> Result<(), ClusterError> {
-        let path = Plan::path(folder);
-        let text = serde_json::to_string_pretty(self).expect("a plan serialises");
-        crate::durable::replace(&path, |tmp| std::fs::write(tmp, &text).map_err(|e| e.to_string())).map_err(|e| ClusterError::io(&path, e))
+        super::write_json(&Plan::path(folder), self)
     }
 }
 

@@ -213,19 +213,12 @@ impl Submitted {
 
     /// The record of `folder`, if anything was submitted from it.
     pub fn load(folder: &Path) -> Result<Option<Submitted>, ClusterError> {
-        let path = Submitted::path(folder);
-        match std::fs::read_to_string(&path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(ClusterError::io(&path, e)),
-            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| ClusterError::io(&path, format!("not a submission record: {e}"))),
-        }
+        super::read_json(&Submitted::path(folder), "a submission record")
     }
 
     /// Writes the record to `folder`.
     pub fn save(&self, folder: &Path) -> Result<(), ClusterError> {
-        let path = Submitted::path(folder);
-        let text = serde_json::to_string_pretty(self).expect("a record serialises");
-        crate::durable::replace(&path, |tmp| std::fs::write(tmp, &text).map_err(|e| e.to_string())).map_err(|e| ClusterError::io(&path, e))
+        super::write_json(&Submitted::path(folder), self)
     }
 
     /// The ids of this submission still in the queue (needs `squeue`).

@@ -69,10 +69,7 @@ pub fn status(job: &Job) -> Result<JobStatus, ClusterError> {
     for table in job.work()? {
         let name = table.file_name();
         let done = table.held(&table.path)?;
-        let mut finished: HashSet<String> = HashSet::new();
-        for copy in &copies {
-            finished.extend(table.held(&copy.join(&name))?.into_iter().filter(|u| !done.contains(u)));
-        }
+        let finished: HashSet<String> = super::held_in_copies(&table, &copies)?.into_iter().filter(|u| !done.contains(u)).collect();
         let mut state_of: HashMap<&str, QueueState> = HashMap::new();
         if let Some(plan) = &plan {
             for (i, units) in plan.tasks.iter().enumerate() {

@@ -91,9 +91,7 @@ pub fn submit(job: &Job, options: &SubmitOptions) -> Result<Submission, ClusterE
     for table in &tables {
         let name = table.file_name();
         let mut held: HashSet<String> = table.held(&table.path)?;
-        for copy in &copies {
-            held.extend(table.held(&copy.join(&name))?);
-        }
+        held.extend(super::held_in_copies(table, &copies)?);
         for unit in table.unit_names()? {
             total += 1;
             if !held.contains(&unit) {
@@ -128,12 +126,10 @@ pub fn submit(job: &Job, options: &SubmitOptions) -> Result<Submission, ClusterE
         return Err(ClusterError::Usage(format!("the tasks would fail: {error} (--dry-run writes the scripts anyway)")));
     }
     let task_seconds = no_estimate.is_none().then_some(task_seconds);
-    let minutes = match (options.minutes, &task_seconds) {
+    let longest = task_seconds.as_deref().map(longest_of);
+    let minutes = match (options.minutes, longest) {
         (Some(m), _) => m,
-        (None, Some(seconds)) => {
-            let longest = seconds.iter().copied().fold(0.0, f64::max);
-            ((1.5 * longest / 60.0).ceil() as u64).max(10)
-        }
+        (None, Some(longest)) => ((1.5 * longest / 60.0).ceil() as u64).max(10),
         (None, None) => {
             return Err(ClusterError::Usage(format!("no estimate of the tasks' duration ({}): give --time", no_estimate.unwrap_or_default())));
         }
@@ -147,30 +143,21 @@ pub fn submit(job: &Job, options: &SubmitOptions) -> Result<Submission, ClusterE
         Job::Sweep { .. } => None,
     };
     let mut comment = vec![format!("{} units of {} ({} done before), {} tasks.", plan.units(), job.label(), done, plan.tasks.len())];
-    if let Some(seconds) = &task_seconds {
-        let longest = seconds.iter().copied().fold(0.0, f64::max);
+    if let Some(longest) = longest {
         comment.push(format!(
             "Longest task estimated at {} at most (one core of the machine sglab's constant was measured on; sglab::cluster::estimate), time limit 1.5x that.",
             duration(longest)
         ));
     }
-    let label = match job {
-        Job::Study { study, scale, .. } => format!("{study}-{}", scale.name()),
-        Job::Sweep { out, .. } => out.file_stem().map_or_else(|| "sweep".into(), |s| s.to_string_lossy().into_owned()),
-    };
-    let scripts = slurm::scripts(&folder, &label, plan.tasks.len(), &resources, &exe, &workdir, results, &comment);
+    let scripts = slurm::scripts(&folder, &job.slug(), plan.tasks.len(), &resources, &exe, &workdir, results, &comment);
     plan.save(&folder)?;
-    let write = |name: &str, text: &str| {
-        let path = folder.join(name);
-        crate::durable::replace(&path, |tmp| std::fs::write(tmp, text).map_err(|e| e.to_string())).map_err(|e| ClusterError::io(&path, e))
-    };
     match &scripts.array {
-        Some(array) => write("array.sbatch", array)?,
+        Some(array) => super::write_file(&folder.join("array.sbatch"), array)?,
         None => {
             let _ = std::fs::remove_file(folder.join("array.sbatch"));
         }
     }
-    write("gather.sbatch", &scripts.gather)?;
+    super::write_file(&folder.join("gather.sbatch"), &scripts.gather)?;
 
     let submitted = if options.dry_run {
         None
@@ -182,6 +169,17 @@ pub fn submit(job: &Job, options: &SubmitOptions) -> Result<Submission, ClusterE
         Some(record)
     };
     Ok(Submission { folder, total, done, plan, task_seconds, minutes, scripts, submitted })
+}
+
+impl Submission {
+    /// The estimated duration of the longest task in seconds, where every unit has an estimate.
+    pub fn longest_task_seconds(&self) -> Option<f64> {
+        self.task_seconds.as_deref().map(longest_of)
+    }
+}
+
+fn longest_of(seconds: &[f64]) -> f64 {
+    seconds.iter().copied().fold(0.0, f64::max)
 }
 
 /// Seconds as `1 h 05 min` or `42 s`.

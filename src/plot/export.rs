@@ -213,7 +213,7 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
 /// Writes `bytes` to `path` in one step ([`crate::durable::replace`]): a reader, or a process
 /// killed mid-write, sees the old file or the new one.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PlotError> {
-    crate::durable::replace(path, |tmp| std::fs::write(tmp, bytes).map_err(|e| e.to_string()))
+    crate::durable::write(path, bytes)
         .map_err(|message| PlotError::Io { path: path.display().to_string(), message })
 }
 

@@ -117,13 +117,17 @@ impl<'a> WorkTable<'a> {
         if let Some(dir) = out.parent() {
             std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
         }
+        // The parts `out` holds already (the runs' sweep finds its own).
+        let held = match &self.units {
+            Units::Parts(_) => self.held(out)?,
+            Units::Runs(_) => HashSet::new(),
+        };
         match &mut self.units {
             Units::Runs(sweep) => {
                 let options = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
                 Ok(sweep.run_units(out, selected, &options, workers)?.ran)
             }
             Units::Parts(parts) => {
-                let held: HashSet<String> = if out.exists() { string_column(&results::read_parquet(out)?, parts.key)?.into_iter().collect() } else { HashSet::new() };
                 let wanted = |k: &str| selected.is_none_or(|s| s.contains(k));
                 let todo = parts.keys.iter().filter(|k| !held.contains(*k) && wanted(k)).count();
                 super::cached_parts_where(out, parts.key, &parts.keys, &wanted, &mut parts.compute)?;

@@ -23,6 +23,15 @@ use crate::validate::ConfigError;
 /// rather than an overflow).
 pub fn training_bytes_lower_bound(config: &TrainConfig, channels: usize, classes: usize, steps: usize) -> u128 {
     let widths = &config.model.hidden_sizes;
+    let parameters = weight_count(widths, channels, classes);
+    let neurons: u128 = widths.iter().map(|&n| n as u128).sum();
+    let activations = (config.run.batch_size as u128).saturating_mul(steps as u128).saturating_mul((channels as u128).saturating_add(neurons.saturating_mul(2)));
+    parameters.saturating_mul(4).saturating_add(activations).saturating_mul(4)
+}
+
+/// P of the module docs: the input and recurrent weights of layers of `widths` on `channels`
+/// inputs and the readout to `classes` (saturating).
+pub fn weight_count(widths: &[usize], channels: usize, classes: usize) -> u128 {
     let mut parameters: u128 = 0;
     let mut fan_in = channels as u128;
     for &n in widths {
@@ -30,10 +39,7 @@ pub fn training_bytes_lower_bound(config: &TrainConfig, channels: usize, classes
         parameters = parameters.saturating_add(fan_in.saturating_mul(n)).saturating_add(n.saturating_mul(n));
         fan_in = n;
     }
-    parameters = parameters.saturating_add(fan_in.saturating_mul(classes as u128));
-    let neurons: u128 = widths.iter().map(|&n| n as u128).sum();
-    let activations = (config.run.batch_size as u128).saturating_mul(steps as u128).saturating_mul((channels as u128).saturating_add(neurons.saturating_mul(2)));
-    parameters.saturating_mul(4).saturating_add(activations).saturating_mul(4)
+    parameters.saturating_add(fan_in.saturating_mul(classes as u128))
 }
 
 /// Bytes of memory available to a new allocation, as the operating system reports it.

@@ -299,8 +299,8 @@ impl Network {
     }
 
     /// Whether a forward pass over `x` runs the fused kernels ([`crate::fused`]): every layer is
-    /// LIF with a built-in surrogate and a Heaviside forward, `x` is `f32` on a CPU backend or
-    /// wgpu, and the network is not set to [`Execution::Reference`].
+    /// LIF (or ALIF, on a CPU backend) with a built-in surrogate and a Heaviside forward, `x` is
+    /// `f32` on a CPU backend or wgpu, and the network is not set to [`Execution::Reference`].
     pub fn uses_fused(&self, x: &Tensor<3>) -> bool {
         self.fused_specs(x, false).is_some()
     }
@@ -314,9 +314,14 @@ impl Network {
         if !eligible {
             return None;
         }
+        let on_host = crate::fused::runs_on_host(&x.device());
         self.layers
             .iter()
-            .map(|layer| layer.as_lif().and_then(|lif| lif.cell().fused_spec(self.truncation)))
+            .map(|layer| match layer {
+                Layer::Lif(lif) => lif.cell().fused_spec(self.truncation),
+                Layer::Alif(alif) if on_host => alif.lif.cell().fused_spec(self.truncation),
+                _ => None,
+            })
             .collect()
     }
 
@@ -348,8 +353,7 @@ impl Network {
                 let mut spikes: Vec<Tensor<3>> = Vec::with_capacity(self.layers.len());
                 for (l, (layer, spec)) in self.layers.iter().zip(specs).enumerate() {
                     let input = self.dropped(spikes.last().cloned().unwrap_or_else(|| x.clone()), l, mask_seed);
-                    let lif = layer.as_lif().expect("fused layers are LIF");
-                    spikes.push(run_fused(&lif.cell(), input, spec));
+                    spikes.push(run_fused(layer, input, spec));
                 }
                 spikes
             }
@@ -398,15 +402,20 @@ impl Network {
     }
 }
 
-/// A LIF layer's spikes `[T, B, n]` for the input `[T, B, n_in]` through the fused kernels: one
-/// (event-driven) input projection for all steps, then the recurrence in one kernel.
-fn run_fused(cell: &crate::neuron::LifCell, x: Tensor<3>, spec: LifSpec) -> Tensor<3> {
+/// A LIF or ALIF layer's spikes `[T, B, n]` for the input `[T, B, n_in]` through the fused
+/// kernels: one (event-driven) input projection for all steps, then the recurrence in one kernel.
+fn run_fused(layer: &Layer, x: Tensor<3>, spec: LifSpec) -> Tensor<3> {
+    let (cell, adaptation) = match layer {
+        Layer::Lif(lif) => (lif.cell(), None),
+        Layer::Alif(alif) => (alif.lif.cell(), Some(alif.fused_adaptation())),
+        Layer::Qif(_) => unreachable!("fused layers are LIF or ALIF (fused_specs)"),
+    };
     let [steps, batch, n_in] = x.dims();
     let [w_in, w_rec] = cell.fused_coefficients();
     let n = w_in.dims()[1];
     let current = crate::fused::project(x.reshape([steps * batch, n_in]), w_in).reshape([steps, batch, n]);
     let [bias, alpha, threshold] = cell.fused_vectors();
-    crate::fused::lif_recurrence(current, w_rec, bias, alpha, threshold, spec)
+    crate::fused::lif_recurrence(current, w_rec, bias, alpha, threshold, adaptation, spec)
 }
 
 impl NetworkOutput {

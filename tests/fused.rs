@@ -1,7 +1,8 @@
 //! The fused kernels against the reference path (per-step tensor operations under burn's
 //! autodiff): spikes, logits and every parameter's gradient on random networks, for every
 //! surrogate shape, every reset rule with and without a detached reset, learnable τ and ϑ,
-//! sparse and dense inputs, one and several batch chunks, and truncated BPTT.
+//! sparse and dense inputs, one and several batch chunks, truncated BPTT, and ALIF layers with
+//! learnable adaptation (τ_a, β_a).
 
 mod common;
 
@@ -12,7 +13,7 @@ use sglab::burn::tensor::{Device, TensorData};
 use sglab::fused::{Execution, runs_fused, runs_on_host};
 use sglab::weights::WeightInit;
 use sglab::network::{Network, NetworkConfig, time_averaged_cross_entropy};
-use sglab::neuron::{LifConfig, NeuronConfig, Reset};
+use sglab::neuron::{AlifConfig, Layer, LifConfig, NeuronConfig, Reset};
 use sglab::surrogate::{Shape, Surrogate};
 
 const STEPS: usize = 24;
@@ -49,8 +50,13 @@ fn input_of(steps: usize, batch: usize, density: f64, binary: bool, device: &Dev
 }
 
 fn network(lif: LifConfig, surrogate: Surrogate, seed: u64, device: &Device) -> Network {
+    network_of(NeuronConfig::Lif(lif), surrogate, seed, device)
+}
+
+/// A network of two layers of `neuron`.
+fn network_of(neuron: NeuronConfig, surrogate: Surrogate, seed: u64, device: &Device) -> Network {
     NetworkConfig::new(INPUTS, vec![12, 9], CLASSES)
-        .with_neuron(NeuronConfig::Lif(lif))
+        .with_neuron(neuron)
         .with_surrogate(surrogate)
         .with_seed(seed)
         .init(device)
@@ -88,6 +94,10 @@ fn evaluate_with(net: &Network, x: Tensor<3>, mask_seed: Option<u64>) -> Evaluat
         g.push((format!("layer {l} bias"), layer.bias().and_then(|b| b.val().grad(&grads)).map(values)));
         g.push((format!("layer {l} tau"), membrane.tau.val().grad(&grads).map(values)));
         g.push((format!("layer {l} threshold"), membrane.threshold.val().grad(&grads).map(values)));
+        if let Layer::Alif(alif) = layer {
+            g.push((format!("layer {l} tau_adaptation"), alif.tau_adaptation.val().grad(&grads).map(values)));
+            g.push((format!("layer {l} beta_adaptation"), alif.beta_adaptation.val().grad(&grads).map(values)));
+        }
     }
     g.push(("readout".into(), net.readout_weight.val().grad(&grads).map(values)));
     let g = g.into_iter().filter_map(|(name, v)| v.map(|v| (name, v))).collect();
@@ -178,6 +188,8 @@ fn cubecl_kernels_match_the_reference_on_wgpu() {
     let wgpu = BackendKind::Wgpu.device().unwrap().autodiff();
     let flex = BackendKind::Flex.device().unwrap().autodiff();
     assert!(runs_fused(&wgpu) && !runs_on_host(&wgpu), "wgpu runs the CubeCL kernels");
+    let alif_net = network_of(alif(Reset::Subtract, false), Surrogate::default(), 20, &wgpu);
+    assert!(!alif_net.uses_fused(&input_of(STEPS_WGPU, 2, 0.15, true, &wgpu)), "ALIF has no CubeCL kernel: the reference path on wgpu");
     let fast = Surrogate::new(Shape::FastSigmoid, 0.8, 1.5).unwrap();
     let net = network(lif(Reset::Subtract, false), fast, 20, &wgpu);
     compare_within(net, input_of(STEPS_WGPU, 5, 0.15, true, &wgpu), "wgpu against its reference path", None, 1e-4);
@@ -214,6 +226,65 @@ fn every_shape_and_reset_matches_the_reference() {
             }
         }
     }
+}
+
+/// An ALIF layer of [`lif`]: τ_a = 8 steps (ρ ≈ 0.88, so that a_t moves within the test's
+/// 24 steps), β_a = 0.9, both spread and learnable.
+fn alif(reset: Reset, detach_reset: bool) -> NeuronConfig {
+    NeuronConfig::Alif(
+        AlifConfig::new()
+            .with_lif(lif(reset, detach_reset))
+            .with_tau_adaptation(8.0)
+            .with_beta_adaptation(0.9)
+            .with_adaptation_spread(0.2)
+            .with_learn_adaptation(true),
+    )
+}
+
+#[test]
+fn alif_matches_the_reference_for_every_shape_and_reset() {
+    for (kind, device) in cpu_devices() {
+        for (s, surrogate) in all_shapes().into_iter().enumerate() {
+            for reset in [Reset::Subtract, Reset::MultReset1, Reset::MultReset2] {
+                for detach_reset in [false, true] {
+                    let net = network_of(alif(reset, detach_reset), surrogate, 40 + s as u64, &device);
+                    let what = format!("ALIF {kind:?} {surrogate} {reset:?} detach {detach_reset}");
+                    compare(net, input(5, 0.08, true, &device), &what);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn alif_with_truncation_several_chunks_and_dropout_matches_the_reference() {
+    let device = BackendKind::Flex.device().unwrap().autodiff();
+    let fast = Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).unwrap();
+    for reset in [Reset::Subtract, Reset::MultReset2] {
+        for window in [1, 5] {
+            let net = network_of(alif(reset, false), fast, 50, &device).with_truncation(window);
+            compare(net, input(4, 0.1, true, &device), &format!("ALIF {reset:?} window {window}"));
+        }
+    }
+    let net = network_of(alif(Reset::Subtract, false), fast, 51, &device);
+    compare(net, input(70, 0.3, false, &device), "ALIF B 70 valued");
+    let net = network_of(alif(Reset::MultReset2, true), fast, 52, &device).with_dropout(0.3);
+    compare_with(net, input(6, 0.1, true, &device), "ALIF dropout", Some(9));
+}
+
+/// The adaptation matters in the tested networks: with β_a = 0 the same ALIF network (same
+/// seed, so the same weights) spikes differently, so a kernel that ignored a_t would fail the
+/// comparisons above.
+#[test]
+fn alif_adaptation_changes_the_spikes() {
+    let device = BackendKind::Flex.device().unwrap().autodiff();
+    let fast = Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).unwrap();
+    let NeuronConfig::Alif(adapting) = alif(Reset::Subtract, false) else { unreachable!() };
+    let flat = NeuronConfig::Alif(adapting.clone().with_beta_adaptation(0.0).with_adaptation_spread(0.0));
+    let x = input(5, 0.08, true, &device);
+    let with = evaluate(&network_of(NeuronConfig::Alif(adapting), fast, 40, &device), x.clone());
+    let without = evaluate(&network_of(flat, fast, 40, &device), x);
+    assert_ne!(with.0[0], without.0[0], "β_a = 0 must change the first layer's spikes");
 }
 
 #[test]

@@ -15,15 +15,18 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
 
 use super::host::{from_host, to_host, with_host};
-use super::recurrence::{self, Dims, LifParams, Trace};
+use super::recurrence::{self, Adaptation, Dims, LifParams, Trace};
 use crate::dynamics::LifSpec;
 use super::sparse::{DENSE_ABOVE, SparseRows};
 
-/// Spike-matrix products and the LIF recurrence with hand-written backward passes.
+/// Spike-matrix products and the LIF and ALIF recurrences with hand-written backward passes.
 ///
 /// The host backends (flex, ndarray) run the kernels of `sparse.rs` and `recurrence.rs` and keep
-/// what the backward pass needs on the host; the CubeCL backend runs those of `cube.rs` and
-/// keeps it on the device as tensors (`lif_recurrence_traced`, `lif_recurrence_backward`).
+/// what the backward pass needs on the host; the CubeCL backend runs those of `cube.rs` for LIF
+/// and keeps it on the device as tensors (`lif_recurrence_traced`, `lif_recurrence_backward`).
+/// ALIF runs the host kernels on every backend (a device backend's values are copied to the
+/// host and back); [`crate::network::Network`] sends ALIF layers to them only on the host
+/// backends.
 #[backend_extension(
     Flex: cfg(feature = "flex"),
     NdArray: cfg(feature = "ndarray"),
@@ -51,7 +54,24 @@ pub trait FusedBackend: Backend {
         threshold: FloatTensor<Self>,
         spec: LifSpec,
     ) -> FloatTensor<Self> {
-        recurrence_forward::<Self>(current, [w_rec, bias, alpha, threshold], &spec, false).0
+        recurrence_forward::<Self>(current, [w_rec, bias, alpha, threshold], None, &spec, false).0
+    }
+
+    /// The spikes `[T, B, n]` of an ALIF layer driven by `current` `[T, B, n]`: the LIF
+    /// recurrence with the threshold ϑ + β a_t, a_t = ρ a_{t−1} + (1 − ρ) z_{t−1}.
+    #[allow(clippy::too_many_arguments)]
+    #[fusion(dtype = current, shape = current)]
+    fn alif_recurrence(
+        current: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        rho: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> FloatTensor<Self> {
+        recurrence_forward::<Self>(current, [w_rec, bias, alpha, threshold], Some([rho, beta]), &spec, false).0
     }
 
     /// The spikes and the membrane trace `[T, B, n]` the device backward pass reads.
@@ -156,16 +176,22 @@ fn project_forward<B: Backend>(x: FloatTensor<B>, w: FloatTensor<B>) -> (FloatTe
     (from_host::<B>(y, &[m, n], &device), Some(Arc::new(sparse)))
 }
 
-/// The layer's spikes, and the trace and host parameters when `keep_trace`.
+/// The layer's spikes, and the trace and host parameters when `keep_trace`; `adaptation` (ρ, β)
+/// makes it ALIF.
 fn recurrence_forward<B: Backend>(
     current: FloatTensor<B>,
     params: [FloatTensor<B>; 4],
+    adaptation: Option<[FloatTensor<B>; 2]>,
     spec: &LifSpec,
     keep_trace: bool,
 ) -> (FloatTensor<B>, Option<(Arc<Trace>, Arc<LifParams>, Dims)>) {
     let device = current.device();
     let [w, bias, alpha, threshold] = params.map(|p| to_host::<B>(p).0);
-    let params = LifParams { w, bias, alpha, threshold };
+    let adaptation = adaptation.map(|a| {
+        let [rho, beta] = a.map(|p| to_host::<B>(p).0);
+        Adaptation { rho, beta }
+    });
+    let params = LifParams { w, bias, alpha, threshold, adaptation };
     let (z, trace, dims) = with_host::<B, _>(&current, |current, dims| {
         let dims = Dims { steps: dims[0], batch: dims[1], n: dims[2] };
         let (z, trace) = recurrence::forward(spec, dims, current, &params, keep_trace);
@@ -237,34 +263,6 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
         threshold: FloatTensor<Self>,
         spec: LifSpec,
     ) -> FloatTensor<Self> {
-        /// Backpropagation through time written out (`recurrence::backward`).
-        #[derive(Debug)]
-        struct RecurrenceBackward;
-
-        impl<B: Backend> Backward<B, 5> for RecurrenceBackward {
-            type State = (LifSpec, Arc<Trace>, Arc<LifParams>, Dims);
-
-            fn backward(self, ops: Ops<Self::State, 5>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
-                let (spec, trace, params, dims) = ops.state;
-                let grad = grads.consume::<B>(&ops.node);
-                let device = grad.device();
-                let g = with_host::<B, _>(&grad, |grad_z, _| recurrence::backward(&spec, dims, &trace, grad_z, &params));
-                let n = dims.n;
-                let outputs = [
-                    (g.current, vec![dims.steps, dims.batch, n]),
-                    (g.w, vec![n, n]),
-                    (g.bias, vec![n]),
-                    (g.alpha, vec![n]),
-                    (g.threshold, vec![n]),
-                ];
-                for (parent, (values, shape)) in ops.parents.into_iter().zip(outputs) {
-                    if let Some(node) = parent {
-                        grads.register::<B>(node.id, from_host::<B>(values, &shape, &device));
-                    }
-                }
-            }
-        }
-
         /// Backpropagation through time on the device (`cube.rs`), from the spikes and membrane
         /// trace kept as tensors.
         #[derive(Debug)]
@@ -306,13 +304,70 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
         match RecurrenceBackward.prepare::<C>(nodes).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
                 let params = [w_rec, bias, alpha, threshold].map(|p| p.primitive().clone());
-                let (z, kept) = recurrence_forward::<B>(current.primitive().clone(), params, &spec, true);
+                let (z, kept) = recurrence_forward::<B>(current.primitive().clone(), params, None, &spec, true);
                 let (trace, params, dims) = kept.expect("the trace was asked for");
                 prep.finish((spec, trace, params, dims), z)
             }
             OpsKind::UnTracked(prep) => {
                 let [w, b, a, t] = [w_rec, bias, alpha, threshold].map(|p| p.into_primitive());
                 prep.finish(B::lif_recurrence(current.into_primitive(), w, b, a, t, spec))
+            }
+        }
+    }
+
+    fn alif_recurrence(
+        current: FloatTensor<Self>,
+        w_rec: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        alpha: FloatTensor<Self>,
+        threshold: FloatTensor<Self>,
+        rho: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        spec: LifSpec,
+    ) -> FloatTensor<Self> {
+        let nodes = [current.node(), w_rec.node(), bias.node(), alpha.node(), threshold.node(), rho.node(), beta.node()];
+        match RecurrenceBackward.prepare::<C>(nodes).compute_bound().stateful() {
+            OpsKind::Tracked(prep) => {
+                let params = [w_rec, bias, alpha, threshold].map(|p| p.primitive().clone());
+                let adaptation = [rho, beta].map(|p| p.primitive().clone());
+                let (z, kept) = recurrence_forward::<B>(current.primitive().clone(), params, Some(adaptation), &spec, true);
+                let (trace, params, dims) = kept.expect("the trace was asked for");
+                prep.finish((spec, trace, params, dims), z)
+            }
+            OpsKind::UnTracked(prep) => {
+                let [w, b, a, t, r, s] = [w_rec, bias, alpha, threshold, rho, beta].map(|p| p.into_primitive());
+                prep.finish(B::alif_recurrence(current.into_primitive(), w, b, a, t, r, s, spec))
+            }
+        }
+    }
+}
+
+/// Backpropagation through time on the host, written out (`recurrence::backward`), for the
+/// N = 5 inputs of the LIF recurrence (current, W, b, α, ϑ) or the N = 7 of ALIF's (… ρ, β).
+#[derive(Debug)]
+struct RecurrenceBackward;
+
+impl<B: Backend, const N: usize> Backward<B, N> for RecurrenceBackward {
+    type State = (LifSpec, Arc<Trace>, Arc<LifParams>, Dims);
+
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _checkpointer: &mut Checkpointer) {
+        let (spec, trace, params, dims) = ops.state;
+        let grad = grads.consume::<B>(&ops.node);
+        let device = grad.device();
+        let g = with_host::<B, _>(&grad, |grad_z, _| recurrence::backward(&spec, dims, &trace, grad_z, &params));
+        let n = dims.n;
+        let outputs = [
+            (g.current, vec![dims.steps, dims.batch, n]),
+            (g.w, vec![n, n]),
+            (g.bias, vec![n]),
+            (g.alpha, vec![n]),
+            (g.threshold, vec![n]),
+            (g.rho, vec![n]),
+            (g.beta, vec![n]),
+        ];
+        for (parent, (values, shape)) in ops.parents.into_iter().zip(outputs) {
+            if let Some(node) = parent {
+                grads.register::<B>(node.id, from_host::<B>(values, &shape, &device));
             }
         }
     }
@@ -327,4 +382,10 @@ pub(super) fn spike_project(x: FloatTensor<Dispatch>, w: FloatTensor<Dispatch>) 
 pub(super) fn lif_recurrence(current: FloatTensor<Dispatch>, params: [FloatTensor<Dispatch>; 4], spec: LifSpec) -> FloatTensor<Dispatch> {
     let [w_rec, bias, alpha, threshold] = params;
     <Dispatch as FusedBackend>::lif_recurrence(current, w_rec, bias, alpha, threshold, spec)
+}
+
+/// Runs [`FusedBackend::alif_recurrence`] on dispatch tensors.
+pub(super) fn alif_recurrence(current: FloatTensor<Dispatch>, params: [FloatTensor<Dispatch>; 6], spec: LifSpec) -> FloatTensor<Dispatch> {
+    let [w_rec, bias, alpha, threshold, rho, beta] = params;
+    <Dispatch as FusedBackend>::alif_recurrence(current, w_rec, bias, alpha, threshold, rho, beta, spec)
 }

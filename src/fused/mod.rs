@@ -4,7 +4,7 @@
 //! ```text
 //! reference:  for t in 0..T:  I_t = x_t·W_in;  v_t, z_t = step(I_t, v_{t−1}, z_{t−1})   (≈ 10 recorded ops per step)
 //! fused:      I = X·W_in                  one product for all T·B rows, event-driven in X's spikes
-//!             Z = lif_recurrence(I, W, b, α, ϑ)   one kernel over T, hand-written BPTT
+//!             Z = lif_recurrence(I, W, b, α, ϑ [, ρ, β])   one kernel over T, hand-written BPTT
 //! ```
 //!
 //! The projection takes the input `[T, B, n_in]` as one `[T·B, n_in]` matrix, so its backward is
@@ -20,7 +20,9 @@
 //! CubeCL kernels on the device (`cube.rs`: one kernel and one recurrent matrix product per
 //! step in each direction) and the projection is the backend's matrix product;
 //! [`runs_fused`] tells whether a device has either. They apply to LIF layers whose spike is the
-//! Heaviside with a built-in surrogate, in `f32`. A [`crate::network::Network`] uses them where
+//! Heaviside with a built-in surrogate, in `f32`, and to ALIF layers of that kind on the host
+//! backends (the adaptive threshold a_t is a third state in the same host kernel; there is no
+//! CubeCL kernel for it, so on wgpu an ALIF network runs the reference path). A [`crate::network::Network`] uses them where
 //! they apply unless set to [`Execution::Reference`], the per-step path every other neuron
 //! model uses and against which the fused gradients are tested (tests/fused.rs).
 //!
@@ -49,8 +51,8 @@ use burn::tensor::Device;
 #[serde(rename_all = "kebab-case")]
 pub enum Execution {
     /// The fused kernels where they apply (LIF layers with a built-in surrogate and a
-    /// Heaviside forward, `f32`, on a CPU backend or wgpu, voltages not requested), the
-    /// reference path elsewhere.
+    /// Heaviside forward, `f32`, on a CPU backend or wgpu, ALIF layers of that kind on a CPU
+    /// backend, voltages not requested), the reference path elsewhere.
     #[default]
     Fused,
     /// One step at a time with burn's autodiff recording every tensor operation.
@@ -99,14 +101,21 @@ pub(crate) fn project(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
 /// The spikes `[T, B, n]` of a LIF layer driven by the input current `[T, B, n]` (without
 /// bias), with recurrent weights W `[n, n]` (masked as the layer uses them), bias b, decay α
 /// and threshold ϑ `[n]`; differentiable in all five (`recurrence.rs` has the equations).
+/// An ALIF layer passes its adaptation's decay ρ and strength β `[n]` as `adaptation`
+/// (differentiable too); it runs on the host kernels whatever the backend.
 pub(crate) fn lif_recurrence(
     current: Tensor<3>,
     w_rec: Tensor<2>,
     bias: Tensor<1>,
     alpha: Tensor<1>,
     threshold: Tensor<1>,
+    adaptation: Option<[Tensor<1>; 2]>,
     spec: LifSpec,
 ) -> Tensor<3> {
-    let params = [w_rec.into_dispatch(), bias.into_dispatch(), alpha.into_dispatch(), threshold.into_dispatch()];
-    Tensor::from_dispatch(extension::lif_recurrence(current.into_dispatch(), params, spec))
+    let (w, b, a, t) = (w_rec.into_dispatch(), bias.into_dispatch(), alpha.into_dispatch(), threshold.into_dispatch());
+    let z = match adaptation {
+        None => extension::lif_recurrence(current.into_dispatch(), [w, b, a, t], spec),
+        Some([rho, beta]) => extension::alif_recurrence(current.into_dispatch(), [w, b, a, t, rho.into_dispatch(), beta.into_dispatch()], spec),
+    };
+    Tensor::from_dispatch(z)
 }

@@ -1,35 +1,40 @@
-//! The LIF recurrence over a whole sequence in one kernel, and its backward pass through time
-//! written out by hand.
+//! The LIF and ALIF recurrences over a whole sequence in one kernel, and their backward pass
+//! through time written out by hand.
 //!
 //! Forward, for the input current I_t `[B, n]` (already x_t·W_in), per step t = 0 … T−1 from
-//! v₋₁ = z₋₁ = 0, with r_t = 1 − z_{t−1}:
+//! v₋₁ = z₋₁ = a₋₁ = 0, with r_t = 1 − z_{t−1}:
 //!
 //! ```text
+//! ALIF only:   a_t = ρ a_{t−1} + (1 − ρ) z_{t−1}      ϑ_t = ϑ + β a_t     (LIF: ϑ_t = ϑ)
 //! c_t = I_t + z_{t−1}·W + b                        W = M ⊙ W_rec (masked by the caller)
-//! subtract:    v_t = α v_{t−1} + c_t − ϑ z_{t−1}     m_t = v_t
+//! subtract:    v_t = α v_{t−1} + c_t − ϑ_t z_{t−1}   m_t = v_t
 //! multreset1:  u_t = α v_{t−1} + c_t,  v_t = u_t r_t m_t = u_t
 //! multreset2:  v_t = α v_{t−1} r_t + c_t            m_t = v_t
-//! z_t = H(v_t − ϑ)
+//! z_t = H(v_t − ϑ_t)
 //! ```
 //!
-//! The backward keeps m_t (`f32`) and z_t (one bit) per neuron and step. With G_t = ∂L/∂z_t
-//! from the layers above, s_t = σ′(v_t − ϑ), and the carries R_t (what step t+1 sends back to
-//! z_t) and Λ_t (what it sends back to v_t), for t = T−1 … 0:
+//! The backward keeps m_t (`f32`), z_t (one bit) and, for ALIF, a_t (`f32`) per neuron and
+//! step. With G_t = ∂L/∂z_t from the layers above, s_t = σ′(v_t − ϑ_t), and the carries R_t
+//! (what step t+1 sends back to z_t), Λ_t (what it sends back to v_t) and A_t (what it sends
+//! back to a_t), for t = T−1 … 0:
 //!
 //! ```text
 //! g_t = G_t + R_t                          total ∂L/∂z_t
 //! e_t = g_t s_t + Λ_t                      ∂L/∂v_t
 //! d_t = e_t r_t (multreset1), e_t (else)   ∂L/∂c_t = ∂L/∂I_t
+//! h_t = −g_t s_t − [subtract, reset kept] e_t z_{t−1}      ∂L/∂ϑ_t
+//! q_t = β h_t + A_t                        ∂L/∂a_t (ALIF)
 //! Λ_{t−1} = α e_t (subtract),  α r_t e_t (multreset1, multreset2)
-//! R_{t−1} = d_t·Wᵀ + ρ_t                   ρ_t = −ϑ e_t | −u_t e_t | −α v_{t−1} e_t, 0 with detach_reset
-//! ∂W = Σ_t z_{t−1}ᵀ d_t      ∂b = Σ_{t,b} d_t
+//! A_{t−1} = ρ q_t
+//! R_{t−1} = d_t·Wᵀ + ρ_t + (1 − ρ) q_t      ρ_t = −ϑ_t e_t | −u_t e_t | −α v_{t−1} e_t, 0 with detach_reset
+//! ∂W = Σ_t z_{t−1}ᵀ d_t      ∂b = Σ_{t,b} d_t      ∂ϑ = Σ_{t,b} h_t
 //! ∂α = Σ_{t,b} e_t v_{t−1} (subtract) | d_t v_{t−1} (multreset1) | e_t r_t v_{t−1} (multreset2)
-//! ∂ϑ = −Σ_{t,b} g_t s_t − [subtract, reset kept] Σ_{t,b} e_t z_{t−1}
+//! ∂β = Σ_{t,b} h_t a_t       ∂ρ = Σ_{t,b} q_t (a_{t−1} − z_{t−1})
 //! ```
 //!
-//! Truncated BPTT with window K sets R_{t−1} = Λ_{t−1} = 0 at every t > 0 divisible by K: the
-//! gradient reaches step t−1 only through the layer's input, as if the state were detached
-//! before step t (which is what the reference path does).
+//! Truncated BPTT with window K sets R_{t−1} = Λ_{t−1} = A_{t−1} = 0 at every t > 0 divisible
+//! by K: the gradient reaches step t−1 only through the layer's input, as if the state were
+//! detached before step t (which is what the reference path does).
 //!
 //! Rows of the batch are independent, so each parallel task runs every step of a chunk of
 //! [`CHUNK_ROWS`](super::host::CHUNK_ROWS) rows; the recurrent product z_{t−1}·W is
@@ -59,7 +64,8 @@ impl Dims {
     }
 }
 
-/// The layer's parameters on the host: W `[n, n]` (already masked), b, α, ϑ `[n]`.
+/// The layer's parameters on the host: W `[n, n]` (already masked), b, α, ϑ `[n]`, and ALIF's
+/// threshold adaptation.
 #[derive(Debug, Clone)]
 pub struct LifParams {
     /// Recurrent weights, row = presynaptic.
@@ -70,13 +76,25 @@ pub struct LifParams {
     pub alpha: Vec<f32>,
     /// Threshold ϑ.
     pub threshold: Vec<f32>,
+    /// ALIF's adaptation (None: LIF).
+    pub adaptation: Option<Adaptation>,
 }
 
-/// What the backward pass needs from the forward pass: m_t and z_t for every step.
+/// ALIF's threshold adaptation: ϑ_t = ϑ + β a_t with a_t = ρ a_{t−1} + (1 − ρ) z_{t−1}.
+#[derive(Debug, Clone)]
+pub struct Adaptation {
+    /// Decay ρ = exp(−1/τ_a) `[n]`.
+    pub rho: Vec<f32>,
+    /// Strength β `[n]`.
+    pub beta: Vec<f32>,
+}
+
+/// What the backward pass needs from the forward pass: m_t, z_t and (ALIF) a_t for every step.
 #[derive(Debug, Clone)]
 pub struct Trace {
     membrane: Vec<f32>,
     spikes: SpikeBits,
+    adaptation: Vec<f32>,
 }
 
 /// Gradients of the loss with respect to every input of the recurrence.
@@ -92,6 +110,10 @@ pub struct LifGrads {
     pub alpha: Vec<f32>,
     /// ∂L/∂ϑ `[n]`.
     pub threshold: Vec<f32>,
+    /// ∂L/∂ρ `[n]` (ALIF; empty for LIF).
+    pub rho: Vec<f32>,
+    /// ∂L/∂β `[n]` (ALIF; empty for LIF).
+    pub beta: Vec<f32>,
 }
 
 /// Runs the layer over the current `[T, B, n]`; returns the spikes `[T, B, n]` and, when
@@ -101,23 +123,29 @@ pub fn forward(spec: &LifSpec, dims: Dims, current: &[f32], p: &LifParams, keep_
     assert_eq!(current.len(), dims.len(), "current must be [T, B, n] = {:?}", [steps, batch, n]);
     let mut z = vec![0.0f32; dims.len()];
     let mut membrane = if keep_trace { vec![0.0f32; dims.len()] } else { Vec::new() };
+    let adapts = p.adaptation.is_some();
+    let mut adaptation = if keep_trace && adapts { vec![0.0f32; dims.len()] } else { Vec::new() };
     let mut spikes = SpikeBits::zeros(steps * batch, n);
     let out = ForwardOut {
         z: Disjoint::new(&mut z),
         membrane: Disjoint::new(&mut membrane),
+        adaptation: Disjoint::new(&mut adaptation),
         bits: Disjoint::new(&mut spikes.bits),
         words: spikes.words(),
         keep_trace,
     };
     chunks(batch).into_par_iter().for_each(|(b0, b1)| {
         let chunk = Chunk { dims, b0, b1 };
-        match spec.reset {
-            Reset::Subtract => simd(|| forward_chunk::<SUBTRACT>(chunk, current, p, &out)),
-            Reset::MultReset1 => simd(|| forward_chunk::<MULTRESET1>(chunk, current, p, &out)),
-            Reset::MultReset2 => simd(|| forward_chunk::<MULTRESET2>(chunk, current, p, &out)),
+        match (spec.reset, adapts) {
+            (Reset::Subtract, false) => simd(|| forward_chunk::<SUBTRACT, false>(chunk, current, p, &out)),
+            (Reset::MultReset1, false) => simd(|| forward_chunk::<MULTRESET1, false>(chunk, current, p, &out)),
+            (Reset::MultReset2, false) => simd(|| forward_chunk::<MULTRESET2, false>(chunk, current, p, &out)),
+            (Reset::Subtract, true) => simd(|| forward_chunk::<SUBTRACT, true>(chunk, current, p, &out)),
+            (Reset::MultReset1, true) => simd(|| forward_chunk::<MULTRESET1, true>(chunk, current, p, &out)),
+            (Reset::MultReset2, true) => simd(|| forward_chunk::<MULTRESET2, true>(chunk, current, p, &out)),
         }
     });
-    let trace = keep_trace.then_some(Trace { membrane, spikes });
+    let trace = keep_trace.then_some(Trace { membrane, spikes, adaptation });
     (z, trace)
 }
 
@@ -147,17 +175,24 @@ impl Chunk {
 struct ForwardOut {
     z: Disjoint<f32>,
     membrane: Disjoint<f32>,
+    adaptation: Disjoint<f32>,
     bits: Disjoint<u64>,
     words: usize,
     keep_trace: bool,
 }
 
 #[inline(always)]
-fn forward_chunk<const RESET: u8>(chunk: Chunk, current: &[f32], p: &LifParams, out: &ForwardOut) {
+fn forward_chunk<const RESET: u8, const ADAPT: bool>(chunk: Chunk, current: &[f32], p: &LifParams, out: &ForwardOut) {
     let Dims { steps, batch, n } = chunk.dims;
     let rows = chunk.rows();
     let words = out.words;
     let mut v = vec![0.0f32; rows * n];
+    let mut a = vec![0.0f32; if ADAPT { rows * n } else { 0 }];
+    let mut theta_t = vec![0.0f32; n];
+    let (rho, beta) = match &p.adaptation {
+        Some(adaptation) => (&adaptation.rho[..n], &adaptation.beta[..n]),
+        None => (&[][..], &[][..]),
+    };
     let mut acc = vec![0.0f32; rows * n];
     let zero_row = vec![0.0f32; rows * n];
     let mut u_row = vec![0.0f32; n];
@@ -179,10 +214,24 @@ fn forward_chunk<const RESET: u8>(chunk: Chunk, current: &[f32], p: &LifParams, 
         }
         let z_now = unsafe { out.z.slice(base, rows * n) };
         let mut m_now = if out.keep_trace { Some(unsafe { out.membrane.slice(base, rows * n) }) } else { None };
+        let mut a_now = if out.keep_trace && ADAPT { Some(unsafe { out.adaptation.slice(base, rows * n) }) } else { None };
         for r in 0..rows {
             let span = r * n..(r + 1) * n;
             let (v, acc, zp, z) = (&mut v[span.clone()], &acc[span.clone()], &z_prev[span.clone()], &mut z_now[span.clone()]);
-            let (bias, alpha, theta) = (&p.bias[..n], &p.alpha[..n], &p.threshold[..n]);
+            let (bias, alpha) = (&p.bias[..n], &p.alpha[..n]);
+            let theta: &[f32] = if ADAPT {
+                let a = &mut a[span.clone()];
+                for i in 0..n {
+                    a[i] = rho[i] * a[i] + (1.0 - rho[i]) * zp[i];
+                    theta_t[i] = p.threshold[i] + beta[i] * a[i];
+                }
+                if let Some(kept) = a_now.as_deref_mut() {
+                    kept[span.clone()].copy_from_slice(a);
+                }
+                &theta_t[..n]
+            } else {
+                &p.threshold[..n]
+            };
             let u_row = &mut u_row[..n];
             for i in 0..n {
                 let c = acc[i] + bias[i];
@@ -229,46 +278,70 @@ pub fn backward(spec: &LifSpec, dims: Dims, trace: &Trace, grad_z: &[f32], p: &L
     assert_eq!(grad_z.len(), dims.len(), "∂L/∂z must be [T, B, n] = {:?}", [steps, batch, n]);
     let mut current = vec![0.0f32; dims.len()];
     let d_out = Disjoint::new(&mut current);
-    let parts: Vec<[Vec<f32>; 4]> = chunks(batch)
+    let adapts = p.adaptation.is_some();
+    let parts: Vec<[Vec<f32>; 6]> = chunks(batch)
         .into_par_iter()
         .map(|(b0, b1)| {
             let chunk = Chunk { dims, b0, b1 };
+            macro_rules! run {
+                ($reset:expr, $keep:expr) => {
+                    if adapts {
+                        simd(|| backward_chunk::<{ $reset }, { $keep }, true>(chunk, spec, trace, grad_z, p, d_out))
+                    } else {
+                        simd(|| backward_chunk::<{ $reset }, { $keep }, false>(chunk, spec, trace, grad_z, p, d_out))
+                    }
+                };
+            }
             match (spec.reset, spec.detach_reset) {
-                (Reset::Subtract, false) => simd(|| backward_chunk::<SUBTRACT, true>(chunk, spec, trace, grad_z, p, d_out)),
-                (Reset::Subtract, true) => simd(|| backward_chunk::<SUBTRACT, false>(chunk, spec, trace, grad_z, p, d_out)),
-                (Reset::MultReset1, false) => simd(|| backward_chunk::<MULTRESET1, true>(chunk, spec, trace, grad_z, p, d_out)),
-                (Reset::MultReset1, true) => simd(|| backward_chunk::<MULTRESET1, false>(chunk, spec, trace, grad_z, p, d_out)),
-                (Reset::MultReset2, false) => simd(|| backward_chunk::<MULTRESET2, true>(chunk, spec, trace, grad_z, p, d_out)),
-                (Reset::MultReset2, true) => simd(|| backward_chunk::<MULTRESET2, false>(chunk, spec, trace, grad_z, p, d_out)),
+                (Reset::Subtract, false) => run!(SUBTRACT, true),
+                (Reset::Subtract, true) => run!(SUBTRACT, false),
+                (Reset::MultReset1, false) => run!(MULTRESET1, true),
+                (Reset::MultReset1, true) => run!(MULTRESET1, false),
+                (Reset::MultReset2, false) => run!(MULTRESET2, true),
+                (Reset::MultReset2, true) => run!(MULTRESET2, false),
             }
         })
         .collect();
-    let mut total = [vec![0.0f32; n * n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]];
+    let mut total = [vec![0.0f32; n * n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]];
     for part in parts {
         for (sum, p) in total.iter_mut().zip(part) {
             add(sum, &p);
         }
     }
-    let [w, bias, alpha, threshold] = total;
-    LifGrads { current, w, bias, alpha, threshold }
+    let [w, bias, alpha, threshold, mut rho, mut beta] = total;
+    if !adapts {
+        rho.clear();
+        beta.clear();
+    }
+    LifGrads { current, w, bias, alpha, threshold, rho, beta }
 }
 
 #[inline(always)]
-fn backward_chunk<const RESET: u8, const KEEP_RESET: bool>(
+fn backward_chunk<const RESET: u8, const KEEP_RESET: bool, const ADAPT: bool>(
     chunk: Chunk,
     spec: &LifSpec,
     trace: &Trace,
     grad_z: &[f32],
     p: &LifParams,
     d_out: Disjoint<f32>,
-) -> [Vec<f32>; 4] {
+) -> [Vec<f32>; 6] {
     let Dims { steps, batch, n } = chunk.dims;
     let rows = chunk.rows();
     let len = rows * n;
     let (mut dw, mut db, mut dalpha, mut dtheta) = (vec![0.0f32; n * n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+    let (mut drho, mut dbeta) = (vec![0.0f32; n], vec![0.0f32; n]);
+    let (rho, beta) = match &p.adaptation {
+        Some(adaptation) => (&adaptation.rho[..n], &adaptation.beta[..n]),
+        None => (&[][..], &[][..]),
+    };
     let mut carry_z = vec![0.0f32; len];
     let mut carry_v = vec![0.0f32; len];
+    let mut carry_a = vec![0.0f32; if ADAPT { len } else { 0 }];
     let mut reset_term = vec![0.0f32; len];
+    let mut to_z = vec![0.0f32; if ADAPT { len } else { 0 }];
+    let zeros = vec![0.0f32; if ADAPT { n } else { 0 }];
+    // h_t of one row (∂L/∂ϑ_t), which ALIF's adaptation carries back.
+    let mut h_row = vec![0.0f32; n];
     // z_{t−1} and z_{t−2} of the chunk's rows as 0/1 values, rolled back one step per step.
     let mut z_prev = vec![0.0f32; len];
     let mut z_prev2 = vec![0.0f32; len];
@@ -277,6 +350,8 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool>(
     }
     let mut x = vec![0.0f32; len];
     let mut v_prev = vec![0.0f32; len];
+    // ϑ_t of the chunk's rows (ALIF), and ϑ repeated for LIF.
+    let mut theta_t: Vec<f32> = (0..rows).flat_map(|_| p.threshold[..n].iter().copied()).collect();
     for t in (0..steps).rev() {
         let base = chunk.base(t);
         if t >= 2 {
@@ -285,11 +360,17 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool>(
             z_prev2.fill(0.0);
         }
         let m_t = &trace.membrane[base..base + len];
-        // v_t − ϑ and v_{t−1}
+        let a_t: &[f32] = if ADAPT { &trace.adaptation[base..base + len] } else { &[] };
+        // ϑ_t, v_t − ϑ_t and v_{t−1}
         for r in 0..rows {
             let span = r * n..(r + 1) * n;
-            let (m, zp, x) = (&m_t[span.clone()], &z_prev[span.clone()], &mut x[span.clone()]);
-            let theta = &p.threshold[..n];
+            if ADAPT {
+                let (a, th) = (&a_t[span.clone()], &mut theta_t[span.clone()]);
+                for i in 0..n {
+                    th[i] = p.threshold[i] + beta[i] * a[i];
+                }
+            }
+            let (m, zp, x, theta) = (&m_t[span.clone()], &z_prev[span.clone()], &mut x[span.clone()], &theta_t[span.clone()]);
             for i in 0..n {
                 let v = if RESET == MULTRESET1 { m[i] * (1.0 - zp[i]) } else { m[i] };
                 x[i] = v - theta[i];
@@ -312,7 +393,7 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool>(
             let span = r * n..(r + 1) * n;
             let (g, cz, cv, rt) = (&grad_z[base + r * n..][..n], &carry_z[span.clone()], &mut carry_v[span.clone()], &mut reset_term[span.clone()]);
             let (s, zp, vp, m, d) = (&s[span.clone()], &z_prev[span.clone()], &v_prev[span.clone()], &m_t[span.clone()], &mut d_t[span.clone()]);
-            let (alpha, theta) = (&p.alpha[..n], &p.threshold[..n]);
+            let (alpha, theta) = (&p.alpha[..n], &theta_t[span.clone()]);
             let (db, dalpha, dtheta) = (&mut db[..n], &mut dalpha[..n], &mut dtheta[..n]);
             for i in 0..n {
                 let rp = 1.0 - zp[i];
@@ -321,13 +402,13 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool>(
                 let di = if RESET == MULTRESET1 { e * rp } else { e };
                 d[i] = di;
                 db[i] += di;
-                dtheta[i] -= gs;
+                let mut h = -gs;
                 match RESET {
                     SUBTRACT => {
                         dalpha[i] += e * vp[i];
                         cv[i] = alpha[i] * e;
                         if KEEP_RESET {
-                            dtheta[i] -= e * zp[i];
+                            h -= e * zp[i];
                             rt[i] = -theta[i] * e;
                         }
                     }
@@ -346,6 +427,19 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool>(
                         }
                     }
                 }
+                dtheta[i] += h;
+                h_row[i] = h;
+            }
+            if ADAPT {
+                let a_prev = if t > 0 { &trace.adaptation[base - batch * n + r * n..][..n] } else { &zeros[..] };
+                let (a, ca, tz) = (&a_t[span.clone()], &mut carry_a[span.clone()], &mut to_z[span]);
+                for i in 0..n {
+                    let q = beta[i] * h_row[i] + ca[i];
+                    dbeta[i] += h_row[i] * a[i];
+                    drho[i] += q * (a_prev[i] - zp[i]);
+                    ca[i] = rho[i] * q;
+                    tz[i] = (1.0 - rho[i]) * q;
+                }
             }
         }
         x = s;
@@ -359,15 +453,19 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool>(
         if spec.truncation > 0 && t % spec.truncation == 0 {
             carry_z.fill(0.0);
             carry_v.fill(0.0);
+            carry_a.fill(0.0);
         } else {
             if KEEP_RESET {
                 carry_z.copy_from_slice(&reset_term);
             } else {
                 carry_z.fill(0.0);
             }
+            if ADAPT {
+                add(&mut carry_z, &to_z);
+            }
             matmul(&mut carry_z, d_t, false, &p.w, true, [rows, n, n], true, false);
         }
         std::mem::swap(&mut z_prev, &mut z_prev2);
     }
-    [dw, db, dalpha, dtheta]
+    [dw, db, dalpha, dtheta, drho, dbeta]
 }

@@ -120,6 +120,13 @@ impl AlifConfig {
 }
 
 impl Alif {
+    /// The adaptation's decay ρ = exp(−1/τ_a) and strength β_a as `[n]` vectors, for the fused
+    /// kernels.
+    pub(crate) fn fused_adaptation(&self) -> [Tensor<1>; 2] {
+        let rho = self.tau_adaptation.val().recip().neg().exp();
+        [rho, self.beta_adaptation.val()]
+    }
+
     /// The per-sequence coefficients.
     pub fn cell(&self) -> AlifCell {
         AlifCell {

@@ -405,7 +405,7 @@ impl Layer {
         Some(LifMembrane { tau: &lif.tau, threshold: &lif.threshold, reset: lif.reset, detach_reset: lif.detach_reset })
     }
 
-    /// The LIF layer itself, when the layer is one (the fused kernels run only those).
+    /// The LIF layer itself, when the layer is one.
     pub fn as_lif(&self) -> Option<&Lif> {
         match self {
             Layer::Lif(l) => Some(l),

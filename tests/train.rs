@@ -176,6 +176,39 @@ fn warmup_epochs_are_neither_selected_nor_counted_by_patience() {
     assert_eq!(e.path, "warmup_epochs");
 }
 
+/// `epoch_limit` lets a run train past E, its schedules' time base: with E = 2 and a limit of
+/// 4 the run trains 4 epochs, the first two exactly those of the same run without the limit
+/// (the schedules see the same E), with a linear-ramp regulariser switched on in full from E;
+/// the file layout writes the field only when it is set, so a run without it keeps its
+/// identifier, and a limit of 0 is refused with the field named.
+#[test]
+fn epoch_limit_trains_past_the_schedules_time_base() {
+    let mut base = small(2);
+    base.run.test_each_epoch = false;
+    base.bptt_mut().unwrap().regularizer = Some(sglab::regularize::RateRegularizer {
+        weight: 1.0,
+        target: 0.05,
+        form: sglab::regularize::RateLoss::SquaredPerStep,
+        schedule: sglab::regularize::Schedule::LinearRamp { start: 0.0, end: 1.0 },
+    });
+    let mut longer = base.clone();
+    longer.run.epoch_limit = Some(4);
+    assert_eq!((base.run.max_epochs(), longer.run.max_epochs()), (2, 4));
+    let short = train_with(&base, &quiet()).unwrap();
+    let long = train_with(&longer, &quiet()).unwrap();
+    assert_eq!(long.history.len(), 4);
+    assert_eq!(epoch_metrics(&short), epoch_metrics(&long)[..2].to_vec(), "the limit changes nothing before E");
+
+    assert!(!base.to_toml().contains("epoch_limit"), "an unset limit is not written");
+    assert!(longer.to_toml().contains("epoch_limit = 4"));
+    assert_eq!(TrainConfig::from_toml(&longer.to_toml()).unwrap(), longer);
+    assert_ne!(sglab::train::rows::config_id(&base), sglab::train::rows::config_id(&longer));
+
+    longer.run.epoch_limit = Some(0);
+    let Err(TrainError::Config(e)) = train_with(&longer, &quiet()) else { panic!("a configuration error expected") };
+    assert_eq!(e.path, "epoch_limit");
+}
+
 /// Monitoring the validation accuracy keeps the epoch of the highest accuracy and stops on it:
 /// the same rule written out on minus the accuracies of a reference run without early stopping
 /// (runs repeat exactly), at the first of a few learning rates where monitoring the loss would

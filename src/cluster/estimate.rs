@@ -67,7 +67,7 @@ pub fn run_seconds(config: &TrainConfig, sizes: &TaskSizes) -> f64 {
     let steps = sizes.steps as f64;
     let batches = train.div_ceil(run.batch_size.max(1)) as f64 + eval.div_ceil(run.batch_size.max(1)) as f64 / 3.0;
     let epoch = (train as f64 + eval as f64 / 3.0) * steps * synapses as f64 * SECONDS_PER_SYNAPSE_STEP + batches * steps * SECONDS_PER_BATCH_STEP;
-    let seconds = run.epochs as f64 * epoch;
+    let seconds = run.max_epochs() as f64 * epoch;
     run.time_limit_s.map_or(seconds, |limit| seconds.min(limit + epoch))
 }
 

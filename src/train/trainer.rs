@@ -179,7 +179,7 @@ fn run_epochs<L: Learner>(
             elapsed_s: 0.0,
         },
     };
-    let progress = Progress::new(options.progress, config.run.epochs, state.epochs_done);
+    let progress = Progress::new(options.progress, config.run.max_epochs(), state.epochs_done);
     if state.epochs_done > 0 {
         progress.note(&format!("resuming after epoch {} from {}", state.epochs_done, checkpoint.as_ref().unwrap().dir().display()));
     } else {
@@ -198,7 +198,7 @@ fn run_epochs<L: Learner>(
         config.run.train_batches_per_epoch.map_or(n, |m| m.min(n))
     };
 
-    'epochs: for epoch in state.epochs_done..config.run.epochs {
+    'epochs: for epoch in state.epochs_done..config.run.max_epochs() {
         let epoch_start = Instant::now();
         let mut sums = MetricSums::default();
         let mut regularizer_sum = 0.0;
@@ -273,7 +273,7 @@ fn run_epochs<L: Learner>(
             status = RunStatus::EarlyStopped;
             break;
         }
-        if config.run.time_limit_s.is_some_and(|t| elapsed() >= t) && epoch + 1 < config.run.epochs {
+        if config.run.time_limit_s.is_some_and(|t| elapsed() >= t) && epoch + 1 < config.run.max_epochs() {
             status = RunStatus::TimeLimit;
             break;
         }

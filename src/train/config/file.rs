@@ -49,6 +49,8 @@ pub struct TrainFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     decolle: Option<DecolleConfig>,
     epochs: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    epoch_limit: Option<usize>,
     #[serde(default = "RunControl::default_batch_size")]
     batch_size: usize,
     #[serde(default)]
@@ -106,6 +108,7 @@ impl TryFrom<TrainFile> for TrainConfig {
         let backend = f.backend.parse::<BackendKind>().map_err(|e| ConfigError::new("backend", e.to_string()))?;
         let run = RunControl {
             epochs: f.epochs,
+            epoch_limit: f.epoch_limit,
             batch_size: f.batch_size,
             seed: f.seed,
             backend,
@@ -139,6 +142,7 @@ impl From<TrainConfig> for TrainFile {
             homeostasis: bptt.homeostasis,
             decolle,
             epochs: run.epochs,
+            epoch_limit: run.epoch_limit,
             batch_size: run.batch_size,
             seed: run.seed,
             backend: run.backend.name().to_string(),

@@ -157,8 +157,13 @@ impl Monitor {
 /// Epochs, batches, seed, backend and the stopping rules of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunControl {
-    /// Epochs E (the schedules' time base).
+    /// Epochs E: the schedules' time base, and the most epochs the run trains unless
+    /// `epoch_limit` says otherwise.
     pub epochs: usize,
+    /// The most epochs the run trains when it differs from E (`None`: E). A limit above E lets a
+    /// run go on past its schedules' end until patience or the clock stops it, as the paper's
+    /// runs do: their nominal E sets the sparsity schedule, and patience ends them.
+    pub epoch_limit: Option<usize>,
     /// Training batch size.
     pub batch_size: usize,
     /// Seed of the initialisation and of the batch order.
@@ -191,6 +196,7 @@ impl RunControl {
     pub fn new(epochs: usize) -> Self {
         RunControl {
             epochs,
+            epoch_limit: None,
             batch_size: Self::default_batch_size(),
             seed: 0,
             backend: BackendKind::Flex,
@@ -207,20 +213,25 @@ impl RunControl {
     pub(crate) fn default_batch_size() -> usize {
         64
     }
+
+    /// The most epochs the run trains: `epoch_limit`, or E.
+    pub fn max_epochs(&self) -> usize {
+        self.epoch_limit.unwrap_or(self.epochs)
+    }
 }
 
 impl Validate for RunControl {
     fn validate(&self) -> Result<(), ConfigError> {
         crate::validate::at_least_one("epochs", self.epochs)?;
         crate::validate::at_least_one("batch_size", self.batch_size)?;
-        for (field, value) in [("patience", self.patience), ("train_batches_per_epoch", self.train_batches_per_epoch), ("eval_samples", self.eval_samples)] {
+        for (field, value) in [("epoch_limit", self.epoch_limit), ("patience", self.patience), ("train_batches_per_epoch", self.train_batches_per_epoch), ("eval_samples", self.eval_samples)] {
             crate::validate::optional_count(field, value)?;
         }
         if let Some(t) = self.time_limit_s {
             crate::validate::positive("time_limit_s", t)?;
         }
-        if self.warmup_epochs >= self.epochs {
-            return Err(ConfigError::new("warmup_epochs", format!("fewer warm-up epochs than the {} epochs of the run, got {}", self.epochs, self.warmup_epochs)));
+        if self.warmup_epochs >= self.max_epochs() {
+            return Err(ConfigError::new("warmup_epochs", format!("fewer warm-up epochs than the {} epochs the run may train, got {}", self.max_epochs(), self.warmup_epochs)));
         }
         Ok(())
     }

@@ -22,6 +22,7 @@ const USAGE: &str = "usage:
   sglab merge OUT.parquet IN.parquet...
   sglab predict slmnist-2x128|shd-2x256|CONFIG.toml [--conditions I+II+III+IV] [--measured] [--json]
   sglab study 01|02|…|07|NAME [--scale quick|plateau|paper]
+  sglab prune 01|02|…|07|NAME [--scale quick|plateau|paper]
   sglab nir CONFIG.toml MODEL.bpk OUT.nir [--dt SECONDS]
   sglab cluster submit STUDY|SWEEP.toml [--scale S] [--out RUNS.parquet] [--tasks N] [--partition P]
                        [--time T] [--cpus-per-task C] [--gpus G] [--dry-run]
@@ -41,6 +42,9 @@ the notebook only reads them. Tables computed part by part (studies 05 and 07) t
 SGLAB_PARTS=TEXT to compute only the parts whose key contains TEXT (e.g. n=300; for study
 07's width-300 ensembles on a GPU machine with SGLAB_BACKEND=wgpu); a later run without it
 computes the rest into the same table.
+
+prune: drops from a study's runs tables (and their histories and kept models) the runs its
+sweeps no longer list, left there by an earlier configuration of the study.
 
 predict: --conditions picks which conditions set the initialisation (default all four;
 \"none\" or a subset such as I+II); --measured solves Condition IV over the voltages the
@@ -279,6 +283,22 @@ fn study(args: &Args) -> Result<(), TrainError> {
     Ok(())
 }
 
+fn prune(args: &Args) -> Result<(), TrainError> {
+    use sglab::studies::{self, Scale};
+    let [name] = args.positional.as_slice() else {
+        return Err(TrainError::Parse(format!("prune takes one study name\n{USAGE}")));
+    };
+    let scale = match args.option("scale") {
+        None => Scale::from_env().map_err(|e| TrainError::Parse(e.to_string()))?,
+        Some(other) => other.parse::<Scale>().map_err(|e| TrainError::Parse(format!("--scale: {e}")))?,
+    };
+    for table in studies::work::work(name, scale).map_err(|e| TrainError::Results(e.to_string()))? {
+        let dropped = table.prune().map_err(|e| TrainError::Results(e.to_string()))?;
+        println!("{}: {} runs dropped", table.path.display(), dropped.len());
+    }
+    Ok(())
+}
+
 fn cluster(args: &Args) -> Result<(), String> {
     use sglab::cluster::{self, ClusterError, Job};
     let fail = |e: ClusterError| e.to_string();
@@ -427,6 +447,7 @@ fn main() -> ExitCode {
         "merge" => merge(&args).map_err(ErrorText::from),
         "predict" => predict(&args).map_err(ErrorText::from),
         "study" => study(&args).map_err(ErrorText::from),
+        "prune" => prune(&args).map_err(ErrorText::from),
         "nir" => nir(&args).map_err(ErrorText::from),
         "cluster" => cluster(&args).map_err(ErrorText),
         "help" | "--help" | "-h" => {

@@ -173,6 +173,47 @@ impl<'a> WorkTable<'a> {
     }
 }
 
+impl WorkTable<'_> {
+    /// Drops from the runs table, its history and its kept models every run the sweep no longer
+    /// lists: runs of an earlier configuration of the study, left behind when a change to the
+    /// study gave its runs new identifiers (the study computes the new runs and never reads the
+    /// old ones, but the file still holds them). Returns the run ids dropped, in table order.
+    /// A table computed part by part keeps exactly its parts already ([`super::cached_parts`]):
+    /// nothing to drop.
+    pub fn prune(&self) -> Result<Vec<String>, StudyError> {
+        let Units::Runs(sweep) = &self.units else { return Ok(Vec::new()) };
+        if !self.path.exists() {
+            return Ok(Vec::new());
+        }
+        let listed: HashSet<String> = sweep.units()?.iter().map(|(_, config)| crate::train::rows::config_id(config)).collect();
+        let _writer = crate::durable::FileLock::acquire(&self.path).map_err(|e| StudyError::Train(e.into()))?;
+        let keep_listed = |table: &DataFrame| -> Result<(DataFrame, Vec<String>), StudyError> {
+            let ids = string_column(table, "run_id")?;
+            let mask: Vec<bool> = ids.iter().map(|id| listed.contains(id)).collect();
+            let dropped = ids.iter().zip(&mask).filter(|(_, kept)| !**kept).map(|(id, _)| id.clone()).collect();
+            Ok((fresh(&fresh(table).filter(&BooleanChunked::from_slice("listed".into(), &mask))?), dropped))
+        };
+        let (mut kept, dropped) = keep_listed(&results::read_parquet(&self.path)?)?;
+        if dropped.is_empty() {
+            return Ok(dropped);
+        }
+        let history = crate::train::sweep::history_path(&self.path);
+        if history.exists() {
+            let (mut kept_history, _) = keep_listed(&results::read_parquet(&history)?)?;
+            results::write_parquet(&mut kept_history, &history)?;
+        }
+        results::write_parquet(&mut kept, &self.path)?;
+        let models = PathBuf::from(format!("{}.models", self.path.display()));
+        for id in &dropped {
+            let model = models.join(format!("{id}.bpk"));
+            if model.exists() {
+                std::fs::remove_file(&model).map_err(|e| TrainError::Io(format!("{}: {e}", model.display())))?;
+            }
+        }
+        Ok(dropped)
+    }
+}
+
 /// Moves the models a sweep kept beside `from` (`<from>.models/`) to those beside `to`, leaving
 /// any model `to` already has.
 fn move_models(from: &Path, to: &Path) -> Result<(), StudyError> {

@@ -7,6 +7,8 @@
 //! cargo bench --bench train_step --features ndarray -- slmnist flex fused    # any subset of configs, backends and paths
 //! cargo bench --bench train_step --features ndarray -- --steps 9             # measured steps per case (default 5)
 //! cargo bench --bench train_step --features ndarray -- scaling-T --truncation 50  # truncated BPTT
+//! cargo bench --bench train_step --features ndarray -- slmnist flex --neuron alif     # ALIF layers
+//! cargo bench --bench train_step --features ndarray -- slmnist flex --paper           # the paper's operating point
 //! cargo bench --bench train_step --features wgpu -- ofb-4k ofb-16k wgpu fused   # on a GPU
 //! ```
 //!
@@ -25,7 +27,12 @@
 //! achieved GFLOP/s against the backend's own large-sgemm rate (the roofline of SPEC.md).
 //!
 //! Network: recurrent LIF layers, α = exp(−1/20), ϑ = 1, reset by subtraction, bias on, diagonal
-//! masked, ∂fast-sigmoid with γ = β = 1, linear readout at every step.
+//! masked, ∂fast-sigmoid with γ = β = 1, linear readout at every step. `--neuron alif` makes them
+//! ALIF with the same LIF part, τ_a = T/2 and β_a = 1.8 (the protocol's). `--paper` uses the
+//! paper's neuron instead (`sglab::train::protocol::neuron`: τ₀ = 0.1 and ϑ₀ = 0.01 per neuron
+//! and learnable, no bias, reset detached, `multreset2`), whose layers fire at rates near ½ from
+//! the first step: the operating point the studies train at, where the event-driven products
+//! skip little.
 //!
 //! Input: latency code, every channel fires exactly once at a step drawn uniformly from the
 //! first W = min(T, 67) steps, so ≈ 1/67 ≈ 1.5 % of channels are active per step in that window
@@ -40,7 +47,9 @@ use sglab::burn::optim::{AdamConfig, GradientsParams};
 use sglab::burn::tensor::{Device, TensorData};
 use sglab::fused::Execution;
 use sglab::network::{NetworkConfig, time_averaged_cross_entropy};
+use sglab::neuron::{AlifConfig, LifConfig, NeuronConfig, Reset};
 use sglab::surrogate::Surrogate;
+use sglab::train::protocol::{self, PaperNeuron};
 
 /// Steps over which one latency wave is spread: 1/67 ≈ 1.5 % of channels per step.
 const LATENCY_WINDOW: usize = 67;
@@ -119,10 +128,49 @@ fn median(mut xs: Vec<f64>) -> f64 {
     if n % 2 == 1 { xs[n / 2] } else { 0.5 * (xs[n / 2 - 1] + xs[n / 2]) }
 }
 
-/// Seconds per training step of `case`, one warm-up step then `measured` steps.
-fn time_training(case: &Case, device: &Device, execution: Execution, truncation: usize, measured: usize) -> Result<Vec<f64>, Box<dyn std::error::Error>> {
+/// The network's neuron: the model (`lif`, `alif`) and whether at the paper's operating point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Neuron {
+    model: PaperNeuron,
+    paper: bool,
+}
+
+impl Neuron {
+    fn config(&self, steps: usize) -> NeuronConfig {
+        match (self.paper, self.model) {
+            (true, model) => protocol::neuron(model, Reset::MultReset2, steps),
+            (false, PaperNeuron::Lif) => NeuronConfig::Lif(LifConfig::new()),
+            (false, PaperNeuron::Alif) => NeuronConfig::Alif(
+                AlifConfig::new().with_tau_adaptation(steps as f64 / 2.0).with_beta_adaptation(protocol::BETA_ADAPTATION),
+            ),
+        }
+    }
+
+    /// The name in the result lines: `lif`, `alif`, `lif-paper`, `alif-paper`.
+    fn name(&self) -> String {
+        format!("{}{}", self.model.name(), if self.paper { "-paper" } else { "" })
+    }
+
+    fn parse(name: &str) -> Result<Neuron, Box<dyn std::error::Error>> {
+        let (model, paper) = match name.strip_suffix("-paper") {
+            Some(model) => (model, true),
+            None => (name, false),
+        };
+        let model = match model {
+            "lif" => PaperNeuron::Lif,
+            "alif" => PaperNeuron::Alif,
+            other => return Err(format!("unknown neuron {other}; known: lif, alif").into()),
+        };
+        Ok(Neuron { model, paper })
+    }
+}
+
+/// Seconds per training step of `case`, one warm-up step then `measured` steps, and the layers'
+/// firing rates at initialisation.
+fn time_training(case: &Case, neuron: Neuron, device: &Device, execution: Execution, truncation: usize, measured: usize) -> Result<(Vec<f64>, Vec<f64>), Box<dyn std::error::Error>> {
     let device = device.clone().autodiff();
     let mut net = NetworkConfig::new(case.inputs, case.hidden.to_vec(), case.classes)
+        .with_neuron(neuron.config(case.steps))
         .with_surrogate(Surrogate::default())
         .init(&device)?
         .with_execution(execution)
@@ -132,6 +180,7 @@ fn time_training(case: &Case, device: &Device, execution: Execution, truncation:
     if net.uses_fused(&x) != (execution == Execution::Fused) {
         return Err(format!("{}: the {execution:?} path does not apply on this backend", case.name).into());
     }
+    let rates = net.forward(x.clone())?.firing_rates();
     let mut times = Vec::with_capacity(measured);
     for step in 0..=measured {
         let start = Instant::now();
@@ -149,7 +198,7 @@ fn time_training(case: &Case, device: &Device, execution: Execution, truncation:
             times.push(elapsed);
         }
     }
-    Ok(times)
+    Ok((times, rates))
 }
 
 /// Rate of a 1024³ matrix product in GFLOP/s (median of 5 after a warm-up).
@@ -173,20 +222,21 @@ fn sgemm_gflops(device: &Device) -> f64 {
 }
 
 /// Runs one case in this process and prints one machine-readable result line.
-fn run_case(backend: &str, path: &str, case: &Case, truncation: usize, measured: usize) -> Result<(), Box<dyn std::error::Error>> {
+fn run_case(backend: &str, path: &str, case: &Case, neuron: Neuron, truncation: usize, measured: usize) -> Result<(), Box<dyn std::error::Error>> {
     let device = sglab::device(backend)?;
     let execution = parse_path(path)?;
     let peak = sgemm_gflops(&device);
-    let times = time_training(case, &device, execution, truncation, measured)?;
+    let (times, rates) = time_training(case, neuron, &device, execution, truncation, measured)?;
     let (min, max) = times.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &t| (lo.min(t), hi.max(t)));
     let med = median(times);
     println!(
-        "RESULT {backend} {path} {} {} {} {med:.4} {min:.4} {max:.4} {:.1} {peak:.1} {:.0}",
+        "RESULT {backend} {path} {} {} {} {med:.4} {min:.4} {max:.4} {:.1} {peak:.1} {:.0} {}",
         case.name,
         case.batch,
         case.steps,
         case.flops() / med / 1e9,
-        peak_rss_mib()
+        peak_rss_mib(),
+        rates.iter().map(|r| format!("{r:.4}")).collect::<Vec<_>>().join("/")
     );
     Ok(())
 }
@@ -215,19 +265,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `cargo bench` appends `--bench`; it carries no meaning here.
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     if args.first().map(String::as_str) == Some("--case") {
-        let [backend, path, name, batch, steps, truncation, measured] = &args[1..] else {
-            return Err("usage: --case BACKEND PATH NAME BATCH STEPS TRUNCATION MEASURED".into());
+        let [backend, path, name, batch, steps, truncation, measured, neuron] = &args[1..] else {
+            return Err("usage: --case BACKEND PATH NAME BATCH STEPS TRUNCATION MEASURED NEURON".into());
         };
         let (batch, steps): (usize, usize) = (batch.parse()?, steps.parse()?);
         let case = cases(&[name.clone()])
             .into_iter()
             .find(|c| c.batch == batch && c.steps == steps)
             .ok_or_else(|| format!("no configuration {name} with B = {batch}, T = {steps}"))?;
-        return run_case(backend, path, &case, truncation.parse()?, measured.parse()?);
+        return run_case(backend, path, &case, Neuron::parse(neuron)?, truncation.parse()?, measured.parse()?);
     }
 
     let mut measured = 5usize;
     let mut truncation = 0usize;
+    let mut neuron = Neuron { model: PaperNeuron::Lif, paper: false };
     let mut selected = Vec::new();
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
@@ -238,6 +289,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         } else if arg == "--truncation" {
             truncation = iter.next().ok_or("--truncation needs a number of steps")?.parse()?;
+        } else if arg == "--neuron" {
+            neuron.model = Neuron::parse(&iter.next().ok_or("--neuron needs lif or alif")?)?.model;
+        } else if arg == "--paper" {
+            neuron.paper = true;
         } else {
             selected.push(arg);
         }
@@ -261,12 +316,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let exe = std::env::current_exe()?;
     println!(
-        "{:<10} {:<8} {:<9} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>7} {:>9}",
-        "config", "backend", "path", "B", "T", "s/step", "min–max", "GFLOP/s", "sgemm", "of peak", "peak MiB"
+        "{:<10} {:<8} {:<9} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>7} {:>9}  {}",
+        "config", "backend", "path", "B", "T", "s/step", "min–max", "GFLOP/s", "sgemm", "of peak", "peak MiB", "initial rates"
     );
     if truncation > 0 {
         println!("truncated BPTT, window {truncation} steps");
     }
+    println!("neuron: {}", neuron.name());
     // (backend, path) → (T, median s/step) of the scaling-T rows, for the fitted exponent.
     let mut scaling: Vec<((String, String), Vec<(f64, f64)>)> = Vec::new();
     for case in &cases {
@@ -275,6 +331,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let output = Command::new(&exe)
                     .args(["--case", backend, path, case.name])
                     .args([case.batch, case.steps, truncation, measured].map(|v| v.to_string()))
+                    .arg(neuron.name())
                     .env("RAYON_NUM_THREADS", THREADS)
                     .output()?;
                 let stdout = String::from_utf8_lossy(&output.stdout);
@@ -294,7 +351,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
                 println!(
-                    "{:<10} {:<8} {:<9} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>6.0}% {:>9}",
+                    "{:<10} {:<8} {:<9} {:>4} {:>4} {:>10} {:>17} {:>8} {:>8} {:>6.0}% {:>9}  {}",
                     f[2],
                     f[0],
                     f[1],
@@ -305,7 +362,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     f[8],
                     f[9],
                     100.0 * achieved / peak,
-                    f[10]
+                    f[10],
+                    f[11]
                 );
             }
         }

@@ -30,12 +30,14 @@ fn the_quick_sweep_covers_shapes_learning_rates_and_seeds() {
             sglab::validate::Validate::validate(&p.config).unwrap();
         }
     }
-    // Plateau scale: sl-MNIST only, five learning rates from the paper's default 3.16e-4 up,
-    // every run stopped by patience on the validation loss.
+    // Plateau scale: sl-MNIST only, LIF and ALIF, five learning rates from the paper's default
+    // 3.16e-4 up, every run stopped by patience on the validation loss.
     assert!(sg_shapes::sweep(Scale::Plateau, sg_shapes::Task::Randman).points().is_empty());
     let plateau_sweep = sg_shapes::sweep(Scale::Plateau, sg_shapes::Task::Slmnist);
     let plateau = plateau_sweep.points();
-    assert_eq!(plateau.len(), 6 * 5 * 4);
+    assert_eq!(plateau.len(), 2 * 6 * 5 * 4);
+    let alif = plateau.iter().filter(|p| p.arm.label.network == sglab::train::protocol::PaperNeuron::Alif).count();
+    assert_eq!(alif, 6 * 5 * 4);
     assert!(plateau.iter().any(|p| p.config.optimizer.lr == 3.16e-4));
     for p in &plateau {
         assert_eq!(p.config.run.patience, Some(5));
@@ -190,6 +192,47 @@ fn sensitivity_is_the_papers_measure() {
     }
 }
 
+/// Five learning rates, two shapes, one seed each, in two settings. LIF: the shapes differ by
+/// 0.1 at every rate (values 0.4 + 0.1k and 0.5 + 0.1k, k = 0…4: range 0.5); ALIF: by 0.2
+/// (0.4 + 0.1k and 0.6 + 0.1k: range 0.6). Two values d apart have sample sd d/√2, so every LIF
+/// term is 0.2/√2 and every ALIF term (1/3)/√2, larger at every rate: the exact one-sided
+/// signed-rank p is 2⁻⁵ = 1/32, and 1 with the settings swapped.
+#[test]
+fn sensitivity_comparison_pairs_the_settings_by_learning_rate() {
+    let (mut network, mut shape, mut lr, mut acc) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (net, gap) in [("lif", 0.1), ("alif", 0.2)] {
+        for k in 0..5 {
+            for (name, value) in [("a", 0.4 + 0.1 * k as f64), ("b", 0.4 + gap + 0.1 * k as f64)] {
+                network.push(net);
+                shape.push(name);
+                lr.push(10f64.powi(k - 4));
+                acc.push(value);
+            }
+        }
+    }
+    let df = DataFrame::new_infer_height(vec![
+        Column::new(sg_shapes::TASK.into(), vec!["t"; acc.len()]),
+        Column::new(sg_shapes::NETWORK.into(), network),
+        Column::new(sg_shapes::SHAPE.into(), shape),
+        Column::new(sg_shapes::LR.into(), lr),
+        Column::new("acc".into(), acc),
+    ])
+    .unwrap();
+    assert_eq!(sg_shapes::settings(&df).unwrap(), ["t", "t alif"].map(String::from).to_vec());
+    let c = sg_shapes::sensitivity_comparison(&df, "acc", "t alif", "t").unwrap();
+    // Two values d apart have sample sd d/√2; normalised by the setting's range.
+    let (lif_term, alif_term) = (0.1 / 0.5 / 2f64.sqrt(), 0.2 / 0.6 / 2f64.sqrt());
+    assert_eq!(c.lrs.len(), 5);
+    assert!(c.easier_terms.iter().all(|t| (t - lif_term).abs() < 1e-12), "{c:?}");
+    assert!(c.harder_terms.iter().all(|t| (t - alif_term).abs() < 1e-12), "{c:?}");
+    assert!((c.mean_difference - (alif_term - lif_term)).abs() < 1e-12);
+    assert!((c.p_value - 1.0 / 32.0).abs() < 1e-12, "{}", c.p_value);
+    let swapped = sg_shapes::sensitivity_comparison(&df, "acc", "t", "t alif").unwrap();
+    assert!((swapped.p_value - 1.0).abs() < 1e-12, "{}", swapped.p_value);
+    assert!(c.to_string().contains("p = 0.031"), "{c}");
+    assert!(sg_shapes::sensitivity_comparison(&df, "acc", "t qif", "t").is_err(), "an absent setting is an error");
+}
+
 /// The reference is better than "worse" at every (lr, seed) and tied in sign with "noise":
 /// the Holm-adjusted test finds the first and not the second, and the summary says so.
 #[test]
@@ -335,8 +378,8 @@ fn the_quick_grids_of_studies_02_to_04_have_the_papers_values() {
 /// Study 04 at plateau scale: randman with 10 classes at α = 1 and evaluation sets of 1,000;
 /// DECOLLE with Adamax (β = (0, 0.95), lr 1e-2) where a controlled run gets its two control
 /// epochs on top of the same task budget, and neither selection nor patience sees them; the
-/// fluctuation grid deep (6 layers) and shallow, Kaiming as He-normal, Rossbroich's homeostasis
-/// where asked, and σ_U as ξ = 1/σ_U.
+/// fluctuation grid deep (6 layers) and shallow with SuperSpike β_s = 20, Kaiming as He-normal,
+/// Rossbroich's homeostasis where asked, and σ_U as ξ = 1/σ_U.
 #[test]
 fn the_plateau_grid_of_study_04_gives_every_arm_the_same_task_budget() {
     use sglab::validate::Validate;
@@ -367,7 +410,7 @@ fn the_plateau_grid_of_study_04_gives_every_arm_the_same_task_budget() {
     let main_sweep = extensions::fluctuation_sweep(Scale::Plateau);
     let sigma_sweep = extensions::sigma_sweep(Scale::Plateau);
     let (main, sigma) = (main_sweep.points(), sigma_sweep.points());
-    assert_eq!((main.len(), sigma.len()), (6 * 8, 4));
+    assert_eq!((main.len(), sigma.len()), (7 * 8, 4));
     for p in main.iter().chain(&sigma) {
         let arm = p.arm.label;
         assert_eq!(p.config.model.hidden_sizes, vec![64; if arm.depth == Depth::Deep { 6 } else { 1 }]);
@@ -389,11 +432,15 @@ fn the_plateau_grid_of_study_04_gives_every_arm_the_same_task_budget() {
             assert_eq!((lower.scope, lower.strength, lower.threshold), (CountScope::Neuron, 100.0, 1e-3));
         }
         assert_eq!((p.config.run.epochs, p.config.run.patience), (PLATEAU_MAX_EPOCHS, Some(sglab::studies::scale::PLATEAU_PATIENCE)));
+        // Rossbroich et al.'s surrogate: SuperSpike 1/(1 + 20|x|)², peak 1 and area 2/20.
+        let sglab::train::SpikeConfig::Surrogate { surrogate, .. } = &p.config.model.spike else { panic!("a surrogate") };
+        assert_eq!(surrogate.shape(), sglab::surrogate::Shape::FastSigmoid);
+        assert!((surrogate.derivative(0.0) - 1.0).abs() < 1e-12 && (surrogate.derivative(0.1) - 1.0 / 9.0).abs() < 1e-12, "{surrogate}");
         p.config.validate().unwrap();
     }
-    // Deep: every init without homeostasis; the centred init with it too.
+    // Deep: every init without homeostasis; the centred init and Kaiming with it too.
     let deep: Vec<String> = main.iter().filter(|p| p.arm.label.depth == Depth::Deep && p.config.run.seed == 0).map(|p| p.arm.label.to_string()).collect();
-    assert_eq!(deep, ["glorot deep", "kaiming deep", "centred deep", "centred deep +homeostasis"]);
+    assert_eq!(deep, ["glorot deep", "kaiming deep", "centred deep", "centred deep +homeostasis", "kaiming deep +homeostasis"]);
     assert!(sigma.iter().all(|p| p.arm.label.depth == Depth::Deep && !p.arm.label.homeostasis));
 }
 
@@ -645,4 +692,40 @@ fn each_study_work_list_names_the_units_of_its_committed_tables() {
     for expected in ["01_sg_shapes_quick_randman.parquet", "02_stability_ablation_quick.parquet", "03_sparsity_quick.parquet", "04_decolle_quick.parquet", "05_spike_matching_quick.parquet", "06_qif_lif_quick.parquet", "07_sg_ntk_kernels_quick.parquet"] {
         assert!(names.contains(&expected), "{expected} not in {names:?}");
     }
+}
+
+/// `WorkTable::prune` drops what a study no longer lists and nothing else: a copy of a committed
+/// quick table and its history, each with one row of a run id no sweep gives, loses exactly
+/// those rows (and the stale run's kept model), and a second prune finds nothing.
+#[test]
+fn prune_drops_the_runs_a_study_no_longer_lists() {
+    use sglab::studies::{extensions, results_path};
+    use sglab::studies::work::WorkTable;
+    let dir = std::env::temp_dir().join(format!("sglab-test-{}-prune", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let committed = results_path("04_decolle", Scale::Quick);
+    let path = dir.join("04_decolle_quick.parquet");
+    let history_path = sglab::train::sweep::history_path(&path);
+    let with_stale = |table: DataFrame| {
+        let mut stale = table.head(Some(1));
+        stale.with_column(Column::new("run_id".into(), vec!["0000stale0000000"])).unwrap();
+        table.vstack(&stale).unwrap()
+    };
+    let table = sglab::results::read_parquet(&committed).unwrap();
+    let history = sglab::results::read_parquet(&sglab::train::sweep::history_path(&committed)).unwrap();
+    let (rows, history_rows) = (table.height(), history.height());
+    sglab::results::write_parquet(&mut with_stale(table), &path).unwrap();
+    sglab::results::write_parquet(&mut with_stale(history), &history_path).unwrap();
+    let models = dir.join("04_decolle_quick.parquet.models");
+    std::fs::create_dir_all(&models).unwrap();
+    std::fs::write(models.join("0000stale0000000.bpk"), b"model").unwrap();
+
+    let work = WorkTable::runs(path.clone(), extensions::decolle_sweep(Scale::Quick));
+    assert_eq!(work.prune().unwrap(), ["0000stale0000000".to_string()]);
+    assert_eq!(sglab::results::read_parquet(&path).unwrap().height(), rows);
+    assert_eq!(sglab::results::read_parquet(&history_path).unwrap().height(), history_rows);
+    assert!(!models.join("0000stale0000000.bpk").exists());
+    assert!(work.prune().unwrap().is_empty(), "nothing left to drop");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -32,21 +32,27 @@ pub fn fano_factor(spikes: &[f64], steps: usize, trials: usize, neurons: usize, 
 /// Returns (sensitivity, error) with the error the standard deviation over learning rates
 /// divided by 2; a learning rate with a single run contributes 0.
 pub fn shape_sensitivity(metric: &[f64], lr: &[f64]) -> (f64, f64) {
+    let per_lr: Vec<f64> = shape_sensitivity_per_lr(metric, lr).into_iter().map(|(_, s)| s).collect();
+    let error = if per_lr.len() > 1 { variance(&per_lr, 1).sqrt() / 2.0 } else { 0.0 };
+    (mean(&per_lr), error)
+}
+
+/// The terms [`shape_sensitivity`] averages: (learning rate, standard deviation of the
+/// normalised metric over the runs at it), in increasing learning rate.
+pub fn shape_sensitivity_per_lr(metric: &[f64], lr: &[f64]) -> Vec<(f64, f64)> {
     assert_eq!(metric.len(), lr.len(), "one learning rate per run");
     let (lo, hi) = metric.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let span = if hi > lo { hi - lo } else { 1.0 };
     let mut rates: Vec<f64> = lr.to_vec();
     rates.sort_by(f64::total_cmp);
     rates.dedup();
-    let per_lr: Vec<f64> = rates
+    rates
         .iter()
         .map(|&r| {
             let v: Vec<f64> = metric.iter().zip(lr).filter(|(_, l)| **l == r).map(|(x, _)| (x - lo) / span).collect();
-            if v.len() > 1 { variance(&v, 1).sqrt() } else { 0.0 }
+            (r, if v.len() > 1 { variance(&v, 1).sqrt() } else { 0.0 })
         })
-        .collect();
-    let error = if per_lr.len() > 1 { variance(&per_lr, 1).sqrt() / 2.0 } else { 0.0 };
-    (mean(&per_lr), error)
+        .collect()
 }
 
 #[cfg(test)]
@@ -69,6 +75,9 @@ mod tests {
         // lr 2; sample sds 0.25 and √0.03125 = 0.17678; their mean and half their sd.
         let (s, e) = shape_sensitivity(&[0.0, 1.0, 2.0, 3.0, 4.0], &[1.0, 1.0, 1.0, 2.0, 2.0]);
         let (a, b) = (0.25f64, (0.03125f64).sqrt());
+        let terms = shape_sensitivity_per_lr(&[0.0, 1.0, 2.0, 3.0, 4.0], &[1.0, 1.0, 1.0, 2.0, 2.0]);
+        assert_eq!(terms.iter().map(|t| t.0).collect::<Vec<_>>(), [1.0, 2.0]);
+        assert!((terms[0].1 - a).abs() < 1e-12 && (terms[1].1 - b).abs() < 1e-12, "{terms:?}");
         assert!((s - (a + b) / 2.0).abs() < 1e-12, "{s}");
         let sd = (((a - (a + b) / 2.0).powi(2) + (b - (a + b) / 2.0).powi(2)) / 1.0).sqrt();
         assert!((e - sd / 2.0).abs() < 1e-12, "{e}");

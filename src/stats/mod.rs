@@ -31,7 +31,7 @@ pub use correlation::{pearson, spearman};
 pub use equivalence::{Equivalence, tost_paired, tost_welch};
 pub use selection::{MaxT, max_t_sign_flip};
 pub use effect::{cohens_d, hedges_g, rank_biserial_paired, rank_biserial_unpaired};
-pub use measures::{fano_factor, shape_sensitivity};
+pub use measures::{fano_factor, shape_sensitivity, shape_sensitivity_per_lr};
 pub use nonparametric::{Method, friedman, kruskal_wallis, mann_whitney_u, wilcoxon_signed_rank};
 pub use regression::{LineFit, least_squares};
 pub use ttest::{paired_t, student_t, welch_t};

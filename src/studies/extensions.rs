@@ -10,7 +10,8 @@
 //! Randman stands in for DVS Gesture, SHD and CIFAR-10 at quick scale: 5 classes × 200 samples,
 //! 20 units, 50 steps; 8 seeds. DECOLLE: 2 layers of 64, the ∂fast-sigmoid 1/(1 + 10|U|)²,
 //! burn-in 5 steps, LSUV, Adam with β = (0, 0.95) (DECOLLE's Adamax betas) at lr 1e-2, 6 epochs.
-//! Fluctuation: LIF layers of 64, ∂fast-sigmoid, AdamW at lr 1e-2 with clipping, 10 epochs.
+//! Fluctuation: LIF layers of 64, SuperSpike with β_s = 20 (Rossbroich et al.'s,
+//! [`FLUCTUATION_SUPERSPIKE`]), AdamW at lr 1e-2 with clipping, 10 epochs.
 //! Paper scale: sl-MNIST at 100 steps with widths 128 and 30 epochs.
 //!
 //! Plateau scale ([`comparison_task`]: randman with 10 classes, α = 1, 20 units, 50 steps, 1,000
@@ -28,9 +29,11 @@
 //!   selection and patience start after the control (`warmup_epochs` = 2), so every arm gets the
 //!   same task budget, with the control a small share of it as in the paper.
 //! * Fluctuation-driven initialisation: 1 (shallow) or 6 (deep) recurrent LIF layers of 64
-//!   (τ = 20 steps, ϑ = 1), ∂fast-sigmoid, AdamW lr 5e-3 with clipping at 1, against Glorot
+//!   (τ = 20 steps, ϑ = 1), SuperSpike β_s = 20, AdamW lr 5e-3 with clipping at 1, at most
+//!   [`PLATEAU_MAX_EPOCHS`] epochs, against Glorot
 //!   and Kaiming (He-normal W_in and W_rec); the deep centred network also with Rossbroich et
-//!   al.'s homeostasis ([`SpikeCountBound::rossbroich`], upper bound 10 spikes per sample), 8
+//!   al.'s homeostasis ([`SpikeCountBound::rossbroich`], upper bound 10 spikes per sample), and
+//!   the deep Kaiming network with it as its control, 8
 //!   seeds ([`fluctuation_sweep`]); and the centred init at σ_U = 0.2 in the deep network
 //!   without homeostasis, 4 seeds ([`sigma_sweep`]; σ_U = 1 is in the main sweep). Per-layer
 //!   rates and gradients at initialisation span σ_U from 0.2 to 1.5 ([`init_probe`]).
@@ -46,7 +49,7 @@ use crate::regularize::SpikeCountBound;
 use crate::weights::WeightInit;
 use crate::results::Cell;
 use crate::stats::{CompareOptions, Correction, GroupTest, compare_groups};
-use crate::surrogate::{Shape, Surrogate};
+use crate::surrogate::Surrogate;
 use crate::table::{distinct, fresh, string_column};
 use crate::train::arms::{Arm, ArmLabel, ArmRun, ArmSweep, runs_frame};
 use crate::train::{InitScheme, Method, Monitor, OptimizerKind, SpikeConfig, TrainConfig};
@@ -68,8 +71,14 @@ pub fn seeds() -> Vec<u64> {
     (0..8).collect()
 }
 
-/// Epoch cap of the plateau-scale runs (a run stops earlier once it plateaus).
-pub const PLATEAU_MAX_EPOCHS: usize = 40;
+/// Epoch cap of the plateau-scale fluctuation runs (a run stops earlier once it plateaus).
+pub const PLATEAU_MAX_EPOCHS: usize = 100;
+
+/// The steepness β_s of the fluctuation study's surrogate, SuperSpike 1/(1 + β_s|U − ϑ|)²:
+/// Rossbroich et al.'s (other_seeds.md §E.2). Steep enough that a neuron far from threshold
+/// passes almost no gradient, which is what makes deep networks with quiet layers untrainable
+/// in their argument.
+pub const FLUCTUATION_SUPERSPIKE: f64 = 20.0;
 
 /// Task-epoch cap of the plateau-scale DECOLLE runs (module docs): they stop by patience
 /// first, between epochs 45 and 70 in calibration.
@@ -270,7 +279,7 @@ fn fluctuation_config(scale: Scale, arm: FluctuationArm) -> TrainConfig {
     let mut config = TrainConfig::new(task, if scale == Scale::Quick { 10 } else { 30 });
     config.run.batch_size = 64;
     config.model.hidden_sizes = vec![width; arm.depth.layers(scale)];
-    config.model.spike = SpikeConfig::surrogate(Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).expect("a valid surrogate"));
+    config.model.spike = SpikeConfig::surrogate(Surrogate::superspike(FLUCTUATION_SUPERSPIKE).expect("a valid surrogate"));
     config.optimizer.kind = OptimizerKind::AdamW;
     config.optimizer.lr = if scale == Scale::Plateau { 5e-3 } else { 1e-2 };
     config.optimizer.clip_norm = Some(1.0);
@@ -286,8 +295,9 @@ fn fluctuation_config(scale: Scale, arm: FluctuationArm) -> TrainConfig {
 
 /// Fluctuation-driven initialisation against Glorot and Kaiming, shallow and deep (module
 /// docs): at quick and paper scale the variants and Glorot; at plateau scale the centred init
-/// at σ_U = 1 and Kaiming, shallow and deep, Glorot deep, and the centred init deep with
-/// homeostasis.
+/// at σ_U = 1 and Kaiming, shallow and deep, Glorot deep, and the centred init and Kaiming deep
+/// with homeostasis (which of the two, the init or the homeostasis, makes a deep network
+/// trainable).
 pub fn fluctuation_sweep(scale: Scale) -> ArmSweep<FluctuationArm> {
     let arm = |init, depth, homeostasis| FluctuationArm { init, depth, homeostasis };
     let arms: Vec<FluctuationArm> = match scale {
@@ -309,6 +319,7 @@ pub fn fluctuation_sweep(scale: Scale) -> ArmSweep<FluctuationArm> {
                 arm(centred, Depth::Shallow, false),
                 arm(centred, Depth::Deep, false),
                 arm(centred, Depth::Deep, true),
+                arm(kaiming, Depth::Deep, true),
             ]
         }
     };
@@ -593,11 +604,16 @@ pub const PROBE_BATCHES: usize = 4;
 /// every [`probe_arms`] network at `scale`, seeds 0–3: one row per run and layer with the arm's
 /// columns, `seed`, `layer` (0 = bottom), `rate`, `input_gradient`, `recurrent_gradient`,
 /// `readout_gradient` and `loss`; cached in `04_fluctuation_init_<scale>.parquet` under the key
-/// `probe` (arm and seed).
+/// `probe` (arm, seed and the identifier of the run's configuration, so that a changed
+/// configuration — another surrogate, say — is probed again rather than read back).
 pub fn init_probe(scale: Scale) -> Result<DataFrame, StudyError> {
     let seeds: Vec<u64> = (0..4).collect();
     let arms = probe_arms();
-    let key = |arm: &FluctuationArm, seed: u64| format!("{arm} seed {seed}");
+    let key = |arm: &FluctuationArm, seed: u64| {
+        let mut config = fluctuation_config(scale, *arm);
+        config.run.seed = seed;
+        format!("{arm} seed {seed} config {}", crate::train::rows::config_id(&config))
+    };
     let keys = arms.iter().flat_map(|a| seeds.iter().map(move |&s| key(a, s))).collect();
     super::cached_table(&results_path("04_fluctuation_init", scale), "probe", &keys, || {
         let splits = fluctuation_config(scale, arms[0]).task.load()?;

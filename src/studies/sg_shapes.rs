@@ -6,7 +6,8 @@
 //! The claim "the ∂fast-sigmoid is best over a wide range of learning rates" is read per
 //! learning rate ([`rankings_per_lr`]: mean rank of each shape over seeds, Friedman test).
 //!
-//! Plateau scale (the notebook's default): sl-MNIST at 50 steps, one layer of 64, batches of 64
+//! Plateau scale (the notebook's default): LIF and ALIF (τ_a = 25 steps, half the sequence, as
+//! the protocol sets it) on sl-MNIST at 50 steps, one layer of 64, batches of 64
 //! over all 6,400 training digits, until the validation loss has not improved for 5 epochs (at
 //! most 100), evaluated on all 1,600 validation and 2,000 test digits; lr ∈ {3.16e-4, 1e-3,
 //! 3.16e-3, 1e-2, 3.16e-2} (the paper's default and half decades around the optimum, which lies
@@ -197,11 +198,11 @@ pub fn tasks(scale: Scale) -> Vec<Task> {
     }
 }
 
-/// The networks of `task` at `scale`: LIF, and ALIF on sl-MNIST and SHD at paper scale (the
-/// paper's Fig. 2 crosses both with the shapes).
+/// The networks of `task` at `scale`: LIF, and ALIF on sl-MNIST at plateau and paper scale and
+/// on SHD (the paper's Fig. 2 crosses both with the shapes).
 pub fn networks(scale: Scale, task: Task) -> Vec<PaperNeuron> {
     match (scale, task) {
-        (Scale::Paper, Task::Slmnist | Task::Shd) => vec![PaperNeuron::Lif, PaperNeuron::Alif],
+        (Scale::Plateau | Scale::Paper, Task::Slmnist | Task::Shd) => vec![PaperNeuron::Lif, PaperNeuron::Alif],
         _ => vec![PaperNeuron::Lif],
     }
 }
@@ -438,6 +439,82 @@ pub fn sensitivity(runs: &DataFrame, metric: &str) -> Result<DataFrame, StudyErr
         Column::new("error".into(), error),
         Column::new("runs".into(), count),
     ])?))
+}
+
+/// The settings (task, or task and network: "slmnist", "slmnist alif") of `runs`, in order of
+/// first appearance: what [`sensitivity`], [`shape_tests`] and [`rankings_per_lr`] group by.
+pub fn settings(runs: &DataFrame) -> Result<Vec<String>, StudyError> {
+    Ok(distinct(&string_column(&by_setting(runs)?, TASK)?))
+}
+
+/// The paper's second claim between two settings of one sweep: `harder` (e.g. "slmnist alif")
+/// is more sensitive to the shape than `easier` ("slmnist").
+#[derive(Debug, Clone, PartialEq)]
+pub struct SensitivityComparison {
+    /// The setting the claim says is more sensitive.
+    pub harder: String,
+    /// The setting it is compared with.
+    pub easier: String,
+    /// The learning rates both settings have, increasing.
+    pub lrs: Vec<f64>,
+    /// `harder`'s terms of the sensitivity at those learning rates.
+    pub harder_terms: Vec<f64>,
+    /// `easier`'s terms.
+    pub easier_terms: Vec<f64>,
+    /// Mean over learning rates of harder − easier.
+    pub mean_difference: f64,
+    /// One-sided exact Wilcoxon signed-rank p of "harder > easier", paired by learning rate.
+    pub p_value: f64,
+}
+
+impl std::fmt::Display for SensitivityComparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let larger = self.harder_terms.iter().zip(&self.easier_terms).filter(|(h, e)| h > e).count();
+        write!(
+            f,
+            "{} − {}: mean difference of the per-learning-rate sensitivity {:+.3} (larger at {} of {} learning rates); one-sided exact Wilcoxon signed-rank of \"{} more sensitive\", n = {} learning rates: p = {}",
+            self.harder,
+            self.easier,
+            self.mean_difference,
+            larger,
+            self.lrs.len(),
+            self.harder,
+            self.lrs.len(),
+            crate::plot::format_p(self.p_value),
+        )
+    }
+}
+
+/// Tests the paper's second claim between the settings `harder` and `easier` of `runs` on
+/// `metric`: each setting's per-learning-rate terms of the sensitivity
+/// ([`crate::stats::shape_sensitivity_per_lr`], normalised within the setting as the paper
+/// does), paired by learning rate, and a one-sided exact Wilcoxon signed-rank test of
+/// "harder > easier" (the paper's direction, fixed before the runs). With n learning rates the
+/// smallest attainable p is 2⁻ⁿ (1/32 for five). Pass the [`complete_blocks`] of a sweep.
+pub fn sensitivity_comparison(runs: &DataFrame, metric: &str, harder: &str, easier: &str) -> Result<SensitivityComparison, StudyError> {
+    let runs = &by_setting(runs)?;
+    let terms = |setting: &str| -> Result<Vec<(f64, f64)>, StudyError> {
+        let rows = rows_where(runs, TASK, setting)?;
+        if rows.height() == 0 {
+            return Err(StudyError::Unknown(format!("setting {setting:?}: the runs have {:?}", distinct(&string_column(runs, TASK).unwrap_or_default()))));
+        }
+        Ok(crate::stats::shape_sensitivity_per_lr(&f64_column(&rows, metric)?, &f64_column(&rows, LR)?))
+    };
+    let (h, e) = (terms(harder)?, terms(easier)?);
+    let paired: Vec<(f64, f64, f64)> = h.iter().filter_map(|&(lr, a)| e.iter().find(|(l, _)| *l == lr).map(|&(_, b)| (lr, a, b))).collect();
+    let harder_terms: Vec<f64> = paired.iter().map(|p| p.1).collect();
+    let easier_terms: Vec<f64> = paired.iter().map(|p| p.2).collect();
+    let test = crate::stats::wilcoxon_signed_rank(&harder_terms, &easier_terms, Alternative::Greater, crate::stats::Method::Exact)?;
+    let mean_difference = mean(&harder_terms.iter().zip(&easier_terms).map(|(a, b)| a - b).collect::<Vec<_>>());
+    Ok(SensitivityComparison {
+        harder: harder.into(),
+        easier: easier.into(),
+        lrs: paired.iter().map(|p| p.0).collect(),
+        harder_terms,
+        easier_terms,
+        mean_difference,
+        p_value: test.p_value,
+    })
 }
 
 /// Whether `reference` beats every other shape on `metric` (larger is better), per task:

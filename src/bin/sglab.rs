@@ -267,15 +267,20 @@ fn predict(args: &Args) -> Result<(), TrainError> {
     Ok(())
 }
 
+/// The scale of `--scale`, or of `SGLAB_SCALE` when the option is absent.
+fn scale_option(args: &Args) -> Result<sglab::studies::Scale, String> {
+    match args.option("scale") {
+        None => sglab::studies::Scale::from_env().map_err(|e| e.to_string()),
+        Some(other) => other.parse().map_err(|e| format!("--scale: {e}")),
+    }
+}
+
 fn study(args: &Args) -> Result<(), TrainError> {
-    use sglab::studies::{self, Scale};
+    use sglab::studies;
     let [name] = args.positional.as_slice() else {
         return Err(TrainError::Parse(format!("study takes one study name\n{USAGE}")));
     };
-    let scale = match args.option("scale") {
-        None => Scale::from_env().map_err(|e| TrainError::Parse(e.to_string()))?,
-        Some(other) => other.parse::<Scale>().map_err(|e| TrainError::Parse(format!("--scale: {e}")))?,
-    };
+    let scale = scale_option(args).map_err(TrainError::Parse)?;
     let tables = studies::run_study(name, scale).map_err(|e| TrainError::Results(e.to_string()))?;
     for (table, rows) in tables {
         println!("{table}: {rows} rows");
@@ -284,14 +289,11 @@ fn study(args: &Args) -> Result<(), TrainError> {
 }
 
 fn prune(args: &Args) -> Result<(), TrainError> {
-    use sglab::studies::{self, Scale};
+    use sglab::studies;
     let [name] = args.positional.as_slice() else {
         return Err(TrainError::Parse(format!("prune takes one study name\n{USAGE}")));
     };
-    let scale = match args.option("scale") {
-        None => Scale::from_env().map_err(|e| TrainError::Parse(e.to_string()))?,
-        Some(other) => other.parse::<Scale>().map_err(|e| TrainError::Parse(format!("--scale: {e}")))?,
-    };
+    let scale = scale_option(args).map_err(TrainError::Parse)?;
     for table in studies::work::work(name, scale).map_err(|e| TrainError::Results(e.to_string()))? {
         let dropped = table.prune().map_err(|e| TrainError::Results(e.to_string()))?;
         println!("{}: {} runs dropped", table.path.display(), dropped.len());
@@ -302,12 +304,7 @@ fn prune(args: &Args) -> Result<(), TrainError> {
 fn cluster(args: &Args) -> Result<(), String> {
     use sglab::cluster::{self, ClusterError, Job};
     let fail = |e: ClusterError| e.to_string();
-    let scale = || -> Result<sglab::studies::Scale, String> {
-        match args.option("scale") {
-            None => sglab::studies::Scale::from_env().map_err(|e| e.to_string()),
-            Some(other) => other.parse().map_err(|e| format!("--scale: {e}")),
-        }
-    };
+    let scale = || scale_option(args);
     let number = |name: &str| -> Result<Option<usize>, String> {
         args.option(name).map(|v| v.parse::<usize>().map_err(|_| format!("--{name} takes a whole number, got {v:?}"))).transpose()
     };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
 use burn::backend::TensorMetadata;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, backend_extension};
@@ -301,18 +301,7 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
                 }
             };
         }
-        match RecurrenceBackward.prepare::<C>(nodes).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => {
-                let params = [w_rec, bias, alpha, threshold].map(|p| p.primitive().clone());
-                let (z, kept) = recurrence_forward::<B>(current.primitive().clone(), params, None, &spec, true);
-                let (trace, params, dims) = kept.expect("the trace was asked for");
-                prep.finish((spec, trace, params, dims), z)
-            }
-            OpsKind::UnTracked(prep) => {
-                let [w, b, a, t] = [w_rec, bias, alpha, threshold].map(|p| p.into_primitive());
-                prep.finish(B::lif_recurrence(current.into_primitive(), w, b, a, t, spec))
-            }
-        }
+        host_recurrence::<B, C, 5>(nodes, current, [w_rec, bias, alpha, threshold], None, spec)
     }
 
     fn alif_recurrence(
@@ -326,18 +315,35 @@ impl<B: Backend + FusedBackend, C: CheckpointStrategy> FusedBackend for Autodiff
         spec: LifSpec,
     ) -> FloatTensor<Self> {
         let nodes = [current.node(), w_rec.node(), bias.node(), alpha.node(), threshold.node(), rho.node(), beta.node()];
-        match RecurrenceBackward.prepare::<C>(nodes).compute_bound().stateful() {
-            OpsKind::Tracked(prep) => {
-                let params = [w_rec, bias, alpha, threshold].map(|p| p.primitive().clone());
-                let adaptation = [rho, beta].map(|p| p.primitive().clone());
-                let (z, kept) = recurrence_forward::<B>(current.primitive().clone(), params, Some(adaptation), &spec, true);
-                let (trace, params, dims) = kept.expect("the trace was asked for");
-                prep.finish((spec, trace, params, dims), z)
-            }
-            OpsKind::UnTracked(prep) => {
-                let [w, b, a, t, r, s] = [w_rec, bias, alpha, threshold, rho, beta].map(|p| p.into_primitive());
-                prep.finish(B::alif_recurrence(current.into_primitive(), w, b, a, t, r, s, spec))
-            }
+        host_recurrence::<B, C, 7>(nodes, current, [w_rec, bias, alpha, threshold], Some([rho, beta]), spec)
+    }
+}
+
+/// The host recurrence as one autodiff node over its N inputs (`nodes`: current, W, b, α, ϑ, and
+/// ρ, β with `adaptation`): the forward keeps its trace for [`RecurrenceBackward`] where the
+/// graph is tracked, and is the backend's own op (LIF or ALIF) where it is not.
+fn host_recurrence<B: Backend + FusedBackend, C: CheckpointStrategy, const N: usize>(
+    nodes: [NodeGuard; N],
+    current: FloatTensor<Autodiff<B, C>>,
+    params: [FloatTensor<Autodiff<B, C>>; 4],
+    adaptation: Option<[FloatTensor<Autodiff<B, C>>; 2]>,
+    spec: LifSpec,
+) -> FloatTensor<Autodiff<B, C>> {
+    match RecurrenceBackward.prepare::<C>(nodes).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => {
+            let params = params.map(|p| p.primitive().clone());
+            let adaptation = adaptation.map(|a| a.map(|p| p.primitive().clone()));
+            let (z, kept) = recurrence_forward::<B>(current.primitive().clone(), params, adaptation, &spec, true);
+            let (trace, params, dims) = kept.expect("the trace was asked for");
+            prep.finish((spec, trace, params, dims), z)
+        }
+        OpsKind::UnTracked(prep) => {
+            let [w, b, a, t] = params.map(|p| p.into_primitive());
+            let z = match adaptation.map(|a| a.map(|p| p.into_primitive())) {
+                None => B::lif_recurrence(current.into_primitive(), w, b, a, t, spec),
+                Some([rho, beta]) => B::alif_recurrence(current.into_primitive(), w, b, a, t, rho, beta, spec),
+            };
+            prep.finish(z)
         }
     }
 }

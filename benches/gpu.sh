@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU figures of BENCHMARKS.md in one short run: sglab's training step on wgpu, fused
 # (CubeCL kernels) and reference (per-step autodiff) paths, on SPEC.md's configurations and the
-# open-neuromorphic framework benchmark's sizes, beside hand-tuned PyTorch on CUDA.
+# open-neuromorphic framework benchmark's sizes (recurrent, and feed-forward as that benchmark
+# runs them), beside hand-tuned PyTorch on CUDA.
 #
 #   bash benches/gpu.sh [BENCH_BINARY] [OUT_DIR]
 #
@@ -28,6 +29,9 @@ sglab() { local limit=$1; shift; timeout -k 5 "$limit" "$bench" --steps 5 "$@" 2
 sglab 100 slmnist shd wgpu fused
 sglab 60 ofb-4k wgpu fused
 sglab 120 ofb-16k wgpu fused
+# The framework benchmark's own network: feed-forward layers, one launch per direction.
+sglab 100 ofb-4k ofb-16k wgpu fused --feed-forward
 timeout -k 5 120 python3 benches/torch_step.py slmnist shd ofb-4k ofb-16k hand-tuned cuda 2>&1 | tee "$out/torch.txt"
 sglab 120 slmnist shd wgpu reference
 sglab 100 ofb-4k wgpu reference
+sglab 100 ofb-4k wgpu reference --feed-forward

@@ -9,6 +9,7 @@
 //! cargo bench --bench train_step --features ndarray -- scaling-T --truncation 50  # truncated BPTT
 //! cargo bench --bench train_step --features ndarray -- slmnist flex --neuron alif     # ALIF layers
 //! cargo bench --bench train_step --features ndarray -- slmnist flex --paper           # the paper's operating point
+//! cargo bench --bench train_step --features ndarray -- slmnist flex --feed-forward    # layers without W_rec
 //! cargo bench --bench train_step --features wgpu -- ofb-4k ofb-16k wgpu fused   # on a GPU
 //! ```
 //!
@@ -28,7 +29,9 @@
 //!
 //! Network: recurrent LIF layers, α = exp(−1/20), ϑ = 1, reset by subtraction, bias on, diagonal
 //! masked, ∂fast-sigmoid with γ = β = 1, linear readout at every step. `--neuron alif` makes them
-//! ALIF with the same LIF part, τ_a = T/2 and β_a = 1.8 (the protocol's). `--paper` uses the
+//! ALIF with the same LIF part, τ_a = T/2 and β_a = 1.8 (the protocol's); `--feed-forward`
+//! drops W_rec from every layer (snnTorch's `Leaky`; with `ofb-4k` and `ofb-16k` the
+//! framework benchmark's own network, a projection and a LIF layer). `--paper` uses the
 //! paper's neuron instead (`sglab::train::protocol::neuron`: τ₀ = 0.1 and ϑ₀ = 0.01 per neuron
 //! and learnable, no bias, reset detached, `multreset2`), whose layers fire at rates near ½ from
 //! the first step: the operating point the studies train at, where the event-driven products
@@ -68,17 +71,18 @@ struct Case {
 }
 
 impl Case {
-    /// Multiply-adds of the forward pass per sample and time step (SPEC.md).
-    fn macs_per_sample_step(&self) -> usize {
+    /// Multiply-adds of the forward pass per sample and time step (SPEC.md), with or without
+    /// the recurrent products.
+    fn macs_per_sample_step(&self, recurrent_layers: bool) -> usize {
         let h = self.hidden;
-        let recurrent: usize = h.iter().map(|n| n * n).sum();
+        let recurrent: usize = if recurrent_layers { h.iter().map(|n| n * n).sum() } else { 0 };
         let between: usize = h.windows(2).map(|w| w[0] * w[1]).sum();
         self.inputs * h[0] + recurrent + between + h[h.len() - 1] * self.classes
     }
 
     /// Floating-point operations of one training step: 3 × forward, 2 FLOP per MAC.
-    fn flops(&self) -> f64 {
-        6.0 * (self.batch * self.steps * self.macs_per_sample_step()) as f64
+    fn flops(&self, recurrent_layers: bool) -> f64 {
+        6.0 * (self.batch * self.steps * self.macs_per_sample_step(recurrent_layers)) as f64
     }
 }
 
@@ -128,30 +132,43 @@ fn median(mut xs: Vec<f64>) -> f64 {
     if n % 2 == 1 { xs[n / 2] } else { 0.5 * (xs[n / 2 - 1] + xs[n / 2]) }
 }
 
-/// The network's neuron: the model (`lif`, `alif`) and whether at the paper's operating point.
+/// The network's neuron: the model (`lif`, `alif`), whether at the paper's operating point,
+/// and whether its layers are feed-forward (no W_rec).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Neuron {
     model: PaperNeuron,
     paper: bool,
+    feed_forward: bool,
 }
 
 impl Neuron {
     fn config(&self, steps: usize) -> NeuronConfig {
-        match (self.paper, self.model) {
+        let config = match (self.paper, self.model) {
             (true, model) => protocol::neuron(model, Reset::MultReset2, steps),
             (false, PaperNeuron::Lif) => NeuronConfig::Lif(LifConfig::new()),
             (false, PaperNeuron::Alif) => NeuronConfig::Alif(
                 AlifConfig::new().with_tau_adaptation(steps as f64 / 2.0).with_beta_adaptation(protocol::BETA_ADAPTATION),
             ),
+        };
+        let recurrent = !self.feed_forward;
+        match config {
+            NeuronConfig::Lif(c) => NeuronConfig::Lif(c.with_recurrent(recurrent)),
+            NeuronConfig::Alif(c) => NeuronConfig::Alif(c.clone().with_lif(c.lif.with_recurrent(recurrent))),
+            other => other,
         }
     }
 
-    /// The name in the result lines: `lif`, `alif`, `lif-paper`, `alif-paper`.
+    /// The name in the result lines: `lif`, `alif`, `lif-paper`, `alif-paper`, each with
+    /// `-ff` for feed-forward layers.
     fn name(&self) -> String {
-        format!("{}{}", self.model.name(), if self.paper { "-paper" } else { "" })
+        format!("{}{}{}", self.model.name(), if self.paper { "-paper" } else { "" }, if self.feed_forward { "-ff" } else { "" })
     }
 
     fn parse(name: &str) -> Result<Neuron, Box<dyn std::error::Error>> {
+        let (name, feed_forward) = match name.strip_suffix("-ff") {
+            Some(name) => (name, true),
+            None => (name, false),
+        };
         let (model, paper) = match name.strip_suffix("-paper") {
             Some(model) => (model, true),
             None => (name, false),
@@ -161,7 +178,7 @@ impl Neuron {
             "alif" => PaperNeuron::Alif,
             other => return Err(format!("unknown neuron {other}; known: lif, alif").into()),
         };
-        Ok(Neuron { model, paper })
+        Ok(Neuron { model, paper, feed_forward })
     }
 }
 
@@ -234,7 +251,7 @@ fn run_case(backend: &str, path: &str, case: &Case, neuron: Neuron, truncation: 
         case.name,
         case.batch,
         case.steps,
-        case.flops() / med / 1e9,
+        case.flops(!neuron.feed_forward) / med / 1e9,
         peak_rss_mib(),
         rates.iter().map(|r| format!("{r:.4}")).collect::<Vec<_>>().join("/")
     );
@@ -278,7 +295,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut measured = 5usize;
     let mut truncation = 0usize;
-    let mut neuron = Neuron { model: PaperNeuron::Lif, paper: false };
+    let mut neuron = Neuron { model: PaperNeuron::Lif, paper: false, feed_forward: false };
     let mut selected = Vec::new();
     let mut iter = args.into_iter();
     while let Some(arg) = iter.next() {
@@ -293,6 +310,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             neuron.model = Neuron::parse(&iter.next().ok_or("--neuron needs lif or alif")?)?.model;
         } else if arg == "--paper" {
             neuron.paper = true;
+        } else if arg == "--feed-forward" {
+            neuron.feed_forward = true;
         } else {
             selected.push(arg);
         }

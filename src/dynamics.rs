@@ -39,4 +39,6 @@ pub struct LifSpec {
     pub surrogate: Surrogate,
     /// Truncated BPTT window K (0: full BPTT).
     pub truncation: usize,
+    /// Whether the layer has recurrent weights (false: feed-forward, no z_{t−1}·W term).
+    pub recurrent: bool,
 }

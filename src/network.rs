@@ -411,7 +411,7 @@ fn run_fused(layer: &Layer, x: Tensor<3>, spec: LifSpec) -> Tensor<3> {
         Layer::Qif(_) => unreachable!("fused layers are LIF or ALIF (fused_specs)"),
     };
     let [steps, batch, n_in] = x.dims();
-    let [w_in, w_rec] = cell.fused_coefficients();
+    let (w_in, w_rec) = cell.fused_coefficients();
     let n = w_in.dims()[1];
     let current = crate::fused::project(x.reshape([steps * batch, n_in]), w_in).reshape([steps, batch, n]);
     let [bias, alpha, threshold] = cell.fused_vectors();

@@ -37,7 +37,7 @@ fn run(net: &Network, device: &Device) -> (Vec<f64>, Vec<Vec<f64>>, Vec<Vec<f64>
     let mut g = Vec::new();
     for layer in &net.layers {
         g.push(values(layer.input_weights().val().grad(&grads).unwrap()));
-        g.push(values(layer.recurrent_weights().val().grad(&grads).unwrap()));
+        g.push(values(layer.recurrent_weights().expect("recurrent layers").val().grad(&grads).unwrap()));
     }
     (values(out.logits), spikes, g)
 }

@@ -97,10 +97,11 @@ fn params() -> Vec<Checked> {
         },
         Checked {
             name: "W_rec",
-            get: |n, l| TensorOfRank::Two(n.layers[l].recurrent_weights().val()),
+            get: |n, l| TensorOfRank::Two(n.layers[l].recurrent_weights().expect("recurrent layers").val()),
             set: |n, l, v, d| {
                 let lif = lif_mut(n, l);
-                lif.w_rec = matrix_like(&lif.w_rec.val(), v, d)
+                let w_rec = lif.w_rec.as_ref().expect("recurrent layers").val();
+                lif.w_rec = Some(matrix_like(&w_rec, v, d))
             },
         },
         Checked {
@@ -143,6 +144,9 @@ fn check(neuron: NeuronConfig, implementation: Implementation) {
     let h = 1e-6;
     for p in params() {
         for layer in 0..2 {
+            if p.name == "W_rec" && !net.layers[layer].is_recurrent() {
+                continue;
+            }
             let param = (p.get)(&net, layer);
             let analytic = param.grad(&grads).unwrap_or_else(|| {
                 panic!("{} of layer {layer} got no gradient ({neuron:?})", p.name)
@@ -192,6 +196,13 @@ fn lif_multreset1_matches_finite_differences() {
 #[test]
 fn lif_multreset2_matches_finite_differences() {
     check(NeuronConfig::Lif(lif(Reset::MultReset2)), Implementation::CustomBackward);
+}
+
+#[test]
+fn feed_forward_lif_matches_finite_differences() {
+    for reset in [Reset::Subtract, Reset::MultReset2] {
+        check(NeuronConfig::Lif(lif(reset).with_recurrent(false)), Implementation::CustomBackward);
+    }
 }
 
 #[test]

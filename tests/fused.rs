@@ -1,8 +1,8 @@
 //! The fused kernels against the reference path (per-step tensor operations under burn's
 //! autodiff): spikes, logits and every parameter's gradient on random networks, for every
 //! surrogate shape, every reset rule with and without a detached reset, learnable τ and ϑ,
-//! sparse and dense inputs, one and several batch chunks, truncated BPTT, and ALIF layers with
-//! learnable adaptation (τ_a, β_a).
+//! sparse and dense inputs, one and several batch chunks, truncated BPTT, ALIF layers with
+//! learnable adaptation (τ_a, β_a), and feed-forward LIF and ALIF layers (no W_rec).
 
 mod common;
 
@@ -90,7 +90,9 @@ fn evaluate_with(net: &Network, x: Tensor<3>, mask_seed: Option<u64>) -> Evaluat
     for (l, layer) in net.layers.iter().enumerate() {
         let membrane = layer.lif_membrane().expect("LIF layers");
         g.push((format!("layer {l} w_in"), layer.input_weights().val().grad(&grads).map(values)));
-        g.push((format!("layer {l} w_rec"), layer.recurrent_weights().val().grad(&grads).map(values)));
+        if let Some(w_rec) = layer.recurrent_weights() {
+            g.push((format!("layer {l} w_rec"), w_rec.val().grad(&grads).map(values)));
+        }
         g.push((format!("layer {l} bias"), layer.bias().and_then(|b| b.val().grad(&grads)).map(values)));
         g.push((format!("layer {l} tau"), membrane.tau.val().grad(&grads).map(values)));
         g.push((format!("layer {l} threshold"), membrane.threshold.val().grad(&grads).map(values)));
@@ -202,6 +204,9 @@ fn cubecl_kernels_match_the_reference_on_wgpu() {
         .collect();
     cases.push((lif(Reset::MultReset2, false), fast, 3, 5, 0.15, true, "multreset2 window 3".into()));
     cases.push((lif(Reset::Subtract, false), fast, 0, 40, 0.5, false, "B 40 dense valued".into()));
+    // Feed-forward layers: the whole sequence in one launch per direction.
+    cases.push((lif(Reset::Subtract, false).with_recurrent(false), fast, 0, 5, 0.3, true, "feed-forward subtract".into()));
+    cases.push((lif(Reset::MultReset2, true).with_recurrent(false), fast, 3, 5, 0.3, true, "feed-forward multreset2 detach window 3".into()));
     for (s, (lif, surrogate, window, batch, density, binary, what)) in cases.into_iter().enumerate() {
         let on = |device: &Device| {
             let net = network(lif.clone(), surrogate, 30 + s as u64, device).with_truncation(window);
@@ -285,6 +290,62 @@ fn alif_adaptation_changes_the_spikes() {
     let with = evaluate(&network_of(NeuronConfig::Alif(adapting), fast, 40, &device), x.clone());
     let without = evaluate(&network_of(flat, fast, 40, &device), x);
     assert_ne!(with.0[0], without.0[0], "β_a = 0 must change the first layer's spikes");
+}
+
+/// A feed-forward layer (`recurrent = false`): no W_rec, and the fused kernels skip the
+/// recurrent product in both directions.
+fn feed_forward(neuron: NeuronConfig) -> NeuronConfig {
+    match neuron {
+        NeuronConfig::Lif(c) => NeuronConfig::Lif(c.with_recurrent(false)),
+        NeuronConfig::Alif(c) => NeuronConfig::Alif(c.clone().with_lif(c.lif.with_recurrent(false))),
+        other => other,
+    }
+}
+
+#[test]
+fn feed_forward_layers_match_the_reference_for_every_shape_and_reset() {
+    for (kind, device) in cpu_devices() {
+        for (s, surrogate) in all_shapes().into_iter().enumerate() {
+            for reset in [Reset::Subtract, Reset::MultReset1, Reset::MultReset2] {
+                for detach_reset in [false, true] {
+                    let neuron = feed_forward(NeuronConfig::Lif(lif(reset, detach_reset)));
+                    let net = network_of(neuron, surrogate, 60 + s as u64, &device);
+                    assert!(net.layers.iter().all(|l| !l.is_recurrent() && l.recurrent_weights().is_none()));
+                    let what = format!("feed-forward {kind:?} {surrogate} {reset:?} detach {detach_reset}");
+                    compare(net, input(5, 0.3, true, &device), &what);
+                }
+            }
+            let reset = [Reset::Subtract, Reset::MultReset1, Reset::MultReset2][s % 3];
+            let net = network_of(feed_forward(alif(reset, s % 2 == 1)), surrogate, 70 + s as u64, &device);
+            compare(net, input(5, 0.3, true, &device), &format!("feed-forward ALIF {kind:?} {surrogate} {reset:?}"));
+        }
+    }
+    let device = BackendKind::Flex.device().unwrap().autodiff();
+    let fast = Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).unwrap();
+    for window in [1, 5] {
+        let net = network_of(feed_forward(NeuronConfig::Lif(lif(Reset::MultReset2, false))), fast, 80, &device).with_truncation(window);
+        compare(net, input(4, 0.3, true, &device), &format!("feed-forward window {window}"));
+    }
+    let net = network_of(feed_forward(NeuronConfig::Lif(lif(Reset::Subtract, false))), fast, 81, &device);
+    compare(net, input(70, 0.3, false, &device), "feed-forward B 70 valued");
+}
+
+/// The recurrence matters in the tested networks: the feed-forward network of the same seed has
+/// the same input weights, τ and ϑ (W_rec has a random stream of its own) and spikes
+/// differently, so a kernel that dropped z_{t−1}·W would fail the recurrent comparisons and one
+/// that kept it would fail the feed-forward ones.
+#[test]
+fn feed_forward_layers_share_all_but_the_recurrence() {
+    let device = BackendKind::Flex.device().unwrap().autodiff();
+    let fast = Surrogate::new(Shape::FastSigmoid, 1.0, 1.0).unwrap();
+    let recurrent = network_of(NeuronConfig::Lif(lif(Reset::Subtract, false)), fast, 60, &device);
+    let forward = network_of(feed_forward(NeuronConfig::Lif(lif(Reset::Subtract, false))), fast, 60, &device);
+    for (r, f) in recurrent.layers.iter().zip(&forward.layers) {
+        assert_eq!(values(r.input_weights().val()), values(f.input_weights().val()));
+        assert_eq!(values(r.lif_membrane().unwrap().tau.val()), values(f.lif_membrane().unwrap().tau.val()));
+    }
+    let x = input(5, 0.3, true, &device);
+    assert_ne!(evaluate(&recurrent, x.clone()).0[0], evaluate(&forward, x).0[0], "W_rec must change the first layer's spikes");
 }
 
 #[test]

@@ -79,7 +79,7 @@ fn slices_start_at_the_network_and_follow_the_gradient() {
     let grads = own.backward();
     let g: Vec<Vec<f64>> = vec![
         common::values(net.layers[0].input_weights().grad(&grads).unwrap()),
-        common::values(net.layers[0].recurrent_weights().grad(&grads).unwrap()),
+        common::values(net.layers[0].recurrent_weights().expect("a recurrent layer").grad(&grads).unwrap()),
         common::values(net.layers[0].bias().unwrap().grad(&grads).unwrap()),
         common::values(net.readout_weight.grad(&grads).unwrap()),
         common::values(net.readout_bias.as_ref().unwrap().grad(&grads).unwrap()),

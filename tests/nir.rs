@@ -115,7 +115,7 @@ fn export_writes_every_parameter_by_the_mapping_formulas() {
             }
         }
         let rec = weight_of(&graph, &format!("w_rec_{l}"));
-        let w_rec = sglab::host_values(layer.recurrent_weights().val());
+        let w_rec = sglab::host_values(layer.recurrent_weights().expect("recurrent layers").val());
         for i in 0..n {
             for j in 0..n {
                 let expected = if i == j { 0.0 } else { w_rec[i * n + j] };
@@ -137,6 +137,23 @@ fn an_exported_network_imports_to_the_same_outputs_bit_for_bit() {
     assert_eq!(spikes, spikes_back);
     assert_eq!(logits, logits_back);
     assert_eq!(export(&back, DT).unwrap(), graph, "export ∘ import ∘ export = export");
+}
+
+/// A feed-forward network exports without recurrent nodes (input projection → LIF only) and
+/// imports back as feed-forward layers with the same outputs.
+#[test]
+fn a_feed_forward_network_round_trips_without_recurrent_nodes() {
+    let net = network(paper_lif().with_recurrent(false));
+    let graph = export(&net, DT).unwrap();
+    assert!(graph.nodes.keys().all(|name| !name.starts_with("w_rec")), "no recurrent projection");
+    assert!(graph.edges.iter().all(|(a, b)| !(a.starts_with("lif") && b.starts_with("lif"))));
+    let back = import(&graph, DT, Surrogate::default(), &device()).unwrap();
+    assert!(back.layers.iter().all(|l| !l.is_recurrent()), "imported as feed-forward layers");
+    let x = input(40, 3, 3, 5);
+    let (logits, spikes) = run(&net, x.clone());
+    assert!(spikes.iter().flatten().sum::<f64>() > 20.0, "the network spikes");
+    assert_eq!(run(&back, x), (logits, spikes));
+    assert_eq!(export(&back, DT).unwrap(), graph);
 }
 
 /// NIR's equations stepped by forward Euler in f64, for a chain graph: per step and layer

@@ -23,7 +23,7 @@ fn the_step_follows_the_discrete_qif_equation() {
     let mut layer = qif().init(2, 2, spike_fn, 0, &device).unwrap();
     let (w_in, w_rec, b) = ([1.5, 0.2, -0.4, 0.9], [0.0, 0.7, -0.5, 0.0], [0.3, 0.1]);
     layer.lif.w_in = Param::from_tensor(Tensor::from_data(TensorData::new(w_in.to_vec(), [2, 2]), &device));
-    layer.lif.w_rec = Param::from_tensor(Tensor::from_data(TensorData::new(w_rec.to_vec(), [2, 2]), &device));
+    layer.lif.w_rec = Some(Param::from_tensor(Tensor::from_data(TensorData::new(w_rec.to_vec(), [2, 2]), &device)));
     layer.lif.bias = Some(Param::from_tensor(common::tensor1(&b, &device)));
     let cell = layer.cell();
     let mut state = cell.initial_state(1);

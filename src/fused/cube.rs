@@ -11,6 +11,10 @@
 //!                           ∂b, ∂α, ∂ϑ = Σ over the batch of per-thread sums over t
 //! ```
 //!
+//! A feed-forward layer has no product in either direction, so each direction is one launch
+//! over the whole sequence (`forward_sequence`, `backward_sequence`: the same cell, the time
+//! loop inside the thread).
+//!
 //! (`recurrence.rs` defines d_t, e_t, Λ and ρ.) Each thread owns one (batch row, neuron) for
 //! the whole sequence, so the carries Λ and ρ and the sums behind ∂b, ∂α and ∂ϑ are updated in
 //! place without atomics; the batch sums are reductions after the loop. No value is read back
@@ -109,34 +113,31 @@ fn surrogate(x: f32, gamma: f32, beta: f32, tail: f32, #[comptime] shape: u32) -
     s
 }
 
-/// One step t of the forward pass for every (row, neuron) i of the batch: reads I_t, the
-/// recurrent input R_t (when t > 0), v_{t−1} (`state`) and z_{t−1}; writes v_t to `state`,
-/// z_t, and m_t when `keep_trace`.
-#[cube(launch)]
-fn forward_step(
+/// Step t of the forward pass for the (row, neuron) i: reads I_t, v_{t−1} (`state`) and
+/// z_{t−1}, with the recurrent input `rec` (z_{t−1}·W, 0 at t = 0 and without recurrence);
+/// writes v_t to `state`, z_t, and m_t when `keep_trace`.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn forward_cell(
     current: &Tensor<f32>,
-    recurrent: &Tensor<f32>,
     state: &mut Tensor<f32>,
     spikes: &mut Tensor<f32>,
     membrane: &mut Tensor<f32>,
     bias: &Tensor<f32>,
     alpha: &Tensor<f32>,
     threshold: &Tensor<f32>,
+    i: usize,
     step: u32,
+    rec: f32,
     #[comptime] reset: u32,
     #[comptime] keep_trace: bool,
 ) {
-    let i = ABSOLUTE_POS;
     let len = state.len();
-    if i >= len {
-        terminate!();
-    }
     let j = i % bias.len();
     let at = step as usize * len + i;
-    let mut c = current[at] + bias[j];
+    let c = current[at] + bias[j] + rec;
     let mut zp = 0.0f32;
     if step > 0 {
-        c += recurrent[i];
         zp = spikes[at - len];
     }
     let a = alpha[j];
@@ -164,16 +165,69 @@ fn forward_step(
     }
 }
 
-/// One step t of the backward pass for every (row, neuron) i: with G_t, the carries from step
-/// t + 1 (when `carry` is 1: P_t = d_{t+1}·Wᵀ in `recurrent`, ρ_{t+1} in `reset_term`, Λ_t in
-/// `carry_v`), writes d_t, Λ_{t−1} and ρ_t, and adds this step's terms of ∂b, ∂α and ∂ϑ to the
-/// thread's sums.
+/// One step t of the forward pass of a recurrent layer for every (row, neuron) i of the batch,
+/// with R_t = z_{t−1}·W in `recurrent` (read when t > 0).
 #[cube(launch)]
-fn backward_step(
+#[allow(clippy::too_many_arguments)]
+fn forward_step(
+    current: &Tensor<f32>,
+    recurrent: &Tensor<f32>,
+    state: &mut Tensor<f32>,
+    spikes: &mut Tensor<f32>,
+    membrane: &mut Tensor<f32>,
+    bias: &Tensor<f32>,
+    alpha: &Tensor<f32>,
+    threshold: &Tensor<f32>,
+    step: u32,
+    #[comptime] reset: u32,
+    #[comptime] keep_trace: bool,
+) {
+    let i = ABSOLUTE_POS;
+    if i >= state.len() {
+        terminate!();
+    }
+    let mut rec = 0.0f32;
+    if step > 0 {
+        rec = recurrent[i];
+    }
+    forward_cell(current, state, spikes, membrane, bias, alpha, threshold, i, step, rec, reset, keep_trace);
+}
+
+/// Every step of the forward pass of a feed-forward layer, each (row, neuron) i in its own
+/// thread: one launch for the whole sequence.
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn forward_sequence(
+    current: &Tensor<f32>,
+    state: &mut Tensor<f32>,
+    spikes: &mut Tensor<f32>,
+    membrane: &mut Tensor<f32>,
+    bias: &Tensor<f32>,
+    alpha: &Tensor<f32>,
+    threshold: &Tensor<f32>,
+    steps: u32,
+    #[comptime] reset: u32,
+    #[comptime] keep_trace: bool,
+) {
+    let i = ABSOLUTE_POS;
+    if i >= state.len() {
+        terminate!();
+    }
+    for t in 0..steps {
+        forward_cell(current, state, spikes, membrane, bias, alpha, threshold, i, t, 0.0f32, reset, keep_trace);
+    }
+}
+
+/// Step t of the backward pass for the (row, neuron) i: with G_t and, when `carry` is 1, the
+/// carries from step t + 1 (`rec` = P_t = d_{t+1}·Wᵀ, 0 without recurrence; ρ_{t+1} in
+/// `reset_term`, Λ_t in `carry_v`), writes d_t, Λ_{t−1} and ρ_t, and adds this step's terms of
+/// ∂b, ∂α and ∂ϑ to the thread's sums.
+#[cube]
+#[allow(clippy::too_many_arguments)]
+fn backward_cell(
     grad: &Tensor<f32>,
     spikes: &Tensor<f32>,
     membrane: &Tensor<f32>,
-    recurrent: &Tensor<f32>,
     carry_v: &mut Tensor<f32>,
     reset_term: &mut Tensor<f32>,
     d: &mut Tensor<f32>,
@@ -182,8 +236,10 @@ fn backward_step(
     sum_threshold: &mut Tensor<f32>,
     alpha: &Tensor<f32>,
     threshold: &Tensor<f32>,
+    i: usize,
     step: u32,
     carry: u32,
+    rec: f32,
     gamma: f32,
     beta: f32,
     tail: f32,
@@ -191,11 +247,7 @@ fn backward_step(
     #[comptime] keep_reset: bool,
     #[comptime] shape: u32,
 ) {
-    let i = ABSOLUTE_POS;
     let len = carry_v.len();
-    if i >= len {
-        terminate!();
-    }
     let j = i % alpha.len();
     let at = step as usize * len + i;
     let a = alpha[j];
@@ -223,7 +275,7 @@ fn backward_step(
     let mut cz = 0.0f32;
     let mut cv = 0.0f32;
     if carry == 1 {
-        cz = recurrent[i];
+        cz = rec;
         if comptime![keep_reset] {
             cz += reset_term[i];
         }
@@ -259,6 +311,92 @@ fn backward_step(
         }
     }
     sum_threshold[i] += dth;
+}
+
+/// One step t of the backward pass of a recurrent layer for every (row, neuron) i, with
+/// P_t = d_{t+1}·Wᵀ in `recurrent` (read when `carry` is 1).
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn backward_step(
+    grad: &Tensor<f32>,
+    spikes: &Tensor<f32>,
+    membrane: &Tensor<f32>,
+    recurrent: &Tensor<f32>,
+    carry_v: &mut Tensor<f32>,
+    reset_term: &mut Tensor<f32>,
+    d: &mut Tensor<f32>,
+    sum_bias: &mut Tensor<f32>,
+    sum_alpha: &mut Tensor<f32>,
+    sum_threshold: &mut Tensor<f32>,
+    alpha: &Tensor<f32>,
+    threshold: &Tensor<f32>,
+    step: u32,
+    carry: u32,
+    gamma: f32,
+    beta: f32,
+    tail: f32,
+    #[comptime] reset: u32,
+    #[comptime] keep_reset: bool,
+    #[comptime] shape: u32,
+) {
+    let i = ABSOLUTE_POS;
+    if i >= carry_v.len() {
+        terminate!();
+    }
+    let mut rec = 0.0f32;
+    if carry == 1 {
+        rec = recurrent[i];
+    }
+    backward_cell(
+        grad, spikes, membrane, carry_v, reset_term, d, sum_bias, sum_alpha, sum_threshold, alpha, threshold, i, step, carry, rec, gamma, beta, tail, reset, keep_reset,
+        shape,
+    );
+}
+
+/// Every step of the backward pass of a feed-forward layer, t = T−1 … 0 in each (row, neuron)'s
+/// thread: one launch for the whole sequence. The carries from step t + 1 are cut where t + 1
+/// starts a truncation window (`truncation` > 0).
+#[cube(launch)]
+#[allow(clippy::too_many_arguments)]
+fn backward_sequence(
+    grad: &Tensor<f32>,
+    spikes: &Tensor<f32>,
+    membrane: &Tensor<f32>,
+    carry_v: &mut Tensor<f32>,
+    reset_term: &mut Tensor<f32>,
+    d: &mut Tensor<f32>,
+    sum_bias: &mut Tensor<f32>,
+    sum_alpha: &mut Tensor<f32>,
+    sum_threshold: &mut Tensor<f32>,
+    alpha: &Tensor<f32>,
+    threshold: &Tensor<f32>,
+    steps: u32,
+    truncation: u32,
+    gamma: f32,
+    beta: f32,
+    tail: f32,
+    #[comptime] reset: u32,
+    #[comptime] keep_reset: bool,
+    #[comptime] shape: u32,
+) {
+    let i = ABSOLUTE_POS;
+    if i >= carry_v.len() {
+        terminate!();
+    }
+    for k in 0..steps {
+        let t = steps - 1 - k;
+        let mut carry = 0u32;
+        if t + 1 < steps {
+            carry = 1u32;
+            if truncation > 0 && (t + 1) % truncation == 0 {
+                carry = 0u32;
+            }
+        }
+        backward_cell(
+            grad, spikes, membrane, carry_v, reset_term, d, sum_bias, sum_alpha, sum_threshold, alpha, threshold, i, t, carry, 0.0f32, gamma, beta, tail, reset, keep_reset,
+            shape,
+        );
+    }
 }
 
 /// The layer's parameters on the device, contiguous.
@@ -310,6 +448,24 @@ pub(super) fn forward(current: CubeTensor, p: &CubeParams, spec: &LifSpec, keep_
     let len = batch * n;
     let cube_dim = CubeDim::new(&client, len);
     let cube_count = calculate_cube_count_elemwise(&client, len, cube_dim);
+    if !spec.recurrent {
+        forward_sequence::launch(
+            &client,
+            cube_count,
+            cube_dim,
+            current.into_tensor_arg(),
+            state.into_tensor_arg(),
+            spikes.clone().into_tensor_arg(),
+            membrane.clone().into_tensor_arg(),
+            p.bias.clone().into_tensor_arg(),
+            p.alpha.clone().into_tensor_arg(),
+            p.threshold.clone().into_tensor_arg(),
+            steps as u32,
+            reset_code(spec.reset),
+            keep_trace,
+        );
+        return (spikes, keep_trace.then_some(membrane));
+    }
     for t in 0..steps {
         let recurrent = if t > 0 { into_contiguous(Cb::float_matmul(step_of(&spikes, t - 1, batch, n), p.w.clone())) } else { state.clone() };
         forward_step::launch(
@@ -344,11 +500,41 @@ pub(super) fn backward(grad: CubeTensor, spikes: CubeTensor, membrane: CubeTenso
     let carry_v = zeros(&[batch, n], &grad);
     let reset_term = zeros(&[batch, n], &grad);
     let sums = [(); 3].map(|_| zeros(&[batch, n], &grad));
-    let w_t = into_contiguous(Cb::float_transpose(p.w.clone()));
     let (shape, tail) = shape_code(spec.surrogate.shape());
     let (gamma, beta) = (spec.surrogate.dampening() as f32, spec.surrogate.sharpness() as f32);
     let cube_dim = CubeDim::new(&client, len);
     let cube_count = calculate_cube_count_elemwise(&client, len, cube_dim);
+    if !spec.recurrent {
+        backward_sequence::launch(
+            &client,
+            cube_count,
+            cube_dim,
+            grad.clone().into_tensor_arg(),
+            spikes.into_tensor_arg(),
+            membrane.into_tensor_arg(),
+            carry_v.into_tensor_arg(),
+            reset_term.into_tensor_arg(),
+            d.clone().into_tensor_arg(),
+            sums[0].clone().into_tensor_arg(),
+            sums[1].clone().into_tensor_arg(),
+            sums[2].clone().into_tensor_arg(),
+            p.alpha.clone().into_tensor_arg(),
+            p.threshold.clone().into_tensor_arg(),
+            steps as u32,
+            spec.truncation as u32,
+            gamma,
+            beta,
+            tail,
+            reset_code(spec.reset),
+            !spec.detach_reset,
+            shape,
+        );
+        // W is the untracked 1 × 1 stand-in of a feed-forward layer: its gradient is not read.
+        let grad_w = zeros(&[1, 1], &grad);
+        let [bias, alpha, threshold] = sums.map(|s| Cb::float_reshape(Cb::float_sum_dim(s, 0), Shape::from(vec![n])));
+        return [d, grad_w, bias, alpha, threshold];
+    }
+    let w_t = into_contiguous(Cb::float_transpose(p.w.clone()));
     for t in (0..steps).rev() {
         // The carries from step t + 1, unless t + 1 starts a truncation window.
         let carry = t + 1 < steps && !(spec.truncation > 0 && (t + 1) % spec.truncation == 0);

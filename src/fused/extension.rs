@@ -187,6 +187,7 @@ fn recurrence_forward<B: Backend>(
 ) -> (FloatTensor<B>, Option<(Arc<Trace>, Arc<LifParams>, Dims)>) {
     let device = current.device();
     let [w, bias, alpha, threshold] = params.map(|p| to_host::<B>(p).0);
+    let w = spec.recurrent.then_some(w);
     let adaptation = adaptation.map(|a| {
         let [rho, beta] = a.map(|p| to_host::<B>(p).0);
         Adaptation { rho, beta }
@@ -373,6 +374,7 @@ impl<B: Backend, const N: usize> Backward<B, N> for RecurrenceBackward {
         ];
         for (parent, (values, shape)) in ops.parents.into_iter().zip(outputs) {
             if let Some(node) = parent {
+                assert_eq!(values.len(), shape.iter().product::<usize>(), "a gradient for every tracked input (a feed-forward layer's W is untracked)");
                 grads.register::<B>(node.id, from_host::<B>(values, &shape, &device));
             }
         }

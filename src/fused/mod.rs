@@ -99,19 +99,24 @@ pub(crate) fn project(x: Tensor<2>, w: Tensor<2>) -> Tensor<2> {
 }
 
 /// The spikes `[T, B, n]` of a LIF layer driven by the input current `[T, B, n]` (without
-/// bias), with recurrent weights W `[n, n]` (masked as the layer uses them), bias b, decay α
-/// and threshold ϑ `[n]`; differentiable in all five (`recurrence.rs` has the equations).
-/// An ALIF layer passes its adaptation's decay ρ and strength β `[n]` as `adaptation`
-/// (differentiable too); it runs on the host kernels whatever the backend.
+/// bias), with recurrent weights W `[n, n]` (masked as the layer uses them; `None` for a
+/// feed-forward layer, whose `spec.recurrent` is false), bias b, decay α and threshold ϑ `[n]`;
+/// differentiable in all of them (`recurrence.rs` has the equations). An ALIF layer passes its
+/// adaptation's decay ρ and strength β `[n]` as `adaptation` (differentiable too); it runs on
+/// the host kernels whatever the backend.
 pub(crate) fn lif_recurrence(
     current: Tensor<3>,
-    w_rec: Tensor<2>,
+    w_rec: Option<Tensor<2>>,
     bias: Tensor<1>,
     alpha: Tensor<1>,
     threshold: Tensor<1>,
     adaptation: Option<[Tensor<1>; 2]>,
     spec: LifSpec,
 ) -> Tensor<3> {
+    assert_eq!(w_rec.is_some(), spec.recurrent, "W_rec is given exactly when the spec says the layer is recurrent");
+    // The ops take W as an argument: a feed-forward layer passes an untracked 1 × 1 zero, which
+    // no kernel reads (`spec.recurrent` is false) and which receives no gradient.
+    let w_rec = w_rec.unwrap_or_else(|| Tensor::zeros([1, 1], &bias.device()));
     let (w, b, a, t) = (w_rec.into_dispatch(), bias.into_dispatch(), alpha.into_dispatch(), threshold.into_dispatch());
     let z = match adaptation {
         None => extension::lif_recurrence(current.into_dispatch(), [w, b, a, t], spec),

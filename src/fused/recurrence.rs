@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! ALIF only:   a_t = ρ a_{t−1} + (1 − ρ) z_{t−1}      ϑ_t = ϑ + β a_t     (LIF: ϑ_t = ϑ)
-//! c_t = I_t + z_{t−1}·W + b                        W = M ⊙ W_rec (masked by the caller)
+//! c_t = I_t + z_{t−1}·W + b                        W = M ⊙ W_rec (masked by the caller; none, so no
+//!                                                  z_{t−1}·W term, in a feed-forward layer)
 //! subtract:    v_t = α v_{t−1} + c_t − ϑ_t z_{t−1}   m_t = v_t
 //! multreset1:  u_t = α v_{t−1} + c_t,  v_t = u_t r_t m_t = u_t
 //! multreset2:  v_t = α v_{t−1} r_t + c_t            m_t = v_t
@@ -27,6 +28,7 @@
 //! Λ_{t−1} = α e_t (subtract),  α r_t e_t (multreset1, multreset2)
 //! A_{t−1} = ρ q_t
 //! R_{t−1} = d_t·Wᵀ + ρ_t + (1 − ρ) q_t      ρ_t = −ϑ_t e_t | −u_t e_t | −α v_{t−1} e_t, 0 with detach_reset
+//!                                          (no d_t·Wᵀ term and no ∂W in a feed-forward layer)
 //! ∂W = Σ_t z_{t−1}ᵀ d_t      ∂b = Σ_{t,b} d_t      ∂ϑ = Σ_{t,b} h_t
 //! ∂α = Σ_{t,b} e_t v_{t−1} (subtract) | d_t v_{t−1} (multreset1) | e_t r_t v_{t−1} (multreset2)
 //! ∂β = Σ_{t,b} h_t a_t       ∂ρ = Σ_{t,b} q_t (a_{t−1} − z_{t−1})
@@ -68,8 +70,8 @@ impl Dims {
 /// threshold adaptation.
 #[derive(Debug, Clone)]
 pub struct LifParams {
-    /// Recurrent weights, row = presynaptic.
-    pub w: Vec<f32>,
+    /// Recurrent weights, row = presynaptic (`None`: a feed-forward layer).
+    pub w: Option<Vec<f32>>,
     /// Bias current.
     pub bias: Vec<f32>,
     /// Decay α = exp(−1/τ).
@@ -102,7 +104,7 @@ pub struct Trace {
 pub struct LifGrads {
     /// ∂L/∂I `[T, B, n]`.
     pub current: Vec<f32>,
-    /// ∂L/∂W `[n, n]`.
+    /// ∂L/∂W `[n, n]` (empty for a feed-forward layer).
     pub w: Vec<f32>,
     /// ∂L/∂b `[n]`.
     pub bias: Vec<f32>,
@@ -201,14 +203,14 @@ fn forward_chunk<const RESET: u8, const ADAPT: bool>(chunk: Chunk, current: &[f3
         acc.copy_from_slice(&current[base..base + rows * n]);
         // SAFETY (every slice below): the rows b0..b1 of every step belong to this task.
         let z_prev: &[f32] = if t > 0 { unsafe { out.z.slice(base - batch * n, rows * n) } } else { &zero_row };
-        if t > 0 {
+        if let Some(w) = p.w.as_deref().filter(|_| t > 0) {
             let prev_bits = unsafe { out.bits.slice(((t - 1) * batch + chunk.b0) * words, rows * words) };
             let active: u32 = prev_bits.iter().map(|w| w.count_ones()).sum();
             if active as f64 > DENSE_ABOVE * (rows * n) as f64 {
-                matmul(&mut acc, z_prev, false, &p.w, false, [rows, n, n], true, false);
+                matmul(&mut acc, z_prev, false, w, false, [rows, n, n], true, false);
             } else {
                 for (r, acc_row) in acc.chunks_exact_mut(n).enumerate() {
-                    for_each_active(&prev_bits[r * words..(r + 1) * words], |j| add(acc_row, &p.w[j * n..(j + 1) * n]));
+                    for_each_active(&prev_bits[r * words..(r + 1) * words], |j| add(acc_row, &w[j * n..(j + 1) * n]));
                 }
             }
         }
@@ -302,7 +304,8 @@ pub fn backward(spec: &LifSpec, dims: Dims, trace: &Trace, grad_z: &[f32], p: &L
             }
         })
         .collect();
-    let mut total = [vec![0.0f32; n * n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]];
+    let w_len = if p.w.is_some() { n * n } else { 0 };
+    let mut total = [vec![0.0f32; w_len], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]];
     for part in parts {
         for (sum, p) in total.iter_mut().zip(part) {
             add(sum, &p);
@@ -328,7 +331,8 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool, const ADAPT: bool>(
     let Dims { steps, batch, n } = chunk.dims;
     let rows = chunk.rows();
     let len = rows * n;
-    let (mut dw, mut db, mut dalpha, mut dtheta) = (vec![0.0f32; n * n], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+    let w = p.w.as_deref();
+    let (mut dw, mut db, mut dalpha, mut dtheta) = (vec![0.0f32; if w.is_some() { n * n } else { 0 }], vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
     let (mut drho, mut dbeta) = (vec![0.0f32; n], vec![0.0f32; n]);
     let (rho, beta) = match &p.adaptation {
         Some(adaptation) => (&adaptation.rho[..n], &adaptation.beta[..n]),
@@ -446,9 +450,11 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool, const ADAPT: bool>(
         if t == 0 {
             break;
         }
-        for r in 0..rows {
-            let d_row = &d_t[r * n..(r + 1) * n];
-            for_each_active(trace.spikes.row((t - 1) * batch + chunk.b0 + r), |j| add(&mut dw[j * n..(j + 1) * n], d_row));
+        if w.is_some() {
+            for r in 0..rows {
+                let d_row = &d_t[r * n..(r + 1) * n];
+                for_each_active(trace.spikes.row((t - 1) * batch + chunk.b0 + r), |j| add(&mut dw[j * n..(j + 1) * n], d_row));
+            }
         }
         if spec.truncation > 0 && t % spec.truncation == 0 {
             carry_z.fill(0.0);
@@ -463,7 +469,9 @@ fn backward_chunk<const RESET: u8, const KEEP_RESET: bool, const ADAPT: bool>(
             if ADAPT {
                 add(&mut carry_z, &to_z);
             }
-            matmul(&mut carry_z, d_t, false, &p.w, true, [rows, n, n], true, false);
+            if let Some(w) = w {
+                matmul(&mut carry_z, d_t, false, w, true, [rows, n, n], true, false);
+            }
         }
         std::mem::swap(&mut z_prev, &mut z_prev2);
     }

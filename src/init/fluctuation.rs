@@ -352,13 +352,14 @@ mod tests {
 /// [`FluctuationInit::weight_moments`]: the input projection (fan-in n_in) and, when
 /// `feedforward_share` < 1, the recurrent one (fan-in n − 1, sharing the mean over
 /// N_tot = n_in + n − 1 and the remaining variance budget); with a share of 1 the recurrent
-/// weights are zero, as for a network without recurrence. The first layer uses `init`, deeper
+/// weights are zero, as for a network without recurrence. A feed-forward layer has only the
+/// input projection, whatever the share. The first layer uses `init`, deeper
 /// layers `deeper` (typically the same with ν set to the expected rate of the layer below).
 pub fn apply(mut net: crate::network::Network, init: &FluctuationInit, deeper: &FluctuationInit, seed: u64) -> crate::network::Network {
     for (l, layer) in net.layers.iter_mut().enumerate() {
         let settings = if l == 0 { init } else { deeper };
         let (n_in, n) = (layer.input_size(), layer.hidden_size());
-        let recurrent = settings.feedforward_share < 1.0;
+        let recurrent = settings.feedforward_share < 1.0 && layer.is_recurrent();
         let mut projections = vec![Projection { fan_in: n_in, recurrent: false }];
         if recurrent {
             projections.push(Projection { fan_in: n.max(2) - 1, recurrent: true });

@@ -20,6 +20,9 @@
 //! is e^{−100} ≈ 0, the memoryless neuron τ ≈ 0 already is. State starts at v_0 = z_0 = 0. With `detach_reset` the reset term
 //! (ϑ ⊙ z_{t−1}, or the factor 1 − z_{t−1}) carries no gradient, as in the paper's official code;
 //! by default it does.
+//!
+//! With `recurrent = false` the layer is feed-forward (snnTorch's `Leaky`, Norse's `LIFCell`):
+//! it has no W_rec and I_t = x_t·W_in + b; the reset still couples v_t to z_{t−1}.
 
 use burn::Tensor;
 use burn::config::Config;
@@ -64,6 +67,9 @@ pub struct LifConfig {
     /// Whether the layer has a (trainable, zero-initialised) bias current b.
     #[config(default = true)]
     pub bias: bool,
+    /// Whether the layer has recurrent weights W_rec (false: a feed-forward layer).
+    #[config(default = true)]
+    pub recurrent: bool,
     /// Whether self-connections of W_rec are masked to zero.
     #[config(default = true)]
     pub mask_diagonal: bool,
@@ -73,19 +79,19 @@ pub struct LifConfig {
     /// Initialiser of W_in `[n_in, n]`.
     #[config(default = "WeightInit::GlorotUniform")]
     pub input_init: WeightInit,
-    /// Initialiser of W_rec `[n, n]`.
+    /// Initialiser of W_rec `[n, n]` (unused by a feed-forward layer).
     #[config(default = "WeightInit::GlorotUniform")]
     pub recurrent_init: WeightInit,
 }
 
-/// A recurrent LIF layer's parameters.
+/// A LIF layer's parameters.
 #[derive(Module, Debug)]
 pub struct Lif {
     /// Input weights `[n_in, n]`.
     pub w_in: Param<Tensor<2>>,
     /// Recurrent weights `[n, n]` (row = presynaptic); the diagonal is masked at use when
-    /// `mask_diagonal` is set.
-    pub w_rec: Param<Tensor<2>>,
+    /// `mask_diagonal` is set. `None` in a feed-forward layer.
+    pub w_rec: Option<Param<Tensor<2>>>,
     /// Bias current `[n]`.
     pub bias: Option<Param<Tensor<1>>>,
     /// Membrane time constants τ `[n]`.
@@ -126,7 +132,7 @@ impl LifState {
 #[derive(Debug, Clone)]
 pub struct LifCell {
     w_in: Tensor<2>,
-    w_rec: Tensor<2>,
+    w_rec: Option<Tensor<2>>,
     bias: Option<Tensor<2>>,
     alpha: Tensor<2>,
     threshold: Tensor<2>,
@@ -161,9 +167,9 @@ impl LifConfig {
         let w_in = self
             .input_init
             .tensor(input_size, hidden_size, &mut rng(seed, 0), device);
-        let w_rec = self
-            .recurrent_init
-            .tensor(hidden_size, hidden_size, &mut rng(seed, 1), device);
+        // Stream 1 is W_rec's alone, so a feed-forward layer's other parameters are those of
+        // the recurrent layer of the same seed.
+        let w_rec = self.recurrent.then(|| self.recurrent_init.tensor(hidden_size, hidden_size, &mut rng(seed, 1), device));
         let tau = per_neuron(self.tau, self.tau_spread, hidden_size, &mut rng(seed, 2), device);
         let threshold = per_neuron(
             self.threshold,
@@ -174,7 +180,7 @@ impl LifConfig {
         );
         Ok(Lif {
             w_in: Param::from_tensor(w_in),
-            w_rec: Param::from_tensor(w_rec),
+            w_rec: w_rec.map(Param::from_tensor),
             bias: self
                 .bias
                 .then(|| Param::from_tensor(Tensor::zeros([hidden_size], device))),
@@ -191,7 +197,12 @@ impl LifConfig {
 impl Lif {
     /// Number of neurons n.
     pub fn hidden_size(&self) -> usize {
-        self.w_rec.dims()[0]
+        self.tau.dims()[0]
+    }
+
+    /// Whether the layer has recurrent weights.
+    pub fn is_recurrent(&self) -> bool {
+        self.w_rec.is_some()
     }
 
     /// Number of inputs n_in.
@@ -199,16 +210,17 @@ impl Lif {
         self.w_in.dims()[0]
     }
 
-    /// W_rec as the dynamics use it: M ⊙ W_rec, with the diagonal zeroed when `mask_diagonal`.
-    pub fn masked_recurrent(&self) -> Tensor<2> {
+    /// W_rec as the dynamics use it: M ⊙ W_rec, with the diagonal zeroed when `mask_diagonal`;
+    /// `None` for a feed-forward layer.
+    pub fn masked_recurrent(&self) -> Option<Tensor<2>> {
         let n = self.hidden_size();
-        let w_rec = self.w_rec.val();
-        if self.mask_diagonal {
+        let w_rec = self.w_rec.as_ref()?.val();
+        Some(if self.mask_diagonal {
             let device = w_rec.device();
             w_rec * (Tensor::<2>::ones([n, n], &device) - Tensor::<2>::eye(n, &device))
         } else {
             w_rec
-        }
+        })
     }
 
     /// The per-sequence coefficients: α = exp(−1/max(τ, τ_min)), ϑ, the masked W_rec and b as
@@ -271,9 +283,14 @@ impl LifCell {
         self.spike_fn.apply(x)
     }
 
-    /// I_t = x_t·W_in + z_{t−1}·(M ⊙ W_rec) + b.
+    /// I_t = x_t·W_in + z_{t−1}·(M ⊙ W_rec) + b (without the recurrent term in a feed-forward
+    /// layer).
     pub(crate) fn current(&self, x: Tensor<2>, z: &Tensor<2>) -> Tensor<2> {
-        let current = x.matmul(self.w_in.clone()) + z.clone().matmul(self.w_rec.clone());
+        let input = x.matmul(self.w_in.clone());
+        let current = match &self.w_rec {
+            Some(w_rec) => input + z.clone().matmul(w_rec.clone()),
+            None => input,
+        };
         match &self.bias {
             Some(b) => current + b.clone(),
             None => current,
@@ -289,14 +306,16 @@ impl LifCell {
                 detach_reset: self.detach_reset,
                 surrogate: *surrogate,
                 truncation,
+                recurrent: self.w_rec.is_some(),
             }),
             _ => None,
         }
     }
 
-    /// W_in `[n_in, n]` and M ⊙ W_rec `[n, n]`, for the fused kernels.
-    pub(crate) fn fused_coefficients(&self) -> [Tensor<2>; 2] {
-        [self.w_in.clone(), self.w_rec.clone()]
+    /// W_in `[n_in, n]` and M ⊙ W_rec `[n, n]` (none in a feed-forward layer), for the fused
+    /// kernels.
+    pub(crate) fn fused_coefficients(&self) -> (Tensor<2>, Option<Tensor<2>>) {
+        (self.w_in.clone(), self.w_rec.clone())
     }
 
     /// b, α and ϑ as `[n]` vectors (b zero when the layer has none), for the fused kernels.

@@ -66,8 +66,7 @@ fn per_neuron(mean: f64, spread: f64, n: usize, rng: &mut StdRng, device: &Devic
 /// the fields that differ from the defaults, e.g. `{ model = "lif", reset = "multreset2",
 /// recurrent_init = { kind = "orthogonal", gain = 1.0 } }`; ALIF's `lif` table is filled the same
 /// way. An unknown field is an error naming it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "model")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum NeuronConfig {
     /// Leaky integrate-and-fire.
     Lif(LifConfig),
@@ -93,6 +92,38 @@ fn overlay(base: &mut serde_json::Map<String, serde_json::Value>, given: serde_j
         }
     }
     Ok(())
+}
+
+/// The field of a LIF table ([`LifConfig::recurrent`]) written only when it is not the default.
+const RECURRENT: &str = "recurrent";
+
+impl Serialize for NeuronConfig {
+    /// A table tagged by `model` holding every field, except that a layer's `recurrent` is
+    /// written only when false (a feed-forward layer): a recurrent layer's table — and the run
+    /// identifier hashed from it — is what it was before feed-forward layers existed.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error;
+        let value = match self {
+            NeuronConfig::Lif(c) => serde_json::to_value(c),
+            NeuronConfig::Alif(c) => serde_json::to_value(c),
+            NeuronConfig::Qif(c) => serde_json::to_value(c),
+        }
+        .map_err(S::Error::custom)?;
+        let serde_json::Value::Object(mut table) = value else {
+            return Err(S::Error::custom("a neuron configuration serialises to a table"));
+        };
+        let lif = match self {
+            NeuronConfig::Lif(_) => Some(&mut table),
+            NeuronConfig::Alif(_) | NeuronConfig::Qif(_) => table.get_mut("lif").and_then(serde_json::Value::as_object_mut),
+        };
+        if let Some(lif) = lif
+            && lif.get(RECURRENT) == Some(&serde_json::Value::Bool(true))
+        {
+            lif.remove(RECURRENT);
+        }
+        table.insert("model".into(), serde_json::Value::String(self.name().into()));
+        table.serialize(serializer)
+    }
 }
 
 impl<'de> Deserialize<'de> for NeuronConfig {
@@ -348,14 +379,26 @@ impl Layer {
     }
 
     /// Recurrent weights W_rec `[n, n]` as stored (row = presynaptic; see
-    /// [`Layer::masked_recurrent`] for what the dynamics use).
-    pub fn recurrent_weights(&self) -> &Param<Tensor<2>> {
-        &self.synapses().w_rec
+    /// [`Layer::masked_recurrent`] for what the dynamics use); `None` for a feed-forward layer.
+    pub fn recurrent_weights(&self) -> Option<&Param<Tensor<2>>> {
+        self.synapses().w_rec.as_ref()
     }
 
-    /// M ⊙ W_rec, the recurrent weights as the dynamics use them.
-    pub fn masked_recurrent(&self) -> Tensor<2> {
+    /// Whether the layer has recurrent weights (false: feed-forward).
+    pub fn is_recurrent(&self) -> bool {
+        self.synapses().is_recurrent()
+    }
+
+    /// M ⊙ W_rec, the recurrent weights as the dynamics use them; `None` for a feed-forward
+    /// layer.
+    pub fn masked_recurrent(&self) -> Option<Tensor<2>> {
         self.synapses().masked_recurrent()
+    }
+
+    /// M ⊙ W_rec, or the zero matrix of a feed-forward layer (the same dynamics).
+    pub fn recurrent_or_zero(&self) -> Tensor<2> {
+        let n = self.hidden_size();
+        self.masked_recurrent().unwrap_or_else(|| Tensor::zeros([n, n], &self.input_weights().val().device()))
     }
 
     /// Whether self-connections of W_rec are masked.
@@ -373,9 +416,11 @@ impl Layer {
         replace_param(&mut self.synapses_mut().w_in, w);
     }
 
-    /// Replaces W_rec, keeping whether it is trained.
+    /// Replaces W_rec, keeping whether it is trained; a feed-forward layer keeps none.
     pub fn replace_recurrent_weights(&mut self, w: Tensor<2>) {
-        replace_param(&mut self.synapses_mut().w_rec, w);
+        if let Some(w_rec) = self.synapses_mut().w_rec.as_mut() {
+            replace_param(w_rec, w);
+        }
     }
 
     /// Replaces the bias b, keeping whether it is trained; a layer without a bias keeps none.

@@ -26,7 +26,7 @@
 //! | ϑ (per neuron) | LIF `v_threshold` = ϑ |
 //! | reset `multreset2` | LIF `v_reset` = 0 |
 //! | W_in `[n_in, n]`, bias b | `Affine` weight W_inᵀ `[n, n_in]`, bias b (`Linear` without bias) |
-//! | M ⊙ W_rec `[n, n]` (row = presynaptic, diagonal masked) | `Linear` weight (M ⊙ W_rec)ᵀ on the edges LIF → Linear → LIF |
+//! | M ⊙ W_rec `[n, n]` (row = presynaptic, diagonal masked) | `Linear` weight (M ⊙ W_rec)ᵀ on the edges LIF → Linear → LIF (none for a feed-forward layer) |
 //! | readout W `[n_L, C]`, bias | `Affine` (or `Linear`) weight Wᵀ `[C, n_L]` → `Output` |
 //!
 //! The recurrent edge carries the previous step's spikes (the one-step delay every discrete-time
@@ -38,6 +38,8 @@
 //! α = 1 − dt/τ (τ ≥ dt; sglab's τ_steps = −1/ln α), the gain g = dt·R/τ multiplies every
 //! weight and bias into the neuron, and (dt/τ)·v_leak joins the bias. A LIF node whose
 //! `sglab_tau_steps` agrees with its τ and R at this dt (to 1e-5) is read as sglab's own.
+//! A chain in which no LIF node has a recurrent projection becomes feed-forward layers; where
+//! some have one, the others get zero recurrent weights.
 //!
 //! Refused with an error that says why: ALIF and QIF layers (NIR 1.0 has no adaptive or
 //! quadratic neuron), the `subtract` reset (v ← v − ϑ: NIR's LIF resets to a voltage) and
@@ -117,7 +119,8 @@ fn projection(weight: Matrix, bias: Option<Vec<f32>>) -> NirNode {
 }
 
 /// The NIR graph of `net`, one sglab step being `dt` (see the module docs for the mapping).
-/// Node names: `input`, per layer l `w_in_l`, `lif_l`, `w_rec_l`, then `readout`, `output`.
+/// Node names: `input`, per layer l `w_in_l`, `lif_l`, `w_rec_l` (recurrent layers), then
+/// `readout`, `output`.
 pub fn export(net: &Network, dt: f64) -> Result<NirGraph, NirError> {
     check_dt(dt)?;
     let mut graph = NirGraph::default();
@@ -162,11 +165,13 @@ pub fn export(net: &Network, dt: f64) -> Result<NirGraph, NirError> {
         let (w_in, lif_name, w_rec) = (format!("w_in_{l}"), format!("lif_{l}"), format!("w_rec_{l}"));
         graph.nodes.insert(w_in.clone(), projection(nir_weight(lif.w_in.val()), lif.bias.as_ref().map(|b| host_vector(b.val()))));
         graph.nodes.insert(lif_name.clone(), NirNode::Lif(node));
-        graph.nodes.insert(w_rec.clone(), NirNode::Linear { weight: nir_weight(lif.masked_recurrent()) });
         edge(&mut graph, &previous, &w_in);
         edge(&mut graph, &w_in, &lif_name);
-        edge(&mut graph, &lif_name, &w_rec);
-        edge(&mut graph, &w_rec, &lif_name);
+        if let Some(recurrent) = lif.masked_recurrent() {
+            graph.nodes.insert(w_rec.clone(), NirNode::Linear { weight: nir_weight(recurrent) });
+            edge(&mut graph, &lif_name, &w_rec);
+            edge(&mut graph, &w_rec, &lif_name);
+        }
         previous = lif_name;
     }
     let readout = projection(nir_weight(net.readout_weight.val()), net.readout_bias.as_ref().map(|b| host_vector(b.val())));
@@ -349,7 +354,10 @@ pub fn import(graph: &NirGraph, dt: f64, surrogate: Surrogate, device: &Device) 
     check_dt(dt)?;
     let (input_size, found, readout, classes) = chain(graph)?;
     let mask_diagonal = found.iter().all(|l| l.recurrent.is_none_or(|w| (0..w.rows).all(|i| w.at(i, i) == 0.0)));
-    let lif = LifConfig::new().with_reset(Reset::MultReset2).with_bias(true).with_mask_diagonal(mask_diagonal);
+    // Feed-forward layers when no LIF node has a recurrent projection; otherwise recurrent ones,
+    // those without a projection getting zero weights.
+    let recurrent = found.iter().any(|l| l.recurrent.is_some());
+    let lif = LifConfig::new().with_reset(Reset::MultReset2).with_bias(true).with_recurrent(recurrent).with_mask_diagonal(mask_diagonal);
     let config = NetworkConfig::new(input_size, found.iter().map(|l| l.lif.size()).collect(), classes)
         .with_neuron(NeuronConfig::Lif(lif))
         .with_readout_bias(readout.1.is_some());

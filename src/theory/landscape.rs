@@ -43,7 +43,9 @@ impl Weights {
         let mut tensors = Vec::new();
         for layer in &net.layers {
             tensors.push(host(layer.input_weights().val()));
-            tensors.push(host(layer.recurrent_weights().val()));
+            if let Some(w_rec) = layer.recurrent_weights() {
+                tensors.push(host(w_rec.val()));
+            }
             if let Some(b) = layer.bias() {
                 tensors.push(host(b.val()));
             }
@@ -72,8 +74,10 @@ impl Weights {
         for layer in &mut net.layers {
             let w_in = matrix(next(&layer.input_weights().dims())?);
             layer.replace_input_weights(w_in);
-            let w_rec = matrix(next(&layer.recurrent_weights().dims())?);
-            layer.replace_recurrent_weights(w_rec);
+            if let Some(dims) = layer.recurrent_weights().map(|w| w.dims()) {
+                let w_rec = matrix(next(&dims)?);
+                layer.replace_recurrent_weights(w_rec);
+            }
             if let Some(dims) = layer.bias().map(|b| b.dims()) {
                 let b = vector(next(&dims)?);
                 layer.replace_bias(b);
@@ -132,7 +136,7 @@ pub fn loss_and_gradient_norm(net: &Network, inputs: Tensor<3>, labels: &[usize]
     let mut add = |g: Option<Tensor<2>>| squares += g.map_or(0.0, |g| g.powi_scalar(2).sum().into_scalar::<f64>());
     for layer in &net.layers {
         add(layer.input_weights().grad(&grads));
-        add(layer.recurrent_weights().grad(&grads));
+        add(layer.recurrent_weights().and_then(|w| w.grad(&grads)));
         add(layer.bias().and_then(|b| b.grad(&grads)).map(|g| g.unsqueeze_dim(0)));
     }
     add(net.readout_weight.grad(&grads));

@@ -66,7 +66,7 @@ pub fn probe_initialisation(config: &TrainConfig, train: &SpikeDataset, batches:
         let grads = loss.backward();
         for (l, layer) in net.layers.iter().enumerate() {
             sums.input_gradients[l] += rms(layer.input_weights().grad(&grads));
-            sums.recurrent_gradients[l] += rms(layer.recurrent_weights().grad(&grads));
+            sums.recurrent_gradients[l] += rms(layer.recurrent_weights().and_then(|w| w.grad(&grads)));
         }
         sums.readout_gradient += rms(net.readout_weight.grad(&grads));
     }

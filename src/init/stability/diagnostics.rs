@@ -72,7 +72,7 @@ impl HostLif {
             n: layer.hidden_size(),
             alpha: crate::host_values(membrane.tau.val()).iter().map(|tau| (-1.0 / tau.max(crate::neuron::lif::MIN_TAU)).exp()).collect(),
             threshold: crate::host_values(membrane.threshold.val()),
-            w_rec: crate::host_values(layer.masked_recurrent()),
+            w_rec: crate::host_values(layer.recurrent_or_zero()),
             reset: membrane.reset,
             detach_reset: membrane.detach_reset,
             surrogate: layer.spike_fn().surrogate().cloned(),
@@ -135,7 +135,7 @@ pub fn measure(net: &Network, x: Tensor<3>) -> Result<Vec<LayerDiagnostics>, Net
         let median = centred[centred.len() / 2];
         let input_current = crate::host_values(below.clone().reshape([steps * batch, n_in]).matmul(layer.input_weights().val()));
         // z_{t−1} W_rec for t ≥ 1, and z_t W_rec + b for the step after t.
-        let recurrent = crate::host_values(z.clone().reshape([steps * batch, n]).matmul(layer.masked_recurrent()));
+        let recurrent = crate::host_values(z.clone().reshape([steps * batch, n]).matmul(layer.recurrent_or_zero()));
         let bias = layer.bias().map_or(vec![0.0; n], |b| crate::host_values(b.val()));
         let recurrent_var = if steps > 1 { variance(&recurrent[..(steps - 1) * batch * n], 0) } else { 0.0 };
         let (mut jac_max, mut jac_ms) = (Vec::with_capacity(steps), Vec::with_capacity(steps));

@@ -55,6 +55,9 @@ pub enum PredictError {
     /// The stability conditions are derived for LIF dynamics.
     #[error("the stability conditions are derived for LIF and ALIF neurons with a surrogate-gradient spike, not {0}")]
     Model(&'static str),
+    /// Conditions I–IV are derived for recurrent layers.
+    #[error("the stability conditions are derived for recurrent layers; layer {0} is feed-forward (model.neuron.recurrent = false)")]
+    FeedForward(usize),
     /// A predicted surrogate parameter is invalid (γ, β ≤ 0 or q ≤ 1).
     #[error(transparent)]
     Surrogate(#[from] crate::surrogate::SurrogateError),
@@ -325,7 +328,7 @@ pub fn predict_drawing(
         let w_in = host(layer.input_weights().val());
         let (n_in, n) = (w_in.rows, w_in.cols);
         let (_, var_in) = w_in.moments(false);
-        let configured = host(layer.recurrent_weights().val());
+        let configured = host(layer.recurrent_weights().ok_or(PredictError::FeedForward(l))?.val());
         let (configured_mean, configured_var) = configured.moments(layer.masks_diagonal());
         let mean = if conditions.i { condition_i_mean(dynamics.reset, dynamics.alpha, dynamics.threshold, n) } else { configured_mean };
         let variance = if conditions.ii {
@@ -445,8 +448,8 @@ pub fn recurrent_weights(n: usize, mean: f64, variance: f64, seed: u64, layer: u
 /// `set_surrogates`, each layer's surrogate (Conditions III–IV, or the configured one).
 pub fn apply(mut net: Network, prediction: &Prediction, seed: u64, set_surrogates: bool) -> Network {
     for (layer, p) in net.layers.iter_mut().zip(&prediction.layers) {
-        if prediction.redrawn {
-            let device = layer.recurrent_weights().val().device();
+        if let Some(w_rec) = layer.recurrent_weights().filter(|_| prediction.redrawn) {
+            let device = w_rec.val().device();
             layer.replace_recurrent_weights(recurrent_weights(p.n, p.w_rec_mean, p.w_rec_var.value, seed, p.layer).tensor(&device));
         }
         if set_surrogates {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use sglab::cluster::slurm::Submitted;
 use sglab::cluster::{self, Job};
 use sglab::results;
+use sglab::train::workers::Workers;
 
 /// 4 learning rates × 2 seeds of a small randman run: a few seconds each in a debug build.
 const SWEEP: &str = r#"
@@ -140,15 +141,15 @@ fn copies_of_a_part_by_part_table_computed_apart_join_to_the_whole_table() {
     };
     let whole = dir.join("whole.parquet");
     let mut table = WorkTable::parts(whole.clone(), Parts::new("setting", keys.clone(), part));
-    assert_eq!(table.compute(&whole, None, 1).unwrap(), 5);
+    assert_eq!(table.compute(&whole, None, Workers::one()).unwrap(), 5);
 
     let main = dir.join("main.parquet");
     let mut split = WorkTable::parts(main.clone(), Parts::new("setting", keys.clone(), part));
     let copies = [dir.join("task-0/main.parquet"), dir.join("task-1/main.parquet")];
     let first: HashSet<String> = ["k0", "k2", "k4"].map(String::from).into();
     let second: HashSet<String> = ["k1", "k3", "k4"].map(String::from).into();
-    assert_eq!(split.compute(&copies[0], Some(&first), 1).unwrap(), 3);
-    assert_eq!(split.compute(&copies[1], Some(&second), 1).unwrap(), 3);
+    assert_eq!(split.compute(&copies[0], Some(&first), Workers::one()).unwrap(), 3);
+    assert_eq!(split.compute(&copies[1], Some(&second), Workers::one()).unwrap(), 3);
     // k4 was computed twice; the join keeps it once, from the first copy holding it.
     let mut inputs = vec![main.clone()];
     inputs.extend(copies.iter().cloned());

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use sglab::results;
 use sglab::train::sweep::SweepSpec;
+use sglab::train::workers::Workers;
 
 /// 3 learning rates (one diverging) × 2 seeds of a small randman run.
 const SWEEP: &str = r#"
@@ -38,6 +39,40 @@ fn points_in(path: &Path) -> Vec<String> {
 
 fn expected_points() -> BTreeSet<String> {
     SweepSpec::from_toml(SWEEP).unwrap().points().unwrap().into_iter().map(|p| p.key).collect()
+}
+
+/// `sglab sweep` with two runs at once (`SGLAB_WORKERS`, `SGLAB_RUN_THREADS`) trains the same
+/// runs as one at a time and names every point as it finishes; a malformed setting is refused
+/// naming the variable.
+#[test]
+fn a_sweep_file_with_two_runs_at_once_matches_one_at_a_time() {
+    let dir = common::scratch_dir("sweep-workers");
+    let spec = dir.join("sweep.toml");
+    std::fs::write(&spec, SWEEP.replace("epochs = 3", "epochs = 1")).unwrap();
+    let metrics = |path: &Path| {
+        let table = results::read_parquet(path).unwrap();
+        let mut rows: Vec<(String, String)> = points_in(path)
+            .into_iter()
+            .zip(sglab::table::optional_f64_column(&table, "test_loss").unwrap())
+            .map(|(p, l)| (p, format!("{l:?}")))
+            .collect();
+        rows.sort();
+        rows
+    };
+    let (one, two) = (dir.join("one.parquet"), dir.join("two.parquet"));
+    let run = sglab(&["sweep", spec.to_str().unwrap(), "--out", one.to_str().unwrap(), "--quiet"]).env("SGLAB_WORKERS", "1").output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = sglab(&["sweep", spec.to_str().unwrap(), "--out", two.to_str().unwrap()]).env("SGLAB_WORKERS", "2").env("SGLAB_RUN_THREADS", "1").output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    for point in expected_points() {
+        assert!(stdout.lines().any(|l| l.starts_with(&format!("{point} ("))), "no line for {point} in {stdout}");
+    }
+    assert_eq!(metrics(&one), metrics(&two));
+    let bad = sglab(&["sweep", spec.to_str().unwrap(), "--out", dir.join("bad.parquet").to_str().unwrap()]).env("SGLAB_RUN_THREADS", "many").output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("SGLAB_RUN_THREADS"), "{}", String::from_utf8_lossy(&bad.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -203,8 +238,8 @@ fn an_arm_sweep_with_two_workers_matches_one_worker_run_for_run() {
     let dir = common::scratch_dir("workers");
     let quiet = RunOptions { checkpoint_dir: None, progress: ProgressMode::Quiet, model_file: None };
     let (one, two) = (dir.join("one.parquet"), dir.join("two.parquet"));
-    sweep.run_with_workers(&one, &quiet, 1).unwrap();
-    let summary = sweep.run_with_workers(&two, &quiet, 2).unwrap();
+    sweep.run_with_workers(&one, &quiet, Workers::one()).unwrap();
+    let summary = sweep.run_with_workers(&two, &quiet, Workers::shared(2)).unwrap();
     assert_eq!((summary.points, summary.ran, summary.skipped), (6, 6, 0));
     let timeless = |path: &std::path::Path| {
         let mut runs = sweep.results(&results::read_parquet(path).unwrap()).unwrap();
@@ -212,9 +247,14 @@ fn an_arm_sweep_with_two_workers_matches_one_worker_run_for_run() {
         runs
     };
     assert_eq!(timeless(&one), timeless(&two));
+    // Each worker in a one-thread pool of its own: the same runs again.
+    let pooled = dir.join("pooled.parquet");
+    sweep.run_with_workers(&pooled, &quiet, Workers::pooled(2, 1)).unwrap();
+    assert_eq!(timeless(&one), timeless(&pooled));
+    assert!(sweep.run_with_workers(&dir.join("none.parquet"), &quiet, Workers::pooled(2, 0)).is_err());
     assert_eq!(results::read_parquet(&two).unwrap().height(), 6);
-    assert_eq!(sweep.run_with_workers(&two, &quiet, 2).unwrap().ran, 0);
-    assert!(sweep.run_with_workers(&two, &quiet, 0).is_err());
+    assert_eq!(sweep.run_with_workers(&two, &quiet, Workers::shared(2)).unwrap().ran, 0);
+    assert!(sweep.run_with_workers(&two, &quiet, Workers::shared(0)).is_err());
     std::fs::remove_dir_all(dir).unwrap();
 }
 

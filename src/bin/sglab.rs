@@ -43,6 +43,11 @@ SGLAB_PARTS=TEXT to compute only the parts whose key contains TEXT (e.g. n=300; 
 07's width-300 ensembles on a GPU machine with SGLAB_BACKEND=wgpu); a later run without it
 computes the rest into the same table.
 
+sweep and study train several runs at once: SGLAB_WORKERS=N runs at once (default one per
+core), SGLAB_RUN_THREADS=K threads for each run's kernels (default the cores divided between
+the runs; `shared` sends every run's kernels to one pool). With more than one run at once,
+sweep prints a line per finished point instead of each run's epochs.
+
 prune: drops from a study's runs tables (and their histories and kept models) the runs its
 sweeps no longer list, left there by an earlier configuration of the study.
 
@@ -146,7 +151,8 @@ fn sweep(args: &Args) -> Result<(), TrainError> {
         .or_else(|| spec.out.clone())
         .ok_or_else(|| TrainError::config("out", "an output table: give --out or `out` in the sweep file"))?;
     let shard = args.option("shard").map(str::parse::<Shard>).transpose()?;
-    let summary = sweep::run_sweep(&spec, &out, shard, &RunOptions { checkpoint_dir: None, progress: args.progress(), model_file: None })?;
+    let workers = sglab::studies::workers().map_err(|e| TrainError::Parse(e.to_string()))?;
+    let summary = sweep::run_sweep(&spec, &out, shard, &RunOptions { checkpoint_dir: None, progress: args.progress(), model_file: None }, workers)?;
     println!(
         "{}: {} points in this shard, {} run now ({} diverged), {} already done",
         out.display(),

@@ -3,7 +3,7 @@
 //! notebook cells stay thin calls into compiled code.
 //!
 //! Environment: `SGLAB_SCALE` = `quick` (default), `plateau` or `paper`; `SGLAB_WORKERS` runs
-//! trained at once; `SGLAB_BACKEND` names the device of
+//! trained at once and `SGLAB_RUN_THREADS` the threads of each ([`workers`]); `SGLAB_BACKEND` names the device of
 //! the analyses outside training (default `flex`); `SGLAB_RECOMPUTE=1` reruns
 //! cached sweeps; `SGLAB_RESULTS` and `SGLAB_FIGURES` override the result and figure folders
 //! (default `data/results/` and `figures/` in the crate's directory).

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::train::workers::{RunThreads, Workers};
+
 /// Errors of a study.
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
@@ -142,16 +144,37 @@ pub fn dropout(scale: Scale) -> f64 {
     }
 }
 
-/// Runs a study trains at once, from `SGLAB_WORKERS` (default 1;
-/// [`crate::train::arms::ArmSweep::run_with_workers`] has a measured gain).
-pub fn workers() -> Result<usize, StudyError> {
-    match std::env::var("SGLAB_WORKERS") {
-        Err(_) => Ok(1),
-        Ok(v) => match v.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(n),
-            _ => Err(StudyError::Environment { name: "SGLAB_WORKERS", value: v, expected: "a whole number of runs at once, at least 1" }),
+/// How a study's (or a sweep file's) runs spread over the cores ([`Workers`]), from
+/// `SGLAB_WORKERS` (runs at once) and `SGLAB_RUN_THREADS` (threads per run, or `shared` for the
+/// process's pool); without them [`Workers::default`], the layout measured fastest. With
+/// `SGLAB_WORKERS` alone, the runs divide the cores between them as the default does
+/// ([`Workers::spread`]) or share the pool where the default shares it.
+pub fn workers() -> Result<Workers, StudyError> {
+    let variable = |name: &'static str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let runs = match variable("SGLAB_WORKERS") {
+        None => None,
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Some(n),
+            _ => return Err(StudyError::Environment { name: "SGLAB_WORKERS", value: v, expected: "a whole number of runs at once, at least 1" }),
         },
-    }
+    };
+    let threads = match variable("SGLAB_RUN_THREADS") {
+        None => None,
+        Some(v) if v.trim() == "shared" => Some(RunThreads::Shared),
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Some(RunThreads::Own(n)),
+            _ => return Err(StudyError::Environment { name: "SGLAB_RUN_THREADS", value: v, expected: "a whole number of threads per run, at least 1, or `shared`" }),
+        },
+    };
+    let default = Workers::default();
+    Ok(match (runs, threads) {
+        (None, None) => default,
+        (Some(runs), None) => match default.threads {
+            RunThreads::Shared => Workers::shared(runs),
+            RunThreads::Own(_) => Workers::spread(runs),
+        },
+        (runs, Some(threads)) => Workers { runs: runs.unwrap_or(default.runs), threads },
+    })
 }
 
 /// Whether `SGLAB_RECOMPUTE` asks to rerun cached sweeps (`1`, `true` or `yes`).

@@ -111,9 +111,9 @@ impl<'a> WorkTable<'a> {
     }
 
     /// Computes the units named in `selected` (all with `None`) that the table at `out` does not
-    /// hold yet into it, each written as it finishes, runs `workers` at once; returns how many
+    /// hold yet into it, each written as it finishes, runs with `workers`; returns how many
     /// were computed now.
-    pub fn compute(&mut self, out: &Path, selected: Option<&HashSet<String>>, workers: usize) -> Result<usize, StudyError> {
+    pub fn compute(&mut self, out: &Path, selected: Option<&HashSet<String>>, workers: crate::train::workers::Workers) -> Result<usize, StudyError> {
         if let Some(dir) = out.parent() {
             std::fs::create_dir_all(dir).map_err(|e| TrainError::Io(format!("{}: {e}", dir.display())))?;
         }

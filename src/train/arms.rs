@@ -31,6 +31,7 @@ use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray};
 use super::rows::config_id;
 use super::sweep::{SweepSummary, model_path};
 use super::trainer::{RunOptions, train_with};
+use super::workers::{Workers, run_queue};
 use super::{TrainConfig, TrainError};
 use crate::results::{self, Cell, Row};
 use crate::table::{optional_f64_column, string_column};
@@ -201,7 +202,7 @@ impl<L: ArmLabel> super::units::SelectiveSweep for ArmSweep<L> {
         run_ids(table)
     }
 
-    fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: usize) -> Result<SweepSummary, TrainError> {
+    fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: Workers) -> Result<SweepSummary, TrainError> {
         self.run_selected(out, selected, options, workers)
     }
 
@@ -251,60 +252,33 @@ impl<L: ArmLabel> ArmSweep<L> {
     /// Runs what `out` does not hold yet, appending each finished run (and its epochs to the
     /// history table beside it) as it finishes; returns what was done.
     pub fn run(&self, out: &Path, options: &RunOptions) -> Result<SweepSummary, TrainError> {
-        self.run_with_workers(out, options, 1)
+        self.run_with_workers(out, options, Workers::one())
     }
 
-    /// [`ArmSweep::run`] with `workers` runs trained at once, each on its own thread. A run
-    /// already spreads its larger kernels over the cores, so the gain is what its serial parts
-    /// leave idle: study 02's quick ablation (72 runs of 2 × 64 neurons, batch 64) took 228 s
-    /// with one worker and 196 s with two on the 2-core machine (1.16×). Every run is seeded by its configuration alone, so its
-    /// result does not depend on the scheduling; finished runs are written one at a time, in
-    /// the order they finish. When a run fails, the other workers finish the run they are on,
-    /// write it, and stop; the first error is returned.
-    pub fn run_with_workers(&self, out: &Path, options: &RunOptions, workers: usize) -> Result<SweepSummary, TrainError> {
+    /// [`ArmSweep::run`] with `workers` ([`Workers`]: how many runs train at once, on which
+    /// threads). Every run is seeded by its configuration alone, so its result does not depend
+    /// on the scheduling; finished runs are written one at a time, in the order they finish.
+    /// When a run fails, the other workers finish the run they are on, write it, and stop; the
+    /// first error is returned.
+    pub fn run_with_workers(&self, out: &Path, options: &RunOptions, workers: Workers) -> Result<SweepSummary, TrainError> {
         self.run_selected(out, None, options, workers)
     }
 
     /// [`ArmSweep::run_with_workers`] over the runs whose id is in `selected` only (every run
     /// with `None`); the summary counts the selected runs.
-    pub fn run_selected(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: usize) -> Result<SweepSummary, TrainError> {
+    pub fn run_selected(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: Workers) -> Result<SweepSummary, TrainError> {
         if self.seeds.is_empty() || self.arms.is_empty() {
             return Err(TrainError::config(if self.arms.is_empty() { "arms" } else { "seeds" }, "at least one"));
         }
-        if workers == 0 {
-            return Err(TrainError::config("workers", "at least one worker"));
-        }
+        workers.validate()?;
         let _writer = crate::durable::FileLock::acquire(out)?;
         let done: HashSet<String> = if out.exists() { run_ids(&results::read_parquet(out)?)?.into_iter().collect() } else { HashSet::new() };
         let points: Vec<ArmPoint<'_, L>> = self.points().into_iter().filter(|p| selected.is_none_or(|s| s.contains(&p.run_id))).collect();
         let mut summary = SweepSummary { points: points.len(), ..SweepSummary::default() };
         let todo: Vec<ArmPoint<'_, L>> = points.into_iter().filter(|p| !done.contains(&p.run_id)).collect();
         summary.skipped = summary.points - todo.len();
-        let queue = std::sync::Mutex::new(todo.into_iter());
         let writer = std::sync::Mutex::new(summary);
-        let failed = std::sync::atomic::AtomicBool::new(false);
-        let work = || -> Result<(), TrainError> {
-            while !failed.load(std::sync::atomic::Ordering::SeqCst) {
-                let Some(point) = queue.lock().expect("the queue lock is never poisoned").next() else { return Ok(()) };
-                let result = self.run_point(&point, out, options, &writer);
-                if result.is_err() {
-                    failed.store(true, std::sync::atomic::Ordering::SeqCst);
-                    return result;
-                }
-            }
-            Ok(())
-        };
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| work())).collect();
-            let mut first = Ok(());
-            for handle in handles {
-                let result = handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                if first.is_ok() {
-                    first = result;
-                }
-            }
-            first
-        })?;
+        run_queue(todo, workers, |point| self.run_point(&point, out, options, &writer))?;
         Ok(writer.into_inner().expect("the writer lock is never poisoned"))
     }
 

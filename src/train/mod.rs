@@ -25,6 +25,7 @@ pub mod rows;
 pub mod sweep;
 mod trainer;
 pub mod units;
+pub mod workers;
 
 pub use config::{Bptt, FluctuationScheme, InitScheme, Method, ModelConfig, Monitor, OptimizerConfig, OptimizerKind, RateTargeting, RunControl, SpikeConfig, StabilityScheme, TaskConfig, TrainConfig};
 pub use metrics::EvalMetrics;

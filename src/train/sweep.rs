@@ -36,7 +36,9 @@ use serde_json::Value;
 
 use super::config::TrainConfig;
 use super::rows::runs_where;
+use super::progress::ProgressMode;
 use super::trainer::{RunOptions, train_with};
+use super::workers::{Workers, run_queue};
 use super::TrainError;
 use crate::results::{self, Cell};
 use crate::validate::Validate;
@@ -223,42 +225,52 @@ fn finished_in(points: &[SweepPoint], table: &DataFrame, out: &Path) -> Result<H
     Ok(done)
 }
 
-/// Runs the points of `shard` (all when `None`) not yet in `out`, appending each as it finishes.
-pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &RunOptions) -> Result<SweepSummary, TrainError> {
-    run_points(spec, out, &|p| shard.is_none_or(|s| p.index % s.count == s.index), options)
+/// Runs the points of `shard` (all when `None`) not yet in `out` with `workers`, appending each
+/// as it finishes.
+pub fn run_sweep(spec: &SweepSpec, out: &Path, shard: Option<Shard>, options: &RunOptions, workers: Workers) -> Result<SweepSummary, TrainError> {
+    run_points(spec, out, &|p| shard.is_none_or(|s| p.index % s.count == s.index), options, workers)
 }
 
-/// Runs the points for which `keep` holds that are not yet in `out`.
-fn run_points(spec: &SweepSpec, out: &Path, keep: &dyn Fn(&SweepPoint) -> bool, options: &RunOptions) -> Result<SweepSummary, TrainError> {
+/// Runs the points for which `keep` holds that are not yet in `out`. With more than one run at
+/// once a run's epoch lines would interleave with another's, so each run is quiet and a line
+/// names every point as it finishes instead (unless `options` asks for quiet).
+fn run_points(spec: &SweepSpec, out: &Path, keep: &(dyn Fn(&SweepPoint) -> bool + Sync), options: &RunOptions, workers: Workers) -> Result<SweepSummary, TrainError> {
+    workers.validate()?;
     let points = spec.points()?;
     let _writer = crate::durable::FileLock::acquire(out)?;
     let done = finished_points(&points, out)?;
-    let mut summary = SweepSummary::default();
-    for point in points.iter().filter(|p| keep(p)) {
-        summary.points += 1;
-        if done.contains(&point.key) {
-            summary.skipped += 1;
-            continue;
-        }
+    let kept: Vec<&SweepPoint> = points.iter().filter(|p| keep(p)).collect();
+    let todo: Vec<&SweepPoint> = kept.iter().copied().filter(|p| !done.contains(&p.key)).collect();
+    let summary = SweepSummary { points: kept.len(), skipped: kept.len() - todo.len(), ..SweepSummary::default() };
+    let announce = workers.runs > 1 && options.progress != ProgressMode::Quiet;
+    let progress = if announce { ProgressMode::Quiet } else { options.progress };
+    let total = todo.len();
+    let writer = std::sync::Mutex::new(summary);
+    run_queue(todo, workers, |point| {
         let checkpoint = checkpoint_dir(out, &point.key);
         let model_file = spec.keep_models.then(|| model_path(out, &point.config));
-        let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), model_file, ..options.clone() };
+        let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), model_file, progress, ..options.clone() };
         let record = train_with(&point.config, &run_options)?;
-        summary.ran += 1;
-        summary.diverged += usize::from(record.status.diverged());
         let tag = |mut row: results::Row| {
             row.push(("point".into(), Cell::Str(point.key.clone())));
             row.push(("point_index".into(), Cell::from(point.index)));
             row
         };
+        let mut summary = writer.lock().expect("the writer lock is never poisoned");
         super::rows::record_run(out, &record, tag)?;
+        summary.ran += 1;
+        summary.diverged += usize::from(record.status.diverged());
+        if announce {
+            let test = record.test.as_ref().map_or_else(|| "no test".to_string(), |t| format!("test acc {:.3}", t.accuracy));
+            println!("{} ({}/{total}): {} epochs, {test}, {:.0} s", point.key, summary.ran, record.history.len(), record.wall_time_s);
+        }
         let _ = std::fs::remove_dir_all(&checkpoint);
-    }
-    Ok(summary)
+        Ok(())
+    })?;
+    Ok(writer.into_inner().expect("the writer lock is never poisoned"))
 }
 
-/// A sweep file's runs are named by their point keys; it runs them one at a time (`workers` is
-/// not used: a run spreads its larger kernels over the cores).
+/// A sweep file's runs are named by their point keys.
 impl super::units::SelectiveSweep for SweepSpec {
     fn units(&self) -> Result<Vec<(String, TrainConfig)>, TrainError> {
         Ok(self.points()?.into_iter().map(|p| (p.key, p.config)).collect())
@@ -270,8 +282,8 @@ impl super::units::SelectiveSweep for SweepSpec {
         Ok(finished_in(&self.points()?, table, Path::new("the table"))?.into_iter().collect())
     }
 
-    fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, _workers: usize) -> Result<SweepSummary, TrainError> {
-        run_points(self, out, &|p| selected.is_none_or(|s| s.contains(&p.key)), options)
+    fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: Workers) -> Result<SweepSummary, TrainError> {
+        run_points(self, out, &|p| selected.is_none_or(|s| s.contains(&p.key)), options, workers)
     }
 
     fn keeps_models(&self) -> bool {

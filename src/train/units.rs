@@ -13,6 +13,7 @@ use polars::prelude::DataFrame;
 
 use super::sweep::SweepSummary;
 use super::trainer::RunOptions;
+use super::workers::Workers;
 use super::{TrainConfig, TrainError};
 
 /// A sweep whose runs are named and can be run selectively.
@@ -24,9 +25,9 @@ pub trait SelectiveSweep: Send + Sync {
     fn held(&self, table: &DataFrame) -> Result<Vec<String>, TrainError>;
 
     /// Runs the runs named in `selected` (every run with `None`) that `out` does not hold yet,
-    /// `workers` at once, appending each to `out` (and its epochs to the history beside it) as
+    /// with `workers`, appending each to `out` (and its epochs to the history beside it) as
     /// it finishes.
-    fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: usize) -> Result<SweepSummary, TrainError>;
+    fn run_units(&self, out: &Path, selected: Option<&HashSet<String>>, options: &RunOptions, workers: Workers) -> Result<SweepSummary, TrainError>;
 
     /// Whether the runs keep their trained models beside the table (`<out>.models/`).
     fn keeps_models(&self) -> bool;

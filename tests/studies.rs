@@ -410,7 +410,11 @@ fn the_plateau_grid_of_study_04_gives_every_arm_the_same_task_budget() {
     let main_sweep = extensions::fluctuation_sweep(Scale::Plateau);
     let sigma_sweep = extensions::sigma_sweep(Scale::Plateau);
     let (main, sigma) = (main_sweep.points(), sigma_sweep.points());
-    assert_eq!((main.len(), sigma.len()), (7 * 8, 4));
+    assert_eq!((main.len(), sigma.len()), (7 * 8, 4 * 8));
+    // The σ_U sweep: deep centred networks at σ_U 0.2, 0.5 and 1.5 with homeostasis, 0.2 without.
+    let mut cells: Vec<(u64, bool)> = sigma.iter().map(|p| ((p.arm.label.init.sigma_u().unwrap() * 10.0).round() as u64, p.arm.label.homeostasis)).collect();
+    cells.dedup();
+    assert_eq!(cells, vec![(2, false), (2, true), (5, true), (15, true)]);
     for p in main.iter().chain(&sigma) {
         let arm = p.arm.label;
         assert_eq!(p.config.model.hidden_sizes, vec![64; if arm.depth == Depth::Deep { 6 } else { 1 }]);
@@ -441,7 +445,7 @@ fn the_plateau_grid_of_study_04_gives_every_arm_the_same_task_budget() {
     // Deep: every init without homeostasis; the centred init and Kaiming with it too.
     let deep: Vec<String> = main.iter().filter(|p| p.arm.label.depth == Depth::Deep && p.config.run.seed == 0).map(|p| p.arm.label.to_string()).collect();
     assert_eq!(deep, ["glorot deep", "kaiming deep", "centred deep", "centred deep +homeostasis", "kaiming deep +homeostasis"]);
-    assert!(sigma.iter().all(|p| p.arm.label.depth == Depth::Deep && !p.arm.label.homeostasis));
+    assert!(sigma.iter().all(|p| p.arm.label.depth == Depth::Deep));
 }
 
 /// Study 05 at plateau scale: deterministic and stochastic networks, each with the three

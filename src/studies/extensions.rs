@@ -34,8 +34,9 @@
 //!   and Kaiming (He-normal W_in and W_rec); the deep centred network also with Rossbroich et
 //!   al.'s homeostasis ([`SpikeCountBound::rossbroich`], upper bound 10 spikes per sample), and
 //!   the deep Kaiming network with it as its control, 8
-//!   seeds ([`fluctuation_sweep`]); and the centred init at σ_U = 0.2 in the deep network
-//!   without homeostasis, 4 seeds ([`sigma_sweep`]; σ_U = 1 is in the main sweep). Per-layer
+//!   seeds ([`fluctuation_sweep`]); and the centred init in the deep network at σ_U = 0.2, 0.5
+//!   and 1.5 with homeostasis and at 0.2 without, 8 seeds ([`sigma_sweep`]; σ_U = 1 is in the
+//!   main sweep). Per-layer
 //!   rates and gradients at initialisation span σ_U from 0.2 to 1.5 ([`init_probe`]).
 
 use polars::prelude::{Column, DataFrame};
@@ -326,23 +327,24 @@ pub fn fluctuation_sweep(scale: Scale) -> ArmSweep<FluctuationArm> {
     ArmSweep::new(arms.into_iter().map(|a| Arm::new(a, fluctuation_config(scale, a))).collect(), seeds())
 }
 
-/// The σ_U values of the plateau-scale σ_U sweep ([`sigma_sweep`]; 1 is in the main sweep).
-pub const SIGMA_SWEEP: [f64; 1] = [0.2];
+/// The σ_U values of the plateau-scale σ_U sweep with homeostasis ([`sigma_sweep`]; 1 is in
+/// the main sweep).
+pub const SIGMA_SWEEP: [f64; 3] = [0.2, 0.5, 1.5];
 
-/// The centred fluctuation-driven init at each σ_U of [`SIGMA_SWEEP`] in the deep network without
-/// homeostasis, seeds 0–3 (plateau scale; empty elsewhere).
+/// The σ_U of the σ_U sweep's arm without homeostasis: the smallest, whose deep layers start
+/// silent.
+pub const SIGMA_WITHOUT_HOMEOSTASIS: f64 = 0.2;
+
+/// The centred fluctuation-driven init in the deep network at each σ_U of [`SIGMA_SWEEP`] with
+/// homeostasis (without it no deep network trains at β_s = 20, whatever its σ_U), and at
+/// [`SIGMA_WITHOUT_HOMEOSTASIS`] without, [`seeds`] (plateau scale; empty elsewhere).
 pub fn sigma_sweep(scale: Scale) -> ArmSweep<FluctuationArm> {
-    let arms = match scale {
-        Scale::Plateau => SIGMA_SWEEP
-            .iter()
-            .map(|&s| {
-                let arm = FluctuationArm { init: Initialisation::centred(s), depth: Depth::Deep, homeostasis: false };
-                Arm::new(arm, fluctuation_config(scale, arm))
-            })
-            .collect(),
+    let arm = |sigma_u, homeostasis| FluctuationArm { init: Initialisation::centred(sigma_u), depth: Depth::Deep, homeostasis };
+    let arms: Vec<FluctuationArm> = match scale {
+        Scale::Plateau => std::iter::once(arm(SIGMA_WITHOUT_HOMEOSTASIS, false)).chain(SIGMA_SWEEP.iter().map(|&s| arm(s, true))).collect(),
         Scale::Quick | Scale::Paper => Vec::new(),
     };
-    ArmSweep::new(arms, (0..4).collect())
+    ArmSweep::new(arms.into_iter().map(|a| Arm::new(a, fluctuation_config(scale, a))).collect(), seeds())
 }
 
 /// The DECOLLE sweep's runs table under [`super::results_dir`].
@@ -448,51 +450,74 @@ pub fn homeostasis_tests(runs: &DataFrame, metric: &str) -> Result<DataFrame, St
     Ok(fresh(&table))
 }
 
-/// The deep networks without homeostasis by σ_U: the σ_U sweep's runs and the main sweep's
-/// centred runs at σ_U = 1 (`main`, `sigma`: the two tables). One row per σ_U: `sigma_u`,
-/// `runs`, `mean` and `sd` of `metric`, `median_epochs`, and the mean initial and final rate of
-/// the top layer (`initial_rate_top`, `final_rate_top`); and the Kruskal–Wallis test of `metric`
-/// across σ_U (`kruskal_h`, `kruskal_p`, the same on every row).
+/// The deep centred networks by homeostasis and σ_U: the σ_U sweep's runs and the main sweep's
+/// centred runs at σ_U = 1 (`main`, `sigma`: the two tables). One row per (homeostasis, σ_U):
+/// [`HOMEOSTASIS`], [`SIGMA_U`], `runs`, `mean` and `sd` of `metric`, `median_epochs`, and the
+/// mean initial and final rate of the top layer (`initial_rate_top`, `final_rate_top`); and the
+/// Kruskal–Wallis test of `metric` across σ_U within the homeostasis setting (`kruskal_h`,
+/// `kruskal_p`, the same on the rows of one setting; NaN where it has one σ_U only).
 pub fn sigma_summary(main: &DataFrame, sigma: &DataFrame, metric: &str) -> Result<DataFrame, StudyError> {
-    let pick = |runs: &DataFrame| -> Result<DataFrame, StudyError> {
-        let deep = rows_where(&rows_where(&super::finished(runs)?, DEPTH, "deep")?, HOMEOSTASIS, "off")?;
-        rows_where(&deep, INIT, "centred")
-    };
-    let (a, b) = (pick(main)?, pick(sigma)?);
-    let top = a.get_column_names().iter().filter(|n| n.starts_with("initial_rate_l")).count().max(1) - 1;
-    let mut rows: Vec<(f64, f64, f64, f64, f64)> = Vec::new();
-    for runs in [&a, &b] {
-        let sig = crate::table::f64_column(runs, SIGMA_U)?;
-        let val = crate::table::f64_column(runs, metric)?;
-        let epochs = crate::table::f64_column(runs, "epochs_run")?;
-        let initial = crate::table::optional_f64_column(runs, &format!("initial_rate_l{top}"))?;
-        let last = crate::table::optional_f64_column(runs, &format!("final_rate_l{top}"))?;
-        for i in 0..runs.height() {
-            rows.push((sig[i], val[i], epochs[i], initial[i].unwrap_or(f64::NAN), last[i].unwrap_or(f64::NAN)));
+    struct Run {
+        homeostasis: String,
+        sigma: f64,
+        value: f64,
+        epochs: f64,
+        initial_top: f64,
+        final_top: f64,
+    }
+    let mut runs: Vec<Run> = Vec::new();
+    for table in [main, sigma] {
+        let deep = rows_where(&rows_where(&super::finished(table)?, DEPTH, "deep")?, INIT, "centred")?;
+        let top = deep.get_column_names().iter().filter(|n| n.starts_with("initial_rate_l")).count().max(1) - 1;
+        let homeostasis = string_column(&deep, HOMEOSTASIS)?;
+        let sig = crate::table::f64_column(&deep, SIGMA_U)?;
+        let val = crate::table::f64_column(&deep, metric)?;
+        let epochs = crate::table::f64_column(&deep, "epochs_run")?;
+        let initial = crate::table::optional_f64_column(&deep, &format!("initial_rate_l{top}"))?;
+        let last = crate::table::optional_f64_column(&deep, &format!("final_rate_l{top}"))?;
+        for i in 0..deep.height() {
+            runs.push(Run {
+                homeostasis: homeostasis[i].clone(),
+                sigma: sig[i],
+                value: val[i],
+                epochs: epochs[i],
+                initial_top: initial[i].unwrap_or(f64::NAN),
+                final_top: last[i].unwrap_or(f64::NAN),
+            });
         }
     }
-    let mut sigmas: Vec<f64> = rows.iter().map(|r| r.0).collect();
-    sigmas.sort_by(f64::total_cmp);
-    sigmas.dedup();
-    let groups: Vec<Vec<f64>> = sigmas.iter().map(|s| rows.iter().filter(|r| r.0 == *s).map(|r| r.1).collect()).collect();
-    let slices: Vec<&[f64]> = groups.iter().map(|g| g.as_slice()).collect();
-    let kruskal = crate::stats::kruskal_wallis(&slices)?;
+    let mut cells: Vec<(String, f64)> = runs.iter().map(|r| (r.homeostasis.clone(), r.sigma)).collect();
+    cells.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    cells.dedup();
+    let of = |cell: &(String, f64), f: fn(&Run) -> f64| -> Vec<f64> { runs.iter().filter(|r| r.homeostasis == cell.0 && r.sigma == cell.1).map(f).collect() };
     let median = |mut v: Vec<f64>| -> f64 {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let of = |s: f64, f: fn(&(f64, f64, f64, f64, f64)) -> f64| -> Vec<f64> { rows.iter().filter(|r| r.0 == s).map(f).collect() };
-    let k = sigmas.len();
+    let mut kruskal = std::collections::BTreeMap::new();
+    for setting in distinct(&cells.iter().map(|c| c.0.clone()).collect::<Vec<_>>()) {
+        let groups: Vec<Vec<f64>> = cells.iter().filter(|c| c.0 == setting).map(|c| of(c, |r| r.value)).collect();
+        let test = if groups.len() > 1 {
+            let slices: Vec<&[f64]> = groups.iter().map(|g| g.as_slice()).collect();
+            let k = crate::stats::kruskal_wallis(&slices)?;
+            (k.statistic, k.p_value)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        kruskal.insert(setting, test);
+    }
+    let values: Vec<Vec<f64>> = cells.iter().map(|c| of(c, |r| r.value)).collect();
     Ok(fresh(&DataFrame::new_infer_height(vec![
-        Column::new(SIGMA_U.into(), sigmas.clone()),
-        Column::new("runs".into(), groups.iter().map(|g| g.len() as u64).collect::<Vec<_>>()),
-        Column::new("mean".into(), groups.iter().map(|g| crate::stats::mean(g)).collect::<Vec<_>>()),
-        Column::new("sd".into(), groups.iter().map(|g| if g.len() > 1 { crate::stats::variance(g, 1).sqrt() } else { f64::NAN }).collect::<Vec<_>>()),
-        Column::new("median_epochs".into(), sigmas.iter().map(|s| median(of(*s, |r| r.2))).collect::<Vec<_>>()),
-        Column::new("initial_rate_top".into(), sigmas.iter().map(|s| crate::stats::mean(&of(*s, |r| r.3))).collect::<Vec<_>>()),
-        Column::new("final_rate_top".into(), sigmas.iter().map(|s| crate::stats::mean(&of(*s, |r| r.4))).collect::<Vec<_>>()),
-        Column::new("kruskal_h".into(), vec![kruskal.statistic; k]),
-        Column::new("kruskal_p".into(), vec![kruskal.p_value; k]),
+        Column::new(HOMEOSTASIS.into(), cells.iter().map(|c| c.0.clone()).collect::<Vec<_>>()),
+        Column::new(SIGMA_U.into(), cells.iter().map(|c| c.1).collect::<Vec<_>>()),
+        Column::new("runs".into(), values.iter().map(|g| g.len() as u64).collect::<Vec<_>>()),
+        Column::new("mean".into(), values.iter().map(|g| crate::stats::mean(g)).collect::<Vec<_>>()),
+        Column::new("sd".into(), values.iter().map(|g| if g.len() > 1 { crate::stats::variance(g, 1).sqrt() } else { f64::NAN }).collect::<Vec<_>>()),
+        Column::new("median_epochs".into(), cells.iter().map(|c| median(of(c, |r| r.epochs))).collect::<Vec<_>>()),
+        Column::new("initial_rate_top".into(), cells.iter().map(|c| crate::stats::mean(&of(c, |r| r.initial_top))).collect::<Vec<_>>()),
+        Column::new("final_rate_top".into(), cells.iter().map(|c| crate::stats::mean(&of(c, |r| r.final_top))).collect::<Vec<_>>()),
+        Column::new("kruskal_h".into(), cells.iter().map(|c| kruskal[&c.0].0).collect::<Vec<_>>()),
+        Column::new("kruskal_p".into(), cells.iter().map(|c| kruskal[&c.0].1).collect::<Vec<_>>()),
     ])?))
 }
 

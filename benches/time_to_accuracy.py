@@ -5,7 +5,7 @@ accuracy reaches the same target (the Rust file's docs give the network and the 
     python3 benches/time_to_accuracy.py OUT_DIR [--target ACCURACY] [--max-epochs N]
 
 snnTorch 1.0's idiomatic network: ``nn.Linear`` + ``snn.RLeaky`` per layer (``all_to_all``
-recurrence, ``reset_mechanism="subtract"``, which detaches the reset), stepped one time step at a
+recurrence, ``reset_mechanism="zero"``, which detaches the reset), stepped one time step at a
 time through both layers, ``nn.Linear`` readout at every step. sglab's recurrent layer has no
 recurrent bias: RLeaky's is set to zero and frozen. The loss is the cross-entropy at every step
 and every tensor's gradient is clipped to norm 1 on its own (burn's per-parameter norm
@@ -13,7 +13,6 @@ clipping). 2 threads; the clock counts the training steps only, as on the Rust s
 """
 
 import json
-import math
 import sys
 import time
 
@@ -43,7 +42,6 @@ def model(folder, manifest):
     from snntorch import surrogate
 
     grad = surrogate.fast_sigmoid(slope=SLOPE)
-    alpha = math.exp(-1.0 / 20.0)
     shapes = {t["name"]: t["shape"] for t in manifest["tensors"]}
     load = lambda name: tensor(folder, name, shapes[name])
 
@@ -54,11 +52,13 @@ def model(folder, manifest):
             self.lifs = torch.nn.ModuleList()
             for l, n in enumerate(manifest["hidden"]):
                 w_in = load(f"w_in_{l}")
-                fc = torch.nn.Linear(w_in.shape[0], n)
-                lif = snn.RLeaky(beta=alpha, threshold=1.0, linear_features=n, spike_grad=grad, reset_mechanism="subtract")
+                biased = f"bias_{l}" in shapes
+                fc = torch.nn.Linear(w_in.shape[0], n, bias=biased)
+                lif = snn.RLeaky(beta=manifest["alpha"], threshold=manifest["threshold"], linear_features=n, spike_grad=grad, reset_mechanism="zero")
                 with torch.no_grad():
                     fc.weight.copy_(w_in.T)
-                    fc.bias.copy_(load(f"bias_{l}"))
+                    if biased:
+                        fc.bias.copy_(load(f"bias_{l}"))
                     lif.recurrent.weight.copy_(load(f"w_rec_{l}").T)
                     lif.recurrent.bias.zero_()
                 lif.recurrent.bias.requires_grad_(False)

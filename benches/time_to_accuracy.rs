@@ -96,11 +96,7 @@ fn write_dataset(dir: &Path, name: &str, data: &SpikeDataset) -> std::io::Result
     Ok(triples.len() / 3)
 }
 
-fn host(t: sglab::burn::Tensor<2>) -> Vec<f32> {
-    sglab::host_values(t).into_iter().map(|v| v as f32).collect()
-}
-
-fn host1(t: sglab::burn::Tensor<1>) -> Vec<f32> {
+fn host<const D: usize>(t: sglab::burn::Tensor<D>) -> Vec<f32> {
     sglab::host_values(t).into_iter().map(|v| v as f32).collect()
 }
 
@@ -114,13 +110,13 @@ fn write_weights(dir: &Path, net: &Network) -> Result<Vec<(String, Vec<usize>)>,
         tensors.push((format!("w_rec_{l}"), w_rec.dims().to_vec(), host(w_rec)));
         if let Some(bias) = layer.bias() {
             let bias = bias.val();
-            tensors.push((format!("bias_{l}"), bias.dims().to_vec(), host1(bias)));
+            tensors.push((format!("bias_{l}"), bias.dims().to_vec(), host(bias)));
         }
     }
     let readout = net.readout_weight.val();
     tensors.push(("readout".into(), readout.dims().to_vec(), host(readout)));
     let readout_bias = net.readout_bias.as_ref().ok_or("a readout bias")?.val();
-    tensors.push(("readout_bias".into(), readout_bias.dims().to_vec(), host1(readout_bias)));
+    tensors.push(("readout_bias".into(), readout_bias.dims().to_vec(), host(readout_bias)));
     let mut shapes = Vec::new();
     for (name, shape, values) in tensors {
         write_f32(&dir.join(format!("{name}.bin")), &values)?;

@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray};
 
 use super::rows::config_id;
-use super::sweep::{SweepSummary, model_path};
-use super::trainer::{RunOptions, train_with};
+use super::sweep::{SweepSummary, train_and_record};
+use super::trainer::RunOptions;
 use super::workers::{Workers, run_queue};
 use super::{TrainConfig, TrainError};
 use crate::results::{self, Cell, Row};
@@ -285,20 +285,13 @@ impl<L: ArmLabel> ArmSweep<L> {
     /// Trains one point and, under the `writer` lock, writes its history and runs rows.
     fn run_point(&self, point: &ArmPoint<'_, L>, out: &Path, options: &RunOptions, writer: &std::sync::Mutex<SweepSummary>) -> Result<(), TrainError> {
         let checkpoint = PathBuf::from(format!("{}.checkpoints", out.display())).join(&point.run_id);
-        let model_file = self.keep_models.then(|| model_path(out, &point.config));
-        let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), model_file, ..options.clone() };
-        let record = train_with(&point.config, &run_options)?;
         let tag = |mut row: Row| {
             row.push(("label".into(), Cell::Str(point.arm.label.to_string())));
             row.push(("point".into(), Cell::Str(format!("{};seed={}", point.arm.label, point.seed))));
             row.push(("point_index".into(), Cell::from(point.index)));
             row
         };
-        let mut summary = writer.lock().expect("the writer lock is never poisoned");
-        super::rows::record_run(out, &record, tag)?;
-        summary.ran += 1;
-        summary.diverged += usize::from(record.status.diverged());
-        let _ = std::fs::remove_dir_all(&checkpoint);
+        train_and_record(&point.config, out, checkpoint, self.keep_models, options, tag, writer)?;
         Ok(())
     }
 

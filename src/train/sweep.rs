@@ -247,27 +247,45 @@ fn run_points(spec: &SweepSpec, out: &Path, keep: &(dyn Fn(&SweepPoint) -> bool 
     let total = todo.len();
     let writer = std::sync::Mutex::new(summary);
     run_queue(todo, workers, |point| {
-        let checkpoint = checkpoint_dir(out, &point.key);
-        let model_file = spec.keep_models.then(|| model_path(out, &point.config));
-        let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), model_file, progress, ..options.clone() };
-        let record = train_with(&point.config, &run_options)?;
         let tag = |mut row: results::Row| {
             row.push(("point".into(), Cell::Str(point.key.clone())));
             row.push(("point_index".into(), Cell::from(point.index)));
             row
         };
-        let mut summary = writer.lock().expect("the writer lock is never poisoned");
-        super::rows::record_run(out, &record, tag)?;
-        summary.ran += 1;
-        summary.diverged += usize::from(record.status.diverged());
+        let run_options = RunOptions { progress, ..options.clone() };
+        let (record, written) = train_and_record(&point.config, out, checkpoint_dir(out, &point.key), spec.keep_models, &run_options, tag, &writer)?;
         if announce {
             let test = record.test.as_ref().map_or_else(|| "no test".to_string(), |t| format!("test acc {:.3}", t.accuracy));
-            println!("{} ({}/{total}): {} epochs, {test}, {:.0} s", point.key, summary.ran, record.history.len(), record.wall_time_s);
+            println!("{} ({written}/{total}): {} epochs, {test}, {:.0} s", point.key, record.history.len(), record.wall_time_s);
         }
-        let _ = std::fs::remove_dir_all(&checkpoint);
         Ok(())
     })?;
     Ok(writer.into_inner().expect("the writer lock is never poisoned"))
+}
+
+/// One run of a sweep of either kind: trains `config` with `options`, checkpointing to
+/// `checkpoint` and keeping its model beside `out` when `keep_model`; then, under the `writer`
+/// lock, appends its rows (tagged by `tag`) and epochs to `out`, counts it, and removes the
+/// checkpoint. Returns the record and how many runs this invocation has written, this one
+/// included.
+pub(super) fn train_and_record(
+    config: &TrainConfig,
+    out: &Path,
+    checkpoint: PathBuf,
+    keep_model: bool,
+    options: &RunOptions,
+    tag: impl Fn(results::Row) -> results::Row,
+    writer: &std::sync::Mutex<SweepSummary>,
+) -> Result<(super::RunRecord, usize), TrainError> {
+    let model_file = keep_model.then(|| model_path(out, config));
+    let run_options = RunOptions { checkpoint_dir: Some(checkpoint.clone()), model_file, ..options.clone() };
+    let record = train_with(config, &run_options)?;
+    let mut summary = writer.lock().expect("the writer lock is never poisoned");
+    super::rows::record_run(out, &record, tag)?;
+    summary.ran += 1;
+    summary.diverged += usize::from(record.status.diverged());
+    let _ = std::fs::remove_dir_all(&checkpoint);
+    Ok((record, summary.ran))
 }
 
 /// A sweep file's runs are named by their point keys.

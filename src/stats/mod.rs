@@ -162,6 +162,17 @@ pub fn mean(x: &[f64]) -> f64 {
     x.iter().sum::<f64>() / x.len() as f64
 }
 
+/// Median (the mean of the two middle values for an even count); NaN for no values.
+pub fn median(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = x.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let m = sorted.len() / 2;
+    if sorted.len() % 2 == 1 { sorted[m] } else { 0.5 * (sorted[m - 1] + sorted[m]) }
+}
+
 /// Sample variance with `ddof` degrees of freedom removed.
 pub fn variance(x: &[f64], ddof: usize) -> f64 {
     let m = mean(x);

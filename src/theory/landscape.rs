@@ -188,14 +188,17 @@ pub fn slice_2d(
 /// The number of steps of `values` larger than `factor` times the median absolute step
 /// (module docs); 0 for fewer than 2 values.
 pub fn jumps(values: &[f64], factor: f64) -> usize {
+    jump_steps(values, factor).len()
+}
+
+/// The steps i (from `values[i]` to `values[i + 1]`) that [`jumps`] counts.
+pub fn jump_steps(values: &[f64], factor: f64) -> Vec<usize> {
     let steps: Vec<f64> = values.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
     if steps.is_empty() {
-        return 0;
+        return Vec::new();
     }
-    let mut sorted = steps.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = if sorted.len() % 2 == 1 { sorted[sorted.len() / 2] } else { 0.5 * (sorted[sorted.len() / 2 - 1] + sorted[sorted.len() / 2]) };
-    steps.iter().filter(|&&s| s > factor * median && s > 0.0).count()
+    let threshold = factor * crate::stats::median(&steps);
+    steps.iter().enumerate().filter(|&(_, &s)| s > threshold && s > 0.0).map(|(i, _)| i).collect()
 }
 
 /// Σ|Δ²L| / Σ|ΔL| (module docs); 0 for a constant slice.

@@ -34,6 +34,8 @@
 //! * [`init`]: the initialisers of a drawn network behind one [`init::Initialiser`] trait.
 //! * [`data`]: spike-train datasets (randman, sl-MNIST from embedded real digits, SHD behind the
 //!   `shd` feature), splits, seeded batching, input statistics.
+//! * [`event`]: event-driven theta (QIF) and LIF networks in continuous time with exact
+//!   spike-time gradients.
 //! * [`regularize`]: firing-rate losses and the schedules that switch them on.
 //! * [`train`]: `TrainConfig`, the training loop, metrics, checkpoints, resumable sweeps.
 //! * [`results`], [`table`], [`stats`], [`plot`], [`display`]: tables, tests, figures, notebook
@@ -66,6 +68,7 @@ pub mod display;
 pub mod durable;
 pub mod dropout;
 pub mod dynamics;
+pub mod event;
 pub mod fused;
 pub mod init;
 pub mod network;

@@ -102,6 +102,21 @@ fn the_committed_results_hold_every_run_of_every_quick_sweep() {
         checked.push(missing_parts(sg_ntk::ensemble_keys(scale), results_path("07_sg_ntk", scale)));
         checked.push(missing_parts(sg_ntk::snapshot_keys(scale), results_path("07_sg_ntk_kernels", scale)));
     }
+    // Study 06's exact-gradient tables: the search's points, the final runs it selects and
+    // their slices.
+    use sglab::studies::exact_gradients;
+    for scale in [Scale::Quick, Scale::Plateau] {
+        let parts = exact_gradients::search_parts(scale);
+        let search = sglab::results::read_parquet(&exact_gradients::search_path(scale)).unwrap();
+        let held: std::collections::HashSet<String> = sglab::table::string_column(&search, "key").unwrap().into_iter().collect();
+        checked.push((exact_gradients::search_path(scale).display().to_string(), parts.keys.len(), parts.keys.iter().filter(|k| !held.contains(*k)).count()));
+        let ids = exact_gradients::final_run_ids(scale, &search).unwrap();
+        for name in ["06_event", "06_event_slices"] {
+            let table = sglab::results::read_parquet(&results_path(name, scale)).unwrap();
+            let held: std::collections::HashSet<String> = sglab::table::string_column(&table, "run_id").unwrap().into_iter().collect();
+            checked.push((results_path(name, scale).display().to_string(), ids.len(), ids.iter().filter(|k| !held.contains(*k)).count()));
+        }
+    }
     for (path, points, absent) in &checked {
         println!("{path}: {points} runs, {absent} missing");
     }

@@ -95,6 +95,13 @@ pub fn training_sweep(scale: Scale) -> ArmSweep<NeuronModel> {
     ArmSweep::new(arms, (0..8).collect()).keeping_models()
 }
 
+/// The scale of this discrete-time contrast at study scale `scale`: it has no plateau grid (it
+/// is kept as the contrast to the exact-gradient study, [`super::exact_gradients`]), so
+/// plateau uses the quick grid.
+pub fn contrast_scale(scale: Scale) -> Scale {
+    if scale == Scale::Plateau { Scale::Quick } else { scale }
+}
+
 /// The training sweep's runs table under [`super::results_dir`].
 pub fn training_path(scale: Scale) -> std::path::PathBuf {
     results_path("06_qif_lif", scale)

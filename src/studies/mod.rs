@@ -8,6 +8,7 @@
 //! cached sweeps; `SGLAB_RESULTS` and `SGLAB_FIGURES` override the result and figure folders
 //! (default `data/results/` and `figures/` in the crate's directory).
 
+pub mod exact_gradients;
 pub mod extensions;
 pub mod landscape;
 pub mod scale;
@@ -388,10 +389,13 @@ pub fn run_study(name: &str, scale: Scale) -> Result<Vec<(String, usize)>, Study
         "05" => vec![(long.into(), stochastic::run_training(scale)?), ("spike-matching".into(), spike_matching::run_matching(scale)?)],
         "07" => vec![("ensembles".into(), sg_ntk::run_ensembles(scale)?), ("kernels".into(), sg_ntk::kernel_snapshots(scale)?)],
         "06" => {
-            let runs = landscape::run_training(scale)?;
-            let slices = landscape::slices(scale, &runs)?;
-            let planes = landscape::planes(scale, &runs)?;
-            vec![(long.into(), runs), ("slices".into(), slices), ("planes".into(), planes)]
+            let contrast = landscape::contrast_scale(scale);
+            let runs = landscape::run_training(contrast)?;
+            let slices = landscape::slices(contrast, &runs)?;
+            let planes = landscape::planes(contrast, &runs)?;
+            let mut tables = vec![(format!("{long} (surrogate gradients)"), runs), ("slices".into(), slices), ("planes".into(), planes)];
+            tables.extend(exact_gradients::run_all(scale)?);
+            tables
         }
         other => unreachable!("study {other} is listed in STUDIES but has no sweep"),
     };

@@ -50,6 +50,9 @@ pub enum StudyError {
     /// An initialisation or stability prediction failed.
     #[error(transparent)]
     Init(#[from] crate::init::InitError),
+    /// An event-driven network could not be built or trained.
+    #[error(transparent)]
+    Event(#[from] crate::event::EventError),
 }
 
 /// How big the studies run.
@@ -76,7 +79,7 @@ pub fn no_grid(study: &str, scale: Scale) -> StudyError {
 
 impl Scale {
     /// The studies with a plateau-scale grid (by number).
-    pub const PLATEAU_STUDIES: [&'static str; 6] = ["01", "02", "03", "04", "05", "07"];
+    pub const PLATEAU_STUDIES: [&'static str; 7] = ["01", "02", "03", "04", "05", "06", "07"];
 
     /// From `SGLAB_SCALE` (`quick` when unset).
     pub fn from_env() -> Result<Scale, StudyError> {

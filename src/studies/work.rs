@@ -10,7 +10,8 @@
 //!   (study 05's spike matching, study 07's ensembles and kernel snapshots).
 //!
 //! Tables computed from finished runs (study 04's initialisation probe, study 06's slices and
-//! planes) are not units: the study makes them once its units are all done
+//! planes, and study 06's final event-network runs, which start from the finished search) are
+//! not units: the study makes them once its units are all done
 //! ([`super::run_study`]). [`work`] lists a study's tables; [`WorkTable::compute`] computes
 //! selected units into any table path, so that each cluster task writes its own copy, and
 //! [`WorkTable::merge`] joins copies into the study's table, each unit once.
@@ -273,7 +274,11 @@ pub fn work(study: &str, scale: Scale) -> Result<Vec<WorkTable<'static>>, StudyE
             tables.extend(runs_of(super::stochastic::training_path(scale), super::stochastic::training_sweep(scale)));
             tables.push(WorkTable::parts(super::spike_matching::matching_path(scale), super::spike_matching::matching_parts(scale)));
         }
-        "06" => tables.extend(runs_of(super::landscape::training_path(scale), super::landscape::training_sweep(scale))),
+        "06" => {
+            let contrast = super::landscape::contrast_scale(scale);
+            tables.extend(runs_of(super::landscape::training_path(contrast), super::landscape::training_sweep(contrast)));
+            tables.push(WorkTable::parts(super::exact_gradients::search_path(scale), super::exact_gradients::search_parts(scale)));
+        }
         "07" => {
             tables.push(WorkTable::parts(super::sg_ntk::ensembles_path(scale), super::sg_ntk::ensemble_work(scale)?));
             tables.push(WorkTable::parts(super::sg_ntk::snapshots_path(scale), super::sg_ntk::snapshot_work(scale)?));

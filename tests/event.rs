@@ -254,6 +254,8 @@ fn training_lowers_the_loss_and_bad_input_is_named() {
     wrong[0].label = 7;
     assert!(train(&config, &wrong, &data[40..50], &data[50..], 3).unwrap_err().to_string().contains("label 7"));
     assert!(Theta::new(1.0, 0.2).unwrap_err().to_string().contains("drive"));
+    let unchecked = EventTrainConfig { model: EventModel::Theta(Theta { tau: 1.0, drive: 0.1 }), ..config.clone() };
+    assert!(train(&unchecked, &data[..40], &data[40..50], &data[50..], 3).unwrap_err().to_string().contains("drive"));
 }
 
 /// The fragmentation measures on slices written by hand: a staircase whose steps fall where the

@@ -13,7 +13,7 @@
 use rand::seq::SliceRandom;
 
 use super::network::BatchResult;
-use super::{EventError, EventModel, EventNetwork, EventSample, FirstSpikeLoss};
+use super::{CurrentLif, EventError, EventModel, EventNetwork, EventSample, FirstSpikeLoss, Theta};
 
 /// Everything that defines an event-network training run.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -45,8 +45,13 @@ pub struct EventTrainConfig {
 }
 
 impl EventTrainConfig {
-    /// Checks the fields a network does not check itself.
+    /// Checks every field (a configuration read from a file has not been through the
+    /// neurons' constructors).
     pub fn validate(&self) -> Result<(), EventError> {
+        match self.model {
+            EventModel::Theta(m) => Theta::new(m.tau, m.drive).map(|_| ())?,
+            EventModel::Lif(m) => CurrentLif::new(m.tau, m.threshold).map(|_| ())?,
+        }
         if !(self.lr > 0.0 && self.lr.is_finite()) {
             return Err(EventError::parameter("lr", format!("a finite learning rate > 0, got {}", self.lr)));
         }

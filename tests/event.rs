@@ -225,6 +225,29 @@ fn theta_loss_is_continuous_where_spikes_appear_and_lif_loss_jumps() {
     assert!(gap > 1e-3, "lif: the loss should jump where a spike vanishes at a tangency, largest jump {gap}");
 }
 
+/// Hidden spikes that cross the trial end while every output is silent: the pseudospikes carry
+/// the theta loss across continuously (a spike just inside the trial reaches the outputs as an
+/// input at T⁻; just outside, the hidden neuron's progress ≈ 1 enters the same map H), and the
+/// scan must meet such crossings.
+#[test]
+fn theta_loss_is_continuous_where_hidden_spikes_cross_the_trial_end_with_silent_outputs() {
+    let model = EventModel::Theta(Theta::new(0.5, 1.25).unwrap());
+    let mut net = EventNetwork::new(model, vec![4, 6, 3], 1.0, 1.0, 9).unwrap();
+    let (_, hidden_phases) = net.offsets(1);
+    let (out_weights, out_phases) = net.offsets(2);
+    for (k, p) in net.params[hidden_phases..hidden_phases + 6].iter_mut().enumerate() {
+        *p = 0.45 + 0.03 * k as f64; // free spikes at Θ − φ₀ ≈ 1.1 down to 0.97: around T = 1
+    }
+    net.params[out_weights..out_phases].iter_mut().for_each(|w| *w *= 0.2);
+    net.params[out_phases..out_phases + 3].iter_mut().for_each(|p| *p = 0.0); // free spikes at Θ ≈ 1.57
+    let data = samples(4, 3, 0.8, 5);
+    let outputs_silent = data.iter().all(|s| (0..3).all(|i| !net.forward(s).output_spiked(i)));
+    assert!(outputs_silent, "the test needs silent outputs");
+    let (changes, gap) = jumps_at_spike_changes(&net, 0, -3.0, 3.0, &data);
+    assert!(changes >= 2, "theta: the scan needs hidden spikes that cross T ({changes})");
+    assert!(gap < 1e-6, "theta: the loss jumps by {gap} where a hidden spike crosses T");
+}
+
 #[test]
 fn training_lowers_the_loss_and_bad_input_is_named() {
     let data = samples(6, 60, 0.8, 21);

@@ -10,15 +10,17 @@
 //! its pseudospike time (spikegd): a rate network run on the end potentials u,
 //!
 //! ```text
-//! r₀ = 0,   x_l = W_l r_{l−1},   r_l = n_l + ρ(u_l, x_l)   (hidden),   t_i = pseudo_time(u_i, x_i)   (output)
+//! r₀ = 0,   x_l = W_l r_{l−1},   r_l = ρ(u_l, x_l)   (hidden),   t_i = pseudo_time(u_i, x_i)   (output)
 //! ```
 //!
 //! so that the loss has a gradient that adds a missing output spike. A hidden neuron's rate is
-//! its spike count n plus its fractional progress ρ ∈ [0, 1] towards the next spike
-//! ([`EventModel::pseudo_rate`]): for the theta neuron n + H(u, x)/Θ is continuous where a spike
-//! enters or leaves the trial at T (n gains one as the end phase falls from Θ to 0), so the
-//! theta network's loss stays continuous with silent outputs too; spikegd's rate H(u, x)/Θ
-//! alone jumps there. The adjoint first runs
+//! its progress ρ ∈ [0, 1] towards its next spike after the trial ([`EventModel::pseudo_rate`]),
+//! not its spike count: the spikes of the trial have reached the next layer as real inputs
+//! already. For the theta neuron this keeps the loss continuous where a hidden spike crosses the
+//! trial end T: just before, it reaches the next layer as an input of weight w at T⁻ and the
+//! neuron's progress is ≈ 0; just after, there is no input but the progress is ≈ 1, and
+//! x = w · 1 enters the pseudospike through the same map H(φ, x) as the input would have. The
+//! adjoint first runs
 //! this rate network backwards (which gives ū for every neuron), then the layers' spike
 //! trajectories from the top: the adjoint of a layer's input spike times is the adjoint of the
 //! spike times of the layer below.
@@ -63,7 +65,7 @@ pub struct LayerPass {
     /// The rate network's output: the progress ρ (hidden) or the pseudospike times (output),
     /// with their partials (∂/∂u, ∂/∂x).
     pub pseudo: Vec<(f64, f64, f64)>,
-    /// The rates r_l = n_l + ρ passed on (hidden layers).
+    /// The rates r_l = ρ passed on (hidden layers).
     pub rates: Vec<f64>,
 }
 
@@ -242,7 +244,7 @@ impl EventNetwork {
                 .zip(&pseudo_input)
                 .map(|(t, &x)| if last { self.model.pseudo_time(t.end, x, self.duration) } else { self.model.pseudo_rate(t.end, x) })
                 .collect();
-            rates = neurons.iter().zip(&pseudo).map(|(t, p)| t.spikes.len() as f64 + p.0).collect();
+            rates = pseudo.iter().map(|p| p.0).collect();
             let layer = LayerPass { times, sources, source_spike, neurons, pseudo_input, pseudo, rates: rates.clone() };
             let mut merged: Vec<(f64, u32, u32)> =
                 layer.neurons.iter().enumerate().flat_map(|(i, t)| t.spikes.iter().enumerate().map(move |(k, &s)| (s, i as u32, k as u32))).collect();

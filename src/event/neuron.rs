@@ -195,8 +195,8 @@ impl EventModel {
         }
     }
 
-    /// A hidden neuron's progress ρ ∈ [0, 1] towards its next spike after the trial, which the
-    /// rate network adds to its spike count, with (∂/∂u, ∂/∂x). Theta (spikegd's pseudo-rate):
+    /// A hidden neuron's progress ρ ∈ [0, 1] towards its next spike after the trial, its rate
+    /// in the pseudospikes' rate network, with (∂/∂u, ∂/∂x). Theta (spikegd's pseudo-rate):
     /// H(u, x)/Θ. LIF: e^{−z} with z of [`EventModel::pseudo_time`].
     pub fn pseudo_rate(&self, u: f64, x: f64) -> (f64, f64, f64) {
         match self {

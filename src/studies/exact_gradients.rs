@@ -31,7 +31,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::{BooleanChunked, DataFrame, NewChunkedArray};
+use polars::prelude::DataFrame;
 use rand::RngExt;
 
 use super::landscape::{NEURON, NeuronModel};
@@ -43,6 +43,7 @@ use crate::event::{CurrentLif, EventModel, EventNetwork, EventSample, EventTrain
 use crate::results::{Cell, Row, frame};
 use crate::table::{f64_column, fresh, string_column};
 use crate::theory::landscape::{jump_steps, jumps, roughness};
+use crate::train::rows::runs_where;
 
 /// Threshold factor of [`jumps`] (as in the discrete-time contrast).
 pub const JUMP_FACTOR: f64 = super::landscape::JUMP_FACTOR;
@@ -172,6 +173,15 @@ pub fn data(grid: &EventGrid) -> Result<EventData, StudyError> {
     })
 }
 
+/// The task's samples, loaded on first use into `cache` (the part-by-part closures need them
+/// only when a part is missing).
+fn data_once<'a>(cache: &'a mut Option<EventData>, grid: &EventGrid) -> Result<&'a EventData, StudyError> {
+    if cache.is_none() {
+        *cache = Some(data(grid)?);
+    }
+    Ok(cache.as_ref().expect("loaded above"))
+}
+
 const MODELS: [NeuronModel; 2] = [NeuronModel::Lif, NeuronModel::Qif];
 
 fn point_cells(p: &SearchPoint) -> Row {
@@ -193,10 +203,7 @@ pub fn search_parts(scale: Scale) -> Parts<'static> {
     let mut loaded: Option<EventData> = None;
     Parts::new("key", keys, move |key| {
         let (model, trial) = parse_key(key)?;
-        let d = match &mut loaded {
-            Some(d) => d,
-            None => loaded.insert(data(&grid)?),
-        };
+        let d = data_once(&mut loaded, &grid)?;
         let point = points[trial];
         let c = config(&grid, model, &point, 0, grid.search_epochs, grid.search_epochs)?;
         let mut row: Row = vec![(NEURON.into(), Cell::Str(model.to_string())), ("key".into(), Cell::Str(key.into())), ("trial".into(), Cell::Int(trial as i64))];
@@ -268,13 +275,11 @@ pub fn runs_path(scale: Scale) -> PathBuf {
 }
 
 fn history_path(scale: Scale) -> PathBuf {
-    let p = runs_path(scale);
-    p.with_file_name(p.file_name().map_or_else(String::new, |n| n.to_string_lossy().replace(".parquet", ".history.parquet")))
+    crate::train::sweep::history_path(&runs_path(scale))
 }
 
 fn snapshots_dir(scale: Scale) -> PathBuf {
-    let p = runs_path(scale);
-    p.with_file_name(p.file_name().map_or_else(String::new, |n| n.to_string_lossy().replace(".parquet", ".snapshots")))
+    runs_path(scale).with_extension("snapshots")
 }
 
 /// Writes the per-epoch parameters (little-endian: epochs, length, then the values).
@@ -349,10 +354,7 @@ pub fn run_final(scale: Scale, search: &DataFrame) -> Result<DataFrame, StudyErr
     let mut loaded: Option<EventData> = None;
     let table = cached_parts(&runs_path(scale), "run_id", &ids, |id| {
         let (_, model, run) = runs.iter().find(|r| r.0 == id).expect("a listed run");
-        let d = match &mut loaded {
-            Some(d) => d,
-            None => loaded.insert(data(&grid)?),
-        };
+        let d = data_once(&mut loaded, &grid)?;
         let c = config(&grid, *model, &run.point, run.seed, grid.max_epochs, grid.patience)?;
         let start = std::time::Instant::now();
         let mut row: Row = vec![("run_id".into(), Cell::Str(id.into())), (NEURON.into(), Cell::Str(model.to_string())), ("seed".into(), Cell::Int(run.seed as i64))];
@@ -412,9 +414,7 @@ fn append_history(scale: Scale, id: &str, history: &[crate::event::train::EpochR
     let path = history_path(scale);
     let mut parts = Vec::new();
     if path.exists() {
-        let old = fresh(&crate::results::read_parquet(&path)?);
-        let keep: Vec<bool> = string_column(&old, "run_id")?.iter().map(|r| r != id).collect();
-        parts.push(fresh(&old.filter(&BooleanChunked::from_slice("keep".into(), &keep))?));
+        parts.push(fresh(&runs_where(&crate::results::read_parquet(&path)?, |r| r != id)?));
     }
     parts.push(frame(&rows)?);
     let mut table = crate::results::concat(&parts)?;
@@ -425,9 +425,7 @@ fn append_history(scale: Scale, id: &str, history: &[crate::event::train::EpochR
 /// The final runs' epochs (`06_event_<scale>.history.parquet`) of the runs in `runs`.
 pub fn history(scale: Scale, runs: &DataFrame) -> Result<DataFrame, StudyError> {
     let ids: std::collections::BTreeSet<String> = string_column(runs, "run_id")?.into_iter().collect();
-    let table = fresh(&crate::results::read_parquet(&history_path(scale))?);
-    let keep: Vec<bool> = string_column(&table, "run_id")?.iter().map(|r| ids.contains(r)).collect();
-    Ok(fresh(&table.filter(&BooleanChunked::from_slice("keep".into(), &keep))?))
+    Ok(fresh(&runs_where(&crate::results::read_parquet(&history_path(scale))?, |r| ids.contains(r))?))
 }
 
 /// The training-loss level every finished run reached (the largest of their lowest training
@@ -484,10 +482,7 @@ pub fn slices(scale: Scale, search: &DataFrame, runs: &DataFrame) -> Result<Data
     let mut loaded: Option<EventData> = None;
     let loss = FirstSpikeLoss::default();
     cached_parts(&results_path("06_event_slices", scale), "run_id", &finished, |id| {
-        let d = match &mut loaded {
-            Some(d) => d,
-            None => loaded.insert(data(&grid)?),
-        };
+        let d = data_once(&mut loaded, &grid)?;
         let (_, model, run) = finals.iter().find(|r| r.0 == id).expect("a final run");
         let batch: Vec<&EventSample> = d.validation.iter().take(grid.slice_samples).collect();
         let mut rows = Vec::new();
